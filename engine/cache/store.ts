@@ -1,0 +1,213 @@
+// The content-addressed store under `.tempa/`. A result is written into tmp/ and renamed into
+// runs/<key[0:2]>/<key>/ only when complete, so a crash never leaves a result that counts as done;
+// record.json inside it is the commit marker. Corrupt entries are warned about, deleted, recomputed.
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import lockfile from 'proper-lockfile';
+import type { KeyManifest } from './key.ts';
+
+export interface OutputRecord {
+  kind: 'file' | 'dir';
+  /** Relative to the entry's out/ folder. */
+  path: string;
+  hash: string;
+  files: Record<string, string>;
+  sizes: Record<string, number>;
+}
+
+export interface RunRecord {
+  key: string;
+  stage: string;
+  plugin: { name: string; version: number; source: string };
+  manifest: KeyManifest;
+  outputs: Record<string, OutputRecord>;
+  metrics: Record<string, number>;
+  durationMs: number;
+  createdAt: string;
+}
+
+export interface PendingRun {
+  key: string;
+  dir: string;
+  outDir: string;
+  logFile: string;
+}
+
+const TMP_OWNER = /^(?<key>[0-9a-f]{64})\.(?<pid>\d+)\.(?<host>[^.]+)\.[0-9a-z]+$/;
+
+export class Store {
+  readonly root: string;
+  constructor(root: string) {
+    this.root = root;
+  }
+
+  entryDir(key: string): string {
+    return path.join(this.root, 'runs', key.slice(0, 2), key);
+  }
+  outDir(key: string): string {
+    return path.join(this.entryDir(key), 'out');
+  }
+  logFile(key: string): string {
+    return path.join(this.entryDir(key), 'stage.log');
+  }
+  checkpointDir(key: string): string {
+    return path.join(this.root, 'checkpoints', key);
+  }
+
+  /**
+   * The committed result for `key`, or why there is none. A hit needs the record *and* every
+   * output file at its recorded size (metadata must never outlive its artifacts).
+   */
+  async lookup(key: string, warn: (message: string) => void): Promise<{ record?: RunRecord; corrupt?: string }> {
+    const dir = this.entryDir(key);
+    if (!existsSync(dir)) return {};
+    let record: RunRecord;
+    try {
+      record = JSON.parse(await readFile(path.join(dir, 'record.json'), 'utf8')) as RunRecord;
+      if (record.key !== key || typeof record.outputs !== 'object') throw new Error('record does not match its key');
+      for (const output of Object.values(record.outputs)) {
+        const base = path.join(dir, 'out', output.path);
+        for (const [rel, size] of Object.entries(output.sizes)) {
+          const file = output.kind === 'file' ? base : path.join(base, rel);
+          const info = await stat(file).catch(() => undefined);
+          if (!info) throw new Error(`output file ${path.relative(dir, file)} is missing`);
+          if (info.size !== size) throw new Error(`output file ${path.relative(dir, file)} has ${info.size} bytes, recorded ${size}`);
+        }
+      }
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      warn(`cache entry ${key.slice(0, 12)} is corrupt (${reason}); deleting it and recomputing`);
+      await rm(dir, { recursive: true, force: true });
+      return { corrupt: reason };
+    }
+    return { record };
+  }
+
+  async begin(key: string): Promise<PendingRun> {
+    const name = `${key}.${process.pid}.${os.hostname().replace(/\./g, '-')}.${Math.random().toString(36).slice(2, 8)}`;
+    const dir = path.join(this.root, 'tmp', name);
+    await mkdir(path.join(dir, 'out'), { recursive: true });
+    // The log lives outside tmp/ so it survives a failed run for the user to read.
+    const logFile = path.join(this.root, 'logs', `${key}.log`);
+    await mkdir(path.dirname(logFile), { recursive: true });
+    await writeFile(logFile, '');
+    return { key, dir, outDir: path.join(dir, 'out'), logFile };
+  }
+
+  /** Atomically publishes a finished run. If another process published the same key first, theirs stands. */
+  async commit(pending: PendingRun, record: RunRecord): Promise<void> {
+    await protect(pending.outDir);
+    await rename(pending.logFile, path.join(pending.dir, 'stage.log'));
+    await writeFile(path.join(pending.dir, 'record.json'), `${JSON.stringify(record, null, 2)}\n`);
+    const target = this.entryDir(pending.key);
+    await mkdir(path.dirname(target), { recursive: true });
+    try {
+      await rename(pending.dir, target);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw error;
+      await this.discard(pending);
+    }
+    await rm(this.checkpointDir(pending.key), { recursive: true, force: true });
+  }
+
+  async discard(pending: PendingRun): Promise<void> {
+    await rm(pending.dir, { recursive: true, force: true });
+  }
+
+  /** Removes temp folders left by processes that no longer exist (crashes, kill -9). */
+  async sweep(): Promise<number> {
+    const tmp = path.join(this.root, 'tmp');
+    const host = os.hostname().replace(/\./g, '-');
+    let removed = 0;
+    for (const name of await readdir(tmp).catch(() => [] as string[])) {
+      const owner = TMP_OWNER.exec(name)?.groups;
+      if (owner && owner.host === host && isAlive(Number(owner.pid))) continue;
+      await rm(path.join(tmp, name), { recursive: true, force: true });
+      removed++;
+    }
+    return removed;
+  }
+
+  /**
+   * Runs `fn` holding the lock for `key`, so two runs sharing a store compute a stage once:
+   * the second waits, then finds the first one's result. A dead holder's lock goes stale.
+   */
+  async withKeyLock<T>(key: string, signal: AbortSignal, onWait: () => void, fn: () => Promise<T>): Promise<T> {
+    const target = path.join(this.root, 'locks', key);
+    await mkdir(path.dirname(target), { recursive: true });
+    let release: (() => Promise<void>) | undefined;
+    let warned = false;
+    while (!release) {
+      try {
+        release = await lockfile.lock(target, { realpath: false, stale: 20_000, update: 5_000 });
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') throw error;
+        if (!warned) onWait();
+        warned = true;
+        signal.throwIfAborted();
+        await new Promise((r) => setTimeout(r, 150));
+      }
+    }
+    try {
+      return await fn();
+    } finally {
+      await release().catch(() => undefined);
+    }
+  }
+
+  async listKeys(): Promise<string[]> {
+    const runs = path.join(this.root, 'runs');
+    const keys: string[] = [];
+    for (const prefix of await readdir(runs).catch(() => [] as string[])) {
+      for (const key of await readdir(path.join(runs, prefix)).catch(() => [] as string[])) keys.push(key);
+    }
+    return keys.sort();
+  }
+
+  async remove(key: string): Promise<void> {
+    await rm(this.entryDir(key), { recursive: true, force: true });
+    await rm(this.checkpointDir(key), { recursive: true, force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Committed outputs are read-only, so a downstream stage cannot edit a cached artifact in place. */
+async function protect(dir: string): Promise<void> {
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) await chmod(path.join(entry.parentPath, entry.name), 0o444);
+  }
+}
+
+/** Recipe lock files that used this store: `gc` keeps every result one of them references. */
+export async function registerLockFile(store: Store, lockFile: string): Promise<void> {
+  const index = path.join(store.root, 'lockfiles.json');
+  const release = await lockfile.lock(index, { realpath: false, retries: { retries: 50, minTimeout: 50, maxTimeout: 500 } });
+  try {
+    const known = await readRegisteredLockFiles(store);
+    if (known.includes(lockFile)) return;
+    const tmp = `${index}.${process.pid}.tmp`;
+    await writeFile(tmp, JSON.stringify([...known, lockFile].sort(), null, 2));
+    await rename(tmp, index);
+  } finally {
+    await release();
+  }
+}
+
+export async function readRegisteredLockFiles(store: Store): Promise<string[]> {
+  try {
+    return JSON.parse(await readFile(path.join(store.root, 'lockfiles.json'), 'utf8')) as string[];
+  } catch {
+    return [];
+  }
+}

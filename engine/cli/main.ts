@@ -1,0 +1,212 @@
+// The `tempa` command line. The only module that calls process.exit: 0 ok, 1 a stage failed,
+// 2 bad usage or an invalid recipe, 130 interrupted.
+import { Command, CommanderError, Option } from 'commander';
+import path from 'node:path';
+import { stringify } from 'yaml';
+import { Store } from '../cache/store.ts';
+import { PipelineError, RecipeErrors } from '../errors.ts';
+import type { StageOutcome } from '../events.ts';
+import { collectGarbage } from '../gc.ts';
+import { resolveRecipe, type ResolvedRecipe } from '../recipe/resolve.ts';
+import { defaultStoreDir, runRecipe, type RunOptions } from '../run.ts';
+import { createLineReporter, createTaskListReporter } from '../ui.ts';
+import { watchRecipe } from '../watch.ts';
+import { renderDag, type DagFormat } from './dag.ts';
+import { formatError } from './format-error.ts';
+import { showStage } from './show.ts';
+import { collect, collectRaw, EXIT, parseJobs, recipePath } from './shared.ts';
+
+const out = (line: string) => process.stdout.write(`${line}\n`);
+const err = (line: string) => process.stderr.write(`${line}\n`);
+
+interface RunFlags {
+  only?: string[];
+  from?: string[];
+  to?: string[];
+  force?: boolean | string[];
+  set?: string[];
+  dryRun?: boolean;
+  watch?: boolean;
+  jobs?: number;
+  store?: string;
+  json?: boolean;
+}
+
+function exitCodeFor(outcomes: readonly StageOutcome[]): number {
+  if (outcomes.some((o) => o.error?.message.endsWith('interrupted'))) return EXIT.interrupted;
+  return outcomes.some((o) => o.status === 'failed' || o.status === 'skipped') ? EXIT.stageFailed : EXIT.ok;
+}
+
+function printFailures(outcomes: readonly StageOutcome[]): void {
+  for (const o of outcomes) if (o.error) err(`\n${formatError(o.error)}`);
+}
+
+async function load(file: string | undefined, sets: string[] = []): Promise<ResolvedRecipe> {
+  return resolveRecipe(recipePath(file), { sets });
+}
+
+async function runCommand(file: string | undefined, flags: RunFlags): Promise<number> {
+  const recipeFile = recipePath(file);
+  const interrupt = new AbortController();
+  const onSignal = () => {
+    if (interrupt.signal.aborted) process.exit(EXIT.interrupted);
+    err('\ninterrupted: stopping running stages (press Ctrl-C again to force)');
+    interrupt.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const options = (signal: AbortSignal): RunOptions => ({
+    only: flags.only,
+    from: flags.from,
+    to: flags.to,
+    force: flags.force,
+    dryRun: flags.dryRun,
+    concurrency: flags.jobs,
+    storeDir: flags.store ? path.resolve(flags.store) : undefined,
+    signal,
+    reporter: flags.json ? undefined : process.stdout.isTTY ? createTaskListReporter() : createLineReporter(out),
+  });
+  if (flags.watch) {
+    await watchRecipe(
+      recipeFile,
+      {
+        resolve: () => resolveRecipe(recipeFile, { sets: flags.set }),
+        run: async (recipe, signal) => {
+          const summary = await runRecipe(recipe, options(AbortSignal.any([signal, interrupt.signal])));
+          printFailures(summary.outcomes);
+        },
+        report: (m) => out(`[watch] ${m}`),
+        reportError: (e) => err(formatError(e)),
+      },
+      interrupt.signal,
+    );
+    return EXIT.ok;
+  }
+  const recipe = await resolveRecipe(recipeFile, { sets: flags.set });
+  const summary = await runRecipe(recipe, options(interrupt.signal));
+  if (flags.json) out(JSON.stringify({ ok: summary.ok, stages: summary.outcomes.map(({ error, ...o }) => ({ ...o, error: error?.message })) }, null, 2));
+  printFailures(summary.outcomes);
+  return exitCodeFor(summary.outcomes);
+}
+
+async function statusCommand(file: string | undefined, flags: { set?: string[]; store?: string; json?: boolean }): Promise<number> {
+  const recipe = await load(file, flags.set);
+  const summary = await runRecipe(recipe, { dryRun: true, storeDir: flags.store ? path.resolve(flags.store) : undefined });
+  if (flags.json) {
+    out(JSON.stringify(summary.outcomes.map(({ name, status, key, reasons }) => ({ name, status: status === 'would-run' ? 'stale' : status, key, reasons })), null, 2));
+    return EXIT.ok;
+  }
+  const width = Math.max(...summary.outcomes.map((o) => o.name.length));
+  for (const o of summary.outcomes) {
+    if (o.status === 'cached') out(`${o.name.padEnd(width)}  cached`);
+    else if (o.status === 'failed') out(`${o.name.padEnd(width)}  missing: ${o.error?.message}`);
+    else out(`${o.name.padEnd(width)}  stale: ${o.reasons.join('; ')}`);
+  }
+  return EXIT.ok;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const program = new Command('tempa')
+    .description('Declarative pipelines that train a language model from scratch')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+  let code: number = EXIT.ok;
+  const setOption = () => new Option('--set <path=value>', 'override a recipe value (repeatable)').argParser(collectRaw);
+
+  program
+    .command('run')
+    .argument('[recipe]', 'recipe file (default: tempa.yaml or recipes/quickstart.yaml)')
+    .description('run the stages whose inputs changed')
+    .option('--only <stages>', 'run only these stages (repeatable, comma list)', collect)
+    .option('--from <stages>', 'run these stages and everything downstream', collect)
+    .option('--to <stages>', 'run these stages and everything upstream', collect)
+    .option('--force [stages]', 'rerun even if cached: all selected stages, or these')
+    .addOption(setOption())
+    .option('--dry-run', 'print what would run and why, run nothing')
+    .option('--watch', 'rerun what became stale when the recipe, a dataset or a local plugin changes')
+    .option('-j, --jobs <n>', 'stages run at once (default: the recipe concurrency)', parseJobs)
+    .option('--store <dir>', 'cache store folder (default: .tempa beside the recipe)')
+    .option('--json', 'print a JSON summary instead of progress')
+    .action(async (file: string | undefined, flags: RunFlags & { force?: boolean | string }) => {
+      const force = typeof flags.force === 'string' ? collect(flags.force) : flags.force;
+      code = await runCommand(file, { ...flags, force });
+    });
+
+  program
+    .command('status')
+    .argument('[recipe]')
+    .description('show each stage as cached or stale, and why')
+    .addOption(setOption())
+    .option('--store <dir>')
+    .option('--json')
+    .action(async (file: string | undefined, flags: { set?: string[]; store?: string; json?: boolean }) => {
+      code = await statusCommand(file, flags);
+    });
+
+  program
+    .command('dag')
+    .argument('[recipe]')
+    .description('print the stage graph')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'mermaid', 'dot']).default('text'))
+    .addOption(setOption())
+    .action(async (file: string | undefined, flags: { format: DagFormat; set?: string[] }) => {
+      out(renderDag(await load(file, flags.set), flags.format));
+    });
+
+  program
+    .command('validate')
+    .argument('[recipe]')
+    .description('check a recipe and its plugins without running anything')
+    .addOption(setOption())
+    .action(async (file: string | undefined, flags: { set?: string[] }) => {
+      const recipe = await load(file, flags.set);
+      out(`${path.relative(process.cwd(), recipe.file) || recipe.file}: ok (${recipe.stages.length} stages)`);
+    });
+
+  program
+    .command('show')
+    .argument('[recipe]')
+    .argument('[stage]')
+    .description("print the resolved recipe, or a stage's artifacts, metrics and log")
+    .option('--resolved', 'print the fully resolved recipe (extends, --set, ${} applied; defaults filled)')
+    .addOption(setOption())
+    .option('--store <dir>')
+    .action(async (file: string | undefined, stage: string | undefined, flags: { resolved?: boolean; set?: string[]; store?: string }) => {
+      const recipe = await load(file, flags.set);
+      if (!stage || flags.resolved) {
+        const data = structuredClone(recipe.data);
+        for (const s of recipe.stages) ((data.stages as Record<string, Record<string, unknown>>)[s.name]!).with = s.params as never;
+        out(stringify(data, { lineWidth: 0 }).trimEnd());
+        return;
+      }
+      out(await showStage(recipe, stage, new Store(flags.store ? path.resolve(flags.store) : defaultStoreDir(recipe))));
+    });
+
+  program
+    .command('gc')
+    .argument('[recipe]', 'any recipe of the project; its store is cleaned')
+    .description('delete cached results that no lock file references')
+    .option('--dry-run', 'list what would be deleted')
+    .option('--store <dir>')
+    .action(async (file: string | undefined, flags: { dryRun?: boolean; store?: string }) => {
+      const storeDir = flags.store ? path.resolve(flags.store) : path.join(path.dirname(recipePath(file)), '.tempa');
+      const result = await collectGarbage(new Store(storeDir), flags.dryRun ?? false);
+      const verb = flags.dryRun ? 'would remove' : 'removed';
+      for (const key of result.removed) out(`${verb} ${key}`);
+      out(`${verb} ${result.removed.length} results (${(result.bytes / 1024 / 1024).toFixed(1)} MiB), kept ${result.kept.length} referenced by ${result.lockFiles.length} lock file(s)`);
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return code;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    err(formatError(error));
+    if (error instanceof RecipeErrors) return EXIT.usage;
+    if (error instanceof PipelineError) return error.code === 'STAGE_FAILED' || error.code === 'ARTIFACT_MISSING' ? EXIT.stageFailed : EXIT.usage;
+    return EXIT.stageFailed;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,43 @@
+// Builds the StageContext a plugin receives: its inputs, folders, seed, logger, progress and
+// process launcher. Everything a stage can reach goes through here.
+import { appendFileSync } from 'node:fs';
+import { spawnLogged } from './proc.ts';
+import type { RunReporter } from './events.ts';
+import { seededRandom } from './rng.ts';
+import type { InputArtifact, StageContext } from './stage.ts';
+
+export interface ContextParts {
+  stage: string;
+  inputs: Record<string, InputArtifact>;
+  outDir: string;
+  checkpointDir: string;
+  logFile: string;
+  recipeDir: string;
+  seed: number;
+  model?: Record<string, unknown>;
+  signal: AbortSignal;
+  reporter: RunReporter;
+}
+
+export function buildContext(parts: ContextParts): StageContext {
+  const { stage, reporter, logFile, signal } = parts;
+  const write = (level: 'info' | 'warn', message: string) => {
+    appendFileSync(logFile, `${level === 'warn' ? 'warning: ' : ''}${message}\n`);
+    reporter.stageLog(stage, level, message);
+  };
+  return {
+    stage,
+    inputs: parts.inputs,
+    outDir: parts.outDir,
+    checkpointDir: parts.checkpointDir,
+    logFile,
+    recipeDir: parts.recipeDir,
+    seed: parts.seed,
+    random: seededRandom(parts.seed),
+    model: parts.model,
+    log: { info: (m) => write('info', m), warn: (m) => write('warn', m) },
+    signal,
+    progress: (update) => reporter.stageProgress(stage, update),
+    spawn: (command, args, options) => spawnLogged(command, args, options, signal),
+  };
+}

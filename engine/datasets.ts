@@ -1,0 +1,69 @@
+// Turns a recipe's dataset declaration (files, folders, globs, npm:<package>/<path>) into the
+// sorted list of files it names. Listing only; hashing happens in cache/hash-files.ts.
+import { existsSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import { glob, isDynamicPattern } from 'tinyglobby';
+import type { ArtifactKind } from './stage.ts';
+
+export interface DatasetFiles {
+  kind: ArtifactKind;
+  root: string;
+  files: string[];
+}
+
+export class DatasetError extends Error {
+  hint: string;
+  constructor(message: string, hint: string) {
+    super(message);
+    this.hint = hint;
+  }
+}
+
+/** Finds `<pkg>/<sub>` in node_modules above `fromDir` (then above the engine), without package exports. */
+export function resolveNpmPath(spec: string, fromDir: string, fallbackDir: string): string {
+  const parts = spec.split('/');
+  const nameLength = spec.startsWith('@') ? 2 : 1;
+  const pkg = parts.slice(0, nameLength).join('/');
+  const sub = parts.slice(nameLength).join('/');
+  for (const start of [fromDir, fallbackDir]) {
+    let dir = path.resolve(start);
+    for (;;) {
+      const candidate = path.join(dir, 'node_modules', pkg);
+      if (existsSync(path.join(candidate, 'package.json'))) return path.join(candidate, sub);
+      if (dir === path.dirname(dir)) break;
+      dir = path.dirname(dir);
+    }
+  }
+  throw new DatasetError(`npm package \`${pkg}\` is not installed`, `add it to package.json and run \`npm install\``);
+}
+
+async function expandOne(entry: string, baseDir: string, engineDir: string): Promise<{ files: string[]; kind: ArtifactKind; root: string }> {
+  if (entry.startsWith('npm:')) return expandOne(resolveNpmPath(entry.slice(4), baseDir, engineDir), baseDir, engineDir);
+  if (isDynamicPattern(entry)) {
+    const files = await glob(entry, { cwd: baseDir, absolute: true, onlyFiles: true, dot: false });
+    return { files, kind: 'files', root: baseDir };
+  }
+  const full = path.resolve(baseDir, entry);
+  const info = await stat(full).catch(() => undefined);
+  if (!info) throw new DatasetError(`\`${entry}\` does not exist`, `paths are relative to the recipe's folder (${baseDir})`);
+  if (info.isDirectory()) {
+    const files = await glob('**/*', { cwd: full, absolute: true, onlyFiles: true, dot: false });
+    return { files, kind: 'dir', root: full };
+  }
+  return { files: [full], kind: 'file', root: full };
+}
+
+export async function listDataset(entries: readonly string[], baseDir: string, engineDir: string): Promise<DatasetFiles> {
+  const parts = await Promise.all(entries.map((e) => expandOne(e, baseDir, engineDir)));
+  const files = [...new Set(parts.flatMap((p) => p.files).map((f) => path.normalize(f)))].sort();
+  if (files.length === 0) throw new DatasetError(`matches no files`, `check the path or glob; it is relative to ${baseDir}`);
+  if (parts.length === 1) return { kind: parts[0]!.kind, root: parts[0]!.root, files };
+  return { kind: 'files', root: commonDir(files), files };
+}
+
+function commonDir(files: string[]): string {
+  let dir = path.dirname(files[0]!);
+  while (!files.every((f) => f.startsWith(dir + path.sep))) dir = path.dirname(dir);
+  return dir;
+}

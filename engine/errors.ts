@@ -1,0 +1,157 @@
+// Every error the engine reports, built only through the factories below so each message and hint
+// is written in exactly one place (Rollup logs.ts).
+import { closest, distance } from 'fastest-levenshtein';
+
+export type ErrorCode =
+  | 'ARTIFACT_MISSING'
+  | 'CACHE_CORRUPT'
+  | 'DATA_INVALID'
+  | 'LOCK_TIMEOUT'
+  | 'RECIPE_INVALID'
+  | 'RECIPE_PARSE'
+  | 'STAGE_FAILED'
+  | 'STAGE_LOAD_FAILED'
+  | 'STAGE_UNKNOWN'
+  | 'SUBPROCESS_FAILED'
+  | 'USAGE';
+
+/** Where in a source file a problem is. Lines and columns are 1-based. */
+export interface SourceLocation {
+  file: string;
+  line: number;
+  col: number;
+}
+
+export interface PipelineErrorOptions {
+  hint?: string;
+  stage?: string;
+  location?: SourceLocation;
+  /** The dotted field path inside the recipe (`stages.train.with.lr`). */
+  field?: string;
+  cause?: unknown;
+  /** For STAGE_FAILED: the code the stage itself threw, when it threw a PipelineError. */
+  stageCode?: ErrorCode;
+}
+
+export class PipelineError extends Error {
+  code: ErrorCode;
+  hint?: string;
+  stage?: string;
+  location?: SourceLocation;
+  field?: string;
+  stageCode?: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options: PipelineErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'PipelineError';
+    this.code = code;
+    this.hint = options.hint;
+    this.stage = options.stage;
+    this.location = options.location;
+    this.field = options.field;
+    this.stageCode = options.stageCode;
+  }
+}
+
+/** Several recipe problems reported together, so the user fixes them in one pass. */
+export class RecipeErrors extends Error {
+  errors: PipelineError[];
+  constructor(errors: PipelineError[]) {
+    super(`${errors.length} problem${errors.length === 1 ? '' : 's'} in recipe`);
+    this.name = 'RecipeErrors';
+    this.errors = errors;
+  }
+}
+
+/** "did you mean" text for a misspelt name, or undefined when nothing is close. */
+export function suggest(name: string, known: readonly string[]): string | undefined {
+  if (known.length === 0) return undefined;
+  const best = closest(name, known as string[]);
+  const limit = Math.max(2, Math.floor(best.length / 3));
+  return distance(name, best) <= limit ? best : undefined;
+}
+
+function didYouMean(name: string, known: readonly string[], what: string): string {
+  const best = suggest(name, known);
+  if (best !== undefined) return `did you mean \`${best}\`?`;
+  return known.length ? `known ${what}: ${known.join(', ')}` : `no ${what} are defined`;
+}
+
+export const errRecipeParse = (message: string, location: SourceLocation, hint?: string) =>
+  new PipelineError('RECIPE_PARSE', message, { location, hint });
+
+export const errRecipeInvalid = (message: string, opts: { location?: SourceLocation; field?: string; hint?: string }) =>
+  new PipelineError('RECIPE_INVALID', message, opts);
+
+export const errUnknownKey = (key: string, allowed: string[], opts: { location?: SourceLocation; field: string }) =>
+  errRecipeInvalid(`unknown key \`${key}\``, { ...opts, hint: didYouMean(key, allowed, 'keys') });
+
+export const errStageUnknown = (name: string, known: readonly string[], opts: { location?: SourceLocation; field?: string }) =>
+  new PipelineError('STAGE_UNKNOWN', `unknown stage plugin \`${name}\``, {
+    ...opts,
+    hint: `${didYouMean(name, known, 'plugins')}; a local plugin is a path such as ./plugins/${name}.ts`,
+  });
+
+export const errUnknownRef = (kind: string, name: string, known: readonly string[], opts: { location?: SourceLocation; field: string }) =>
+  errRecipeInvalid(`unknown ${kind} \`${name}\``, { ...opts, hint: didYouMean(name, known, `${kind}s`) });
+
+export const errCycle = (cycle: string[], opts: { location?: SourceLocation; field: string }) =>
+  errRecipeInvalid(`stages form a cycle: ${cycle.join(' -> ')}`, {
+    ...opts,
+    hint: 'remove one of these `needs` (or `inputs`) edges so the stages can be ordered',
+  });
+
+export const errStageLoad = (spec: string, cause: unknown, opts: { location?: SourceLocation; field?: string } = {}) =>
+  new PipelineError('STAGE_LOAD_FAILED', `cannot load stage plugin \`${spec}\`: ${errorText(cause)}`, {
+    ...opts,
+    cause,
+    hint: 'a plugin module must `export default defineStage({ name, version, schema, outputs, run })`',
+  });
+
+export const errStageFailed = (stage: string, cause: unknown) => {
+  const stageCode = cause instanceof PipelineError ? cause.code : undefined;
+  const hint = cause instanceof PipelineError ? cause.hint : undefined;
+  return new PipelineError('STAGE_FAILED', `[stage ${stage}] ${errorText(cause)}`, { stage, cause, stageCode, hint });
+};
+
+export const errSubprocess = (command: string, exitCode: number, logFile: string, tail: string) =>
+  new PipelineError('SUBPROCESS_FAILED', `\`${command}\` exited with code ${exitCode}\n${indent(tail)}`, {
+    hint: `full log: ${logFile}`,
+  });
+
+export const errArtifactMissing = (stage: string, output: string, detail: string) =>
+  new PipelineError('ARTIFACT_MISSING', `stage \`${stage}\` did not produce output \`${output}\`: ${detail}`, {
+    stage,
+    hint: 'a stage must write every declared output into ctx.outDir and return its relative path',
+  });
+
+export const errUpstreamNotCached = (stage: string, upstream: string) =>
+  new PipelineError('ARTIFACT_MISSING', `stage \`${stage}\` needs \`${upstream}\`, which is not selected and has no cached result`, {
+    stage,
+    hint: `run \`${upstream}\` first, or widen the selection (drop --only, or use --to ${stage})`,
+  });
+
+export const errDataInvalid = (file: string, line: number, message: string, hint?: string) =>
+  new PipelineError('DATA_INVALID', `${file}:${line}: ${message}`, {
+    location: { file, line, col: 1 },
+    hint: hint ?? 'fix the row, or set `onMalformed: skip` to skip and count malformed rows',
+  });
+
+export const errUsage = (message: string, hint?: string) => new PipelineError('USAGE', message, { hint });
+
+export const errLockTimeout = (what: string, holder: string) =>
+  new PipelineError('LOCK_TIMEOUT', `timed out waiting for the lock on ${what}`, {
+    hint: `held by ${holder}; if that process is gone the lock frees itself within a minute`,
+  });
+
+export function errorText(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return String(error);
+}
+
+function indent(text: string): string {
+  return text
+    .split('\n')
+    .map((line) => `  | ${line}`)
+    .join('\n');
+}

@@ -1,0 +1,61 @@
+// `<recipe>.lock`: per stage, the cache key, the manifest behind it and the output hashes. Commit
+// it beside the recipe: another machine compares its own keys against it to see whether its run
+// matches, and `status` diffs manifests against it to explain what changed.
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import lockfile from 'proper-lockfile';
+import { parse, stringify } from 'yaml';
+import type { KeyManifest } from './cache/key.ts';
+
+export const LOCK_VERSION = 1;
+
+export interface LockEntry {
+  key: string;
+  uses: string;
+  manifest: KeyManifest;
+  outputs: Record<string, string>;
+}
+
+export interface LockFile {
+  version: number;
+  recipe: string;
+  stages: Record<string, LockEntry>;
+}
+
+export const lockPathFor = (recipeFile: string): string => recipeFile.replace(/\.ya?ml$/, '') + '.lock';
+
+export async function readLock(file: string): Promise<LockFile | undefined> {
+  if (!existsSync(file)) return undefined;
+  try {
+    const data = parse(await readFile(file, 'utf8')) as LockFile;
+    if (data?.version !== LOCK_VERSION || typeof data.stages !== 'object') return undefined;
+    return data;
+  } catch {
+    return undefined; // an unreadable lock only loses explanations; the cache is keyed independently
+  }
+}
+
+/**
+ * Merges this run's entries into the lock under an inter-process lock, dropping stages the recipe
+ * no longer has. The file is written to a temp name and renamed, so readers never see half of it.
+ */
+export async function updateLock(file: string, recipe: string, entries: Record<string, LockEntry>, stageOrder: readonly string[]): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  const release = await lockfile.lock(file, { realpath: false, retries: { retries: 50, minTimeout: 50, maxTimeout: 500 } });
+  try {
+    const previous = (await readLock(file))?.stages ?? {};
+    const stages: Record<string, LockEntry> = {};
+    for (const name of stageOrder) {
+      const entry = entries[name] ?? previous[name];
+      if (entry) stages[name] = entry;
+    }
+    const body: LockFile = { version: LOCK_VERSION, recipe, stages };
+    const text = `# Written by \`tempa run\`: cache keys and content hashes of every stage. Commit it with the recipe.\n${stringify(body, { sortMapEntries: false, lineWidth: 0 })}`;
+    const tmp = `${file}.${process.pid}.tmp`;
+    await writeFile(tmp, text);
+    await rename(tmp, file);
+  } finally {
+    await release();
+  }
+}

@@ -1,0 +1,237 @@
+// Recipe file -> a fully resolved, validated recipe: extends + --set + ${} references, the
+// envelope schema, each plugin's own schema (defaults filled in), input bindings and the graph.
+// Every problem found is collected and reported together.
+import path from 'node:path';
+import { recipeSchema } from '../../schemas/recipe.schema.ts';
+import { errCycle, errRecipeInvalid, errUnknownRef, PipelineError, RecipeErrors } from '../errors.ts';
+import { topoOrder } from '../plan.ts';
+import { loadPlugin, type LoadedPlugin } from '../registry.ts';
+import type { OutputSpec } from '../stage.ts';
+import { toRecipeErrors, validatorFor } from './ajv.ts';
+import { composeRecipe, isObject, type JsonObject } from './compose.ts';
+import { interpolate } from './interpolate.ts';
+import type { SourceMap } from './source-map.ts';
+
+export type InputRef = { from: 'dataset'; dataset: string } | { from: 'stage'; stage: string; output: string };
+
+export interface ResolvedStage {
+  name: string;
+  uses: string;
+  plugin: LoadedPlugin;
+  params: unknown;
+  /** Every upstream stage: explicit `needs` plus stages named in `inputs`. */
+  needs: string[];
+  inputs: Record<string, InputRef>;
+  outputs: Record<string, OutputSpec>;
+  seed: number;
+  cache: boolean;
+  /** Folder of the recipe file that declared the stage. */
+  dir: string;
+}
+
+export interface DatasetSpec {
+  name: string;
+  paths: string[];
+  /** Folder of the recipe file that declared it: relative paths start here. */
+  dir: string;
+}
+
+export interface ResolvedRecipe {
+  file: string;
+  dir: string;
+  name: string;
+  seed: number;
+  concurrency: number;
+  onError: 'fail' | 'keep-going';
+  datasets: Record<string, DatasetSpec>;
+  model?: unknown;
+  /** In run order. */
+  stages: ResolvedStage[];
+  /** The resolved recipe as data, for `tempa show --resolved`. */
+  data: JsonObject;
+  sources: SourceMap;
+  /** Recipe files and local plugin files: what watch mode watches besides datasets. */
+  watchFiles: string[];
+}
+
+export interface ResolveOptions {
+  sets?: readonly string[];
+}
+
+interface RawStage {
+  uses: string;
+  needs?: string[];
+  inputs?: Record<string, string>;
+  with?: JsonObject;
+  seed?: number;
+  cache?: boolean;
+}
+
+export async function resolveRecipe(file: string, options: ResolveOptions = {}): Promise<ResolvedRecipe> {
+  const { data, sources, files } = await composeRecipe(file, options.sets);
+  const errors: PipelineError[] = interpolate(data, sources);
+  const envelopeOk = validatorFor(recipeSchema)(data);
+  if (!envelopeOk) errors.push(...toRecipeErrors(validatorFor(recipeSchema).errors, [], sources));
+
+  const rawStages = isObject(data.stages) ? (data.stages as unknown as Record<string, RawStage>) : {};
+  const rawDatasets = isObject(data.datasets) ? data.datasets : {};
+  const stageNames = Object.keys(rawStages);
+  const datasetNames = Object.keys(rawDatasets);
+
+  for (const name of stageNames.filter((n) => datasetNames.includes(n))) {
+    errors.push(
+      errRecipeInvalid(`\`${name}\` names both a dataset and a stage`, {
+        location: sources.locate(['stages', name], 'key'),
+        field: `stages.${name}`,
+        hint: 'inputs refer to either by name, so rename one of them',
+      }),
+    );
+  }
+
+  const datasets: Record<string, DatasetSpec> = {};
+  for (const [name, spec] of Object.entries(rawDatasets)) {
+    const declared = typeof spec === 'string' ? spec : isObject(spec) ? spec.path : undefined;
+    const paths = (Array.isArray(declared) ? declared : [declared]).filter((p): p is string => typeof p === 'string');
+    datasets[name] = { name, paths, dir: path.dirname(sources.fileOf(['datasets', name]).file) };
+  }
+
+  const stages = await resolveStages(rawStages, sources, errors);
+  for (const stage of stages) stage.seed = rawStages[stage.name]!.seed ?? (typeof data.seed === 'number' ? data.seed : 0);
+  bindInputs(stages, rawStages, datasetNames, sources, errors);
+
+  const nodes = stages.filter((s) => s !== undefined);
+  const topo = topoOrder(nodes);
+  if (!topo.ok) {
+    const first = topo.cycle[0]!;
+    errors.push(errCycle(topo.cycle, { location: sources.locate(['stages', first], 'key'), field: `stages.${first}` }));
+  }
+  if (errors.length) throw new RecipeErrors(sortByLocation(errors));
+
+  const byName = new Map(nodes.map((s) => [s.name, s]));
+  const order = topo.ok ? topo.order.map((n) => byName.get(n)!) : [];
+  const localPlugins = order.filter((s) => !s.plugin.source.startsWith('builtin:')).map((s) => s.plugin.file);
+  return {
+    file: path.resolve(file),
+    dir: path.dirname(path.resolve(file)),
+    name: typeof data.name === 'string' ? data.name : path.basename(file).replace(/\.ya?ml$/, ''),
+    seed: data.seed as number,
+    concurrency: data.concurrency as number,
+    onError: data.onError as 'fail' | 'keep-going',
+    datasets,
+    model: data.model,
+    stages: order,
+    data,
+    sources,
+    watchFiles: [...new Set([...files, ...localPlugins])],
+  };
+}
+
+async function resolveStages(rawStages: Record<string, RawStage>, sources: SourceMap, errors: PipelineError[]): Promise<ResolvedStage[]> {
+  const resolved = await Promise.all(
+    Object.entries(rawStages).map(async ([name, raw]): Promise<ResolvedStage | undefined> => {
+      if (!isObject(raw) || typeof raw.uses !== 'string') return undefined;
+      const usesAt = ['stages', name, 'uses'];
+      const dir = path.dirname(sources.fileOf(usesAt).file);
+      let plugin: LoadedPlugin;
+      try {
+        plugin = await loadPlugin(raw.uses, dir, { location: sources.locate(usesAt), field: usesAt.join('.') });
+      } catch (error) {
+        if (error instanceof PipelineError) errors.push(error);
+        else throw error;
+        return undefined;
+      }
+      const params = structuredClone(isObject(raw.with) ? raw.with : {});
+      const validate = validatorFor(plugin.stage.schema as object);
+      if (!validate(params)) {
+        errors.push(...toRecipeErrors(validate.errors, ['stages', name, 'with'], sources));
+        return undefined;
+      }
+      return {
+        name,
+        uses: raw.uses,
+        plugin,
+        params,
+        needs: Array.isArray(raw.needs) ? [...raw.needs] : [],
+        inputs: {},
+        outputs: plugin.stage.outputs(params),
+        seed: raw.seed ?? 0,
+        cache: raw.cache !== false,
+        dir,
+      };
+    }),
+  );
+  return resolved.filter((s): s is ResolvedStage => s !== undefined);
+}
+
+function bindInputs(stages: ResolvedStage[], rawStages: Record<string, RawStage>, datasetNames: string[], sources: SourceMap, errors: PipelineError[]): void {
+  const byName = new Map(stages.map((s) => [s.name, s]));
+  const stageNames = Object.keys(rawStages);
+  for (const stage of stages) {
+    const raw = rawStages[stage.name]!;
+    for (const [i, up] of stage.needs.entries()) {
+      if (!stageNames.includes(up)) {
+        errors.push(errUnknownRef('stage', up, stageNames, { location: sources.locate(['stages', stage.name, 'needs', i]), field: `stages.${stage.name}.needs.${i}` }));
+      }
+    }
+    for (const [input, ref] of Object.entries(isObject(raw.inputs) ? raw.inputs : {})) {
+      const at = ['stages', stage.name, 'inputs', input];
+      const opts = { location: sources.locate(at), field: at.join('.') };
+      const [head, output, ...rest] = String(ref).split('.');
+      if (output === undefined) {
+        if (datasetNames.includes(head!)) stage.inputs[input] = { from: 'dataset', dataset: head! };
+        else if (byName.has(head!) && Object.keys(byName.get(head!)!.outputs).length === 1) {
+          stage.inputs[input] = { from: 'stage', stage: head!, output: Object.keys(byName.get(head!)!.outputs)[0]! };
+        } else if (byName.has(head!)) {
+          const outs = Object.keys(byName.get(head!)!.outputs);
+          errors.push(errRecipeInvalid(`stage \`${head}\` has several outputs; name one`, { ...opts, hint: `write one of: ${outs.map((o) => `${head}.${o}`).join(', ')}` }));
+        } else errors.push(errUnknownRef('dataset or stage', head!, [...datasetNames, ...stageNames], opts));
+        continue;
+      }
+      const upstream = byName.get(head!);
+      if (rest.length || !upstream) {
+        if (!upstream && !rest.length && !stageNames.includes(head!)) errors.push(errUnknownRef('stage', head!, stageNames, opts));
+        else if (rest.length) errors.push(errRecipeInvalid(`bad input reference \`${ref}\``, { ...opts, hint: 'write a dataset name or <stage>.<output>' }));
+        continue;
+      }
+      if (!(output in upstream.outputs)) {
+        errors.push(errUnknownRef(`output of stage \`${head}\``, output, Object.keys(upstream.outputs), opts));
+        continue;
+      }
+      stage.inputs[input] = { from: 'stage', stage: head!, output };
+      if (!stage.needs.includes(head!)) stage.needs.push(head!);
+    }
+    for (const ref of Object.values(stage.inputs)) {
+      if (ref.from === 'stage' && !stage.needs.includes(ref.stage)) stage.needs.push(ref.stage);
+    }
+    checkRequiredInputs(stage, sources, errors);
+  }
+}
+
+function checkRequiredInputs(stage: ResolvedStage, sources: SourceMap, errors: PipelineError[]): void {
+  const declared = stage.plugin.stage.inputs?.(stage.params);
+  if (!declared) return;
+  for (const [name, spec] of Object.entries(declared)) {
+    if (spec.optional || name in stage.inputs) continue;
+    errors.push(
+      errRecipeInvalid(`stage \`${stage.name}\` (${stage.uses}) needs input \`${name}\``, {
+        location: sources.locate(['stages', stage.name], 'key'),
+        field: `stages.${stage.name}.inputs.${name}`,
+        hint: `add \`inputs: { ${name}: <dataset or stage.output> }\`${spec.description ? ` (${spec.description})` : ''}`,
+      }),
+    );
+  }
+  const known = Object.keys(declared);
+  for (const name of Object.keys(stage.inputs)) {
+    if (known.includes(name)) continue;
+    errors.push(errUnknownRef(`input of \`${stage.uses}\``, name, known, { location: sources.locate(['stages', stage.name, 'inputs', name], 'key'), field: `stages.${stage.name}.inputs.${name}` }));
+  }
+}
+
+function sortByLocation(errors: PipelineError[]): PipelineError[] {
+  return [...errors].sort((a, b) => {
+    const la = a.location;
+    const lb = b.location;
+    if (!la || !lb) return la ? -1 : lb ? 1 : 0;
+    return la.file.localeCompare(lb.file) || la.line - lb.line || la.col - lb.col;
+  });
+}

@@ -1,0 +1,80 @@
+// Maps a field path in the merged recipe back to file:line:col in the YAML it came from.
+// With `extends`, a value may come from any file in the chain; the nearest file that sets it wins.
+import { isMap, isPair, isScalar, isSeq, type Document, type LineCounter, type Node } from 'yaml';
+import type { SourceLocation } from '../errors.ts';
+
+export type FieldPath = readonly (string | number)[];
+
+export interface SourceFile {
+  file: string;
+  /** Display name (relative to the working directory). */
+  display: string;
+  text: string;
+  doc: Document;
+  lineCounter: LineCounter;
+}
+
+interface Found {
+  node: Node | null;
+  keyNode?: Node;
+  depth: number;
+}
+
+/** Walks `path` as far as the document goes; `depth` says how many segments matched. */
+function walk(doc: Document, path: FieldPath): Found {
+  let node = doc.contents as Node | null;
+  let keyNode: Node | undefined;
+  let depth = 0;
+  for (const segment of path) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(segment));
+      if (!pair) break;
+      keyNode = pair.key as Node;
+      node = (pair.value as Node | null) ?? null;
+    } else if (isSeq(node) && typeof segment === 'number' && segment < node.items.length) {
+      keyNode = undefined;
+      node = node.items[segment] as Node;
+    } else break;
+    depth++;
+  }
+  return { node, keyNode, depth };
+}
+
+export class SourceMap {
+  /** Files nearest-first: the recipe named on the command line, then what it extends. */
+  readonly files: SourceFile[];
+  readonly overridden = new Map<string, string>();
+
+  constructor(files: SourceFile[]) {
+    this.files = files;
+  }
+
+  /**
+   * Location of the node at `path`. `on: 'key'` points at the key of the last segment
+   * (for unknown keys); a missing path points at its nearest existing parent.
+   */
+  locate(path: FieldPath, on: 'key' | 'value' = 'value'): SourceLocation | undefined {
+    const dotted = path.join('.');
+    for (const [setPath] of this.overridden) {
+      if (dotted === setPath || dotted.startsWith(`${setPath}.`)) return { file: `--set ${setPath}`, line: 0, col: 0 };
+    }
+    let best: { file: SourceFile; found: Found } | undefined;
+    for (const file of this.files) {
+      const found = walk(file.doc, path);
+      if (!best || found.depth > best.found.depth) best = { file, found };
+      if (found.depth === path.length) break;
+    }
+    if (!best) return undefined;
+    const { file, found } = best;
+    const target = on === 'key' && found.depth === path.length && found.keyNode ? found.keyNode : (found.node ?? found.keyNode);
+    const offset = target?.range?.[0] ?? 0;
+    const pos = file.lineCounter.linePos(offset);
+    return { file: file.display, line: pos.line, col: pos.col };
+  }
+
+  /** The file that sets `path` (nearest in the extends chain); paths in it resolve from its folder. */
+  fileOf(path: FieldPath): SourceFile {
+    for (const file of this.files) if (walk(file.doc, path).depth === path.length) return file;
+    return this.files[0]!;
+  }
+}

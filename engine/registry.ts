@@ -1,0 +1,96 @@
+// Finds the plugin behind a recipe's `uses:`: a built-in name, a path to a module, or an npm
+// package. No directory scanning and no registration by side effect (Vitest reporters map).
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { BUILTIN_STAGES } from '../stages/builtin.ts';
+import { sha256 } from './cache/canonical.ts';
+import { hashModuleGraph } from './cache/code-hash.ts';
+import { errStageLoad, errStageUnknown, type SourceLocation } from './errors.ts';
+import { isStage, type AnyStage } from './stage.ts';
+
+export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+export interface LoadedPlugin {
+  stage: AnyStage;
+  /** Where it came from: `builtin:exec`, `./plugins/x.ts`, `some-package@1.2.0`. */
+  source: string;
+  /** Module file, for watch mode and code hashing. */
+  file: string;
+  codeHash: string;
+}
+
+export const builtinNames = (): string[] => Object.keys(BUILTIN_STAGES).sort();
+
+const isPathSpec = (spec: string) => spec.startsWith('./') || spec.startsWith('../') || path.isAbsolute(spec);
+
+const cache = new Map<string, Promise<LoadedPlugin>>();
+
+/** `fromDir` is the folder of the recipe file that wrote `uses:`. */
+export function loadPlugin(spec: string, fromDir: string, at: { location?: SourceLocation; field?: string } = {}): Promise<LoadedPlugin> {
+  const id = isPathSpec(spec) ? path.resolve(fromDir, spec) : `${spec}\u0000${fromDir}`;
+  let loaded = cache.get(id);
+  if (!loaded) {
+    loaded = resolveAndImport(spec, fromDir, at);
+    cache.set(id, loaded);
+    loaded.catch(() => cache.delete(id));
+  }
+  return loaded;
+}
+
+/** Watch mode: forget loaded local plugins so an edited file is imported again. */
+export function clearPluginCache(): void {
+  cache.clear();
+}
+
+async function resolveAndImport(spec: string, fromDir: string, at: { location?: SourceLocation; field?: string }): Promise<LoadedPlugin> {
+  if (Object.hasOwn(BUILTIN_STAGES, spec)) {
+    const file = fileURLToPath(BUILTIN_STAGES[spec as keyof typeof BUILTIN_STAGES]);
+    const stage = await importStage(pathToFileURL(file).href, spec, at);
+    return { stage, source: `builtin:${spec}`, file, codeHash: await hashModuleGraph(file, PROJECT_ROOT) };
+  }
+  if (isPathSpec(spec)) {
+    const file = path.resolve(fromDir, spec);
+    if (!existsSync(file)) throw errStageLoad(spec, new Error(`no such file ${file}`), at);
+    // A query string defeats the ESM loader cache, so watch mode sees an edited plugin.
+    const stage = await importStage(`${pathToFileURL(file).href}?v=${Date.now()}`, spec, at);
+    return { stage, source: spec, file, codeHash: await hashModuleGraph(file, fromDir) };
+  }
+  let file: string;
+  try {
+    file = createRequire(path.join(fromDir, 'recipe.js')).resolve(spec);
+  } catch {
+    throw errStageUnknown(spec, builtinNames(), at);
+  }
+  const stage = await importStage(pathToFileURL(file).href, spec, at);
+  const version = await packageVersion(file, spec);
+  return { stage, source: `${spec}@${version}`, file, codeHash: sha256(`${spec}@${version}\n${await hashModuleGraph(file, path.dirname(file))}`) };
+}
+
+async function importStage(url: string, spec: string, at: { location?: SourceLocation; field?: string }): Promise<AnyStage> {
+  let mod: { default?: unknown };
+  try {
+    mod = (await import(url)) as { default?: unknown };
+  } catch (error) {
+    throw errStageLoad(spec, error, at);
+  }
+  if (!isStage(mod.default)) {
+    throw errStageLoad(spec, new Error('its default export is not a stage (needs name, version, schema, outputs and run)'), at);
+  }
+  return mod.default;
+}
+
+async function packageVersion(file: string, spec: string): Promise<string> {
+  let dir = path.dirname(file);
+  while (dir !== path.dirname(dir)) {
+    const manifest = path.join(dir, 'package.json');
+    if (existsSync(manifest)) {
+      const pkg = JSON.parse(await readFile(manifest, 'utf8')) as { name?: string; version?: string };
+      if (pkg.name && spec.startsWith(pkg.name)) return pkg.version ?? '0.0.0';
+    }
+    dir = path.dirname(dir);
+  }
+  return '0.0.0';
+}

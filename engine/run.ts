@@ -1,0 +1,208 @@
+// Executes a resolved recipe: for each selected stage in dependency order, compute its key,
+// reuse the cached result or run it (bounded concurrency), then record keys in the lock file.
+// Also answers `status` and `--dry-run`, which are the same walk without executing anything.
+import path from 'node:path';
+import pLimit from 'p-limit';
+import { canonicalJson } from './cache/canonical.ts';
+import { FileHasher } from './cache/hash-files.ts';
+import { KEY_SCHEMA, stageKey, type InputManifest, type KeyManifest } from './cache/key.ts';
+import { registerLockFile, Store, type RunRecord } from './cache/store.ts';
+import { DatasetError, listDataset } from './datasets.ts';
+import { errRecipeInvalid, errUpstreamNotCached, PipelineError, RecipeErrors } from './errors.ts';
+import { silentReporter, type RunReporter, type StageOutcome } from './events.ts';
+import { executeStage } from './execute.ts';
+import { explainStale } from './explain.ts';
+import { lockPathFor, readLock, updateLock, type LockEntry } from './lockfile.ts';
+import { ancestorsOf, selectStages, type Selection } from './plan.ts';
+import { PROJECT_ROOT } from './registry.ts';
+import type { ResolvedRecipe, ResolvedStage } from './recipe/resolve.ts';
+import type { InputArtifact } from './stage.ts';
+
+export interface RunOptions extends Selection {
+  /** true: every selected stage; a list: those stages. */
+  force?: boolean | readonly string[];
+  /** Compute keys and reasons, execute nothing (`--dry-run`, `tempa status`). */
+  dryRun?: boolean;
+  concurrency?: number;
+  storeDir?: string;
+  signal?: AbortSignal;
+  reporter?: RunReporter;
+}
+
+export interface RunSummary {
+  ok: boolean;
+  outcomes: StageOutcome[];
+  lockFile: string;
+}
+
+interface Settled {
+  outcome: StageOutcome;
+  record?: RunRecord;
+}
+
+export const defaultStoreDir = (recipe: ResolvedRecipe) => path.join(recipe.dir, '.tempa');
+
+export async function runRecipe(recipe: ResolvedRecipe, options: RunOptions = {}): Promise<RunSummary> {
+  const reporter = options.reporter ?? silentReporter;
+  const signal = options.signal ?? new AbortController().signal;
+  const store = new Store(options.storeDir ?? defaultStoreDir(recipe));
+  const hasher = new FileHasher(path.join(store.root, 'hash-memo.json'));
+  await hasher.load();
+  if (!options.dryRun) await store.sweep();
+  const lockFile = lockPathFor(recipe.file);
+  const previous = (await readLock(lockFile))?.stages ?? {};
+
+  const selected = selectStages(recipe.stages, options);
+  for (const name of selected) if (!recipe.stages.some((s) => s.name === name)) throw new RecipeErrors([errRecipeInvalid(`no stage named \`${name}\``, { hint: `stages: ${recipe.stages.map((s) => s.name).join(', ')}` })]);
+  const needed = ancestorsOf(recipe.stages, selected);
+  const forced = (name: string) => options.force === true || (Array.isArray(options.force) && options.force.includes(name));
+  const datasets = await hashDatasets(recipe, recipe.stages.filter((s) => needed.has(s.name)), hasher);
+
+  const limit = pLimit(options.concurrency ?? recipe.concurrency);
+  const settled = new Map<string, Promise<Settled>>();
+  let stopReason: string | undefined;
+  reporter.start(recipe.stages.filter((s) => needed.has(s.name)).map((s) => s.name));
+
+  const settle = async (stage: ResolvedStage): Promise<Settled> => {
+    const outcome = (status: StageOutcome['status'], reasons: string[], extra: Partial<StageOutcome> = {}): Settled => ({ outcome: { name: stage.name, status, reasons, ...extra } });
+    if (!needed.has(stage.name)) return outcome('not-selected', []);
+    const upstream = await Promise.all(stage.needs.map((n) => settled.get(n)!));
+    const blocked = upstream.find((u) => !u.record);
+    if (blocked) {
+      const { name, status } = blocked.outcome;
+      if (status === 'would-run' || status === 'stale') return outcome(options.dryRun ? 'would-run' : 'stale', [`upstream ${name} will rerun`]);
+      return outcome('skipped', [`upstream ${name} ${status === 'failed' ? 'failed' : 'did not run'}`]);
+    }
+    const records = new Map(upstream.map((u) => [u.outcome.name, u.record!]));
+    const { inputs, manifestInputs } = bindInputs(stage, records, datasets, store);
+    const manifest: KeyManifest = {
+      schema: KEY_SCHEMA,
+      plugin: { name: stage.plugin.stage.name, version: stage.plugin.stage.version, code: stage.plugin.codeHash },
+      params: JSON.parse(canonicalJson(stage.params)) as unknown,
+      inputs: manifestInputs,
+      seed: stage.seed,
+      ...(stage.plugin.stage.usesModel && recipe.model !== undefined ? { model: recipe.model } : {}),
+    };
+    const key = stageKey(manifest);
+    const warn = (m: string) => reporter.stageLog(stage.name, 'warn', m);
+    const hit = await store.lookup(key, warn);
+    const isForced = forced(stage.name) && selected.has(stage.name);
+    if (hit.record && !isForced && stage.cache) return cachedOutcome(stage.name, key, hit.record, store);
+    const reasons = isForced ? ['forced'] : !stage.cache ? ['cache: false'] : hit.corrupt ? [`cache entry corrupt: ${hit.corrupt}`] : explainStale(manifest, key, previous[stage.name]);
+    if (!selected.has(stage.name)) {
+      const consumer = recipe.stages.find((s) => selected.has(s.name) && s.needs.includes(stage.name))?.name ?? stage.name;
+      return outcome('failed', reasons, { key, error: errUpstreamNotCached(consumer, stage.name) });
+    }
+    if (options.dryRun) return outcome('would-run', reasons, { key });
+    return limit(async () => {
+      if (stopReason) return outcome('skipped', [stopReason]);
+      return store.withKeyLock(key, signal, () => warn('another tempa run is computing this stage; waiting for its result'), async () => {
+        const raced = await store.lookup(key, warn);
+        if (raced.record && !isForced && stage.cache) return cachedOutcome(stage.name, key, raced.record, store);
+        reporter.stageStart(stage.name, reasons);
+        try {
+          const record = await executeStage({
+            stage, key, manifest, inputs, store, signal, reporter,
+            recheckInputs: () => recheckDatasets(stage, datasets, recipe, hasher),
+          });
+          return { record, outcome: { name: stage.name, status: 'ran', key, reasons, metrics: record.metrics, durationMs: record.durationMs, outDir: store.outDir(key), logFile: store.logFile(key) } };
+        } catch (error) {
+          const failure = error instanceof PipelineError ? error : new PipelineError('STAGE_FAILED', String(error), { stage: stage.name, cause: error });
+          if (recipe.onError === 'fail' || signal.aborted) stopReason = `run stopped: ${stage.name} failed`;
+          return outcome('failed', reasons, { key, error: failure });
+        }
+      });
+    });
+  };
+
+  for (const stage of recipe.stages) {
+    const promise = settle(stage).then((s) => {
+      if (s.outcome.status !== 'not-selected') reporter.stageEnd(s.outcome);
+      return s;
+    });
+    settled.set(stage.name, promise);
+  }
+  const outcomes = (await Promise.all(recipe.stages.map((s) => settled.get(s.name)!))).map((s) => s.outcome);
+
+  if (!options.dryRun) {
+    const entries: Record<string, LockEntry> = {};
+    for (const stage of recipe.stages) {
+      const s = await settled.get(stage.name)!;
+      if (s.record) entries[stage.name] = lockEntry(stage, s.record);
+    }
+    await updateLock(lockFile, recipe.name, entries, recipe.stages.map((s) => s.name));
+    await registerLockFile(store, lockFile);
+    await hasher.save();
+  }
+  await reporter.finish(outcomes);
+  return { ok: outcomes.every((o) => o.status !== 'failed' && o.status !== 'skipped'), outcomes, lockFile };
+}
+
+function cachedOutcome(name: string, key: string, record: RunRecord, store: Store): Settled {
+  return { record, outcome: { name, status: 'cached', key, reasons: [], metrics: record.metrics, outDir: store.outDir(key), logFile: store.logFile(key) } };
+}
+
+function lockEntry(stage: ResolvedStage, record: RunRecord): LockEntry {
+  const outputs: Record<string, string> = {};
+  for (const [name, out] of Object.entries(record.outputs)) outputs[name] = out.hash;
+  return { key: record.key, uses: stage.uses, manifest: JSON.parse(canonicalJson(record.manifest)) as KeyManifest, outputs };
+}
+
+interface HashedDataset {
+  artifact: InputArtifact;
+  manifest: InputManifest;
+}
+
+/** Hashes every dataset the needed stages read, up front, so a bad path fails before any work. */
+async function hashDatasets(recipe: ResolvedRecipe, stages: ResolvedStage[], hasher: FileHasher): Promise<Map<string, HashedDataset>> {
+  const names = new Set(stages.flatMap((s) => Object.values(s.inputs).flatMap((ref) => (ref.from === 'dataset' ? [ref.dataset] : []))));
+  const out = new Map<string, HashedDataset>();
+  const errors: PipelineError[] = [];
+  for (const name of [...names].sort()) {
+    try {
+      out.set(name, await hashDataset(recipe, name, hasher));
+    } catch (error) {
+      if (!(error instanceof DatasetError)) throw error;
+      const at = ['datasets', name];
+      errors.push(errRecipeInvalid(`dataset \`${name}\`: ${error.message}`, { location: recipe.sources.locate(at), field: at.join('.'), hint: error.hint }));
+    }
+  }
+  if (errors.length) throw new RecipeErrors(errors);
+  return out;
+}
+
+async function hashDataset(recipe: ResolvedRecipe, name: string, hasher: FileHasher): Promise<HashedDataset> {
+  const spec = recipe.datasets[name]!;
+  const listed = await listDataset(spec.paths, spec.dir, PROJECT_ROOT);
+  const hashed = await hasher.hashArtifact(listed.root, listed.files);
+  return { artifact: { kind: listed.kind, path: listed.root, files: listed.files, hash: hashed.hash }, manifest: { hash: hashed.hash, files: hashed.files } };
+}
+
+async function recheckDatasets(stage: ResolvedStage, datasets: Map<string, HashedDataset>, recipe: ResolvedRecipe, hasher: FileHasher): Promise<string | undefined> {
+  for (const [input, ref] of Object.entries(stage.inputs)) {
+    if (ref.from !== 'dataset') continue;
+    const now = await hashDataset(recipe, ref.dataset, hasher).catch(() => undefined);
+    if (now?.manifest.hash !== datasets.get(ref.dataset)!.manifest.hash) return `${input} (dataset ${ref.dataset})`;
+  }
+  return undefined;
+}
+
+function bindInputs(stage: ResolvedStage, records: Map<string, RunRecord>, datasets: Map<string, HashedDataset>, store: Store) {
+  const inputs: Record<string, InputArtifact> = {};
+  const manifestInputs: Record<string, InputManifest> = {};
+  for (const [name, ref] of Object.entries(stage.inputs)) {
+    if (ref.from === 'dataset') {
+      const hashed = datasets.get(ref.dataset)!;
+      inputs[name] = hashed.artifact;
+      manifestInputs[name] = hashed.manifest;
+      continue;
+    }
+    const record = records.get(ref.stage)!;
+    const output = record.outputs[ref.output]!;
+    const root = path.join(store.outDir(record.key), output.path);
+    const files = output.kind === 'file' ? [root] : Object.keys(output.files).sort().map((rel) => path.join(root, rel));
+    inputs[name] = { kind: output.kind, path: root, files, hash: output.hash };
+    manifestInputs[name] = { hash: output.hash, files: output.files };
+  }
+  return { inputs, manifestInputs };
+}

@@ -1,0 +1,120 @@
+// The stage plugin contract: the one interface every built-in or third-party stage implements.
+// Kept free of any domain knowledge so engine/ never needs to know what a stage computes.
+import type { FromSchema, JSONSchema } from 'json-schema-to-ts';
+
+/** What an input or output artifact is on disk. */
+export type ArtifactKind = 'file' | 'dir' | 'files';
+
+/** A resolved input artifact as a stage sees it: absolute paths, content already hashed by the engine. */
+export interface InputArtifact {
+  kind: ArtifactKind;
+  /** The artifact's root: the file itself, its folder, or the common folder of a file set. */
+  path: string;
+  /** Every file in the artifact, absolute and sorted. */
+  files: string[];
+  /** sha256 of the artifact's content, as keyed into the cache. */
+  hash: string;
+}
+
+export interface Logger {
+  info(message: string): void;
+  warn(message: string): void;
+}
+
+export interface ProgressUpdate {
+  step: number;
+  total: number;
+  metrics?: Record<string, number>;
+}
+
+export interface SpawnOptions {
+  cwd?: string;
+  env?: Record<string, string>;
+  shell?: boolean;
+  /** Appends stdout and stderr, interleaved, to this file. */
+  logFile: string;
+}
+
+export interface SpawnResult {
+  exitCode: number;
+  signal?: string;
+  /** The last lines of the log when the command failed, for the error message. */
+  tail: string;
+}
+
+/** Everything a stage may touch while it runs; stages get nothing else from the engine. */
+export interface StageContext {
+  stage: string;
+  /** Named upstream artifacts and datasets, as bound by the recipe's `inputs:`. */
+  inputs: Record<string, InputArtifact>;
+  /** Empty folder the stage writes its outputs into; renamed into the store only on success. */
+  outDir: string;
+  /** Survives a crash or Ctrl-C of this exact stage key, so a rerun can resume from it. */
+  checkpointDir: string;
+  /** The stage's log file (stdout/stderr of subprocesses go here too). */
+  logFile: string;
+  /** The folder of the recipe that declared the stage; relative paths in params resolve from here. */
+  recipeDir: string;
+  seed: number;
+  /** Deterministic uniform floats in [0, 1) from the stage seed. */
+  random(): number;
+  /** The recipe's resolved `model:` section, present when the stage sets `usesModel`. */
+  model?: Record<string, unknown>;
+  log: Logger;
+  signal: AbortSignal;
+  progress(update: ProgressUpdate): void;
+  /** Runs an external command through the engine's process layer (execa), honouring `signal`. */
+  spawn(command: string, args: string[], options: SpawnOptions): Promise<SpawnResult>;
+}
+
+export interface StageResult {
+  metrics: Record<string, number>;
+  /** Output name -> path relative to outDir. Every name declared by `outputs()` must appear. */
+  artifacts: Record<string, string>;
+}
+
+export interface OutputSpec {
+  kind: Exclude<ArtifactKind, 'files'>;
+  description?: string;
+}
+
+export interface InputSpec {
+  kind: ArtifactKind | 'any';
+  optional?: boolean;
+  description?: string;
+}
+
+/** A stage plugin; `P` is its parameter type, inferred from `schema` by defineStage. */
+export interface Stage<P = unknown> {
+  /** kebab-case, unique; what a recipe writes in `uses:`. */
+  name: string;
+  /** Bump when the stage's meaning changes: it goes into the cache key. */
+  version: number;
+  description: string;
+  /** JSON Schema of `with:`; Ajv fills in its defaults before run(). */
+  schema: object;
+  /** Named inputs the stage requires. Absent: the stage accepts whatever the recipe binds. */
+  inputs?(params: P): Record<string, InputSpec>;
+  outputs(params: P): Record<string, OutputSpec>;
+  /** Set when the recipe's `model:` section changes what the stage computes (it is then keyed). */
+  usesModel?: boolean;
+  run(ctx: StageContext, params: P): Promise<StageResult>;
+}
+
+/** A stage with its parameter type erased, as the engine holds it after loading. */
+export type AnyStage = Stage<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** Identity helper so a stage's parameter type is inferred from its `as const` schema. */
+export const defineStage = <const S extends JSONSchema, P = FromSchema<S>>(stage: Stage<P> & { schema: S }): Stage<P> => stage;
+
+export function isStage(value: unknown): value is AnyStage {
+  if (typeof value !== 'object' || value === null) return false;
+  const s = value as Record<string, unknown>;
+  return (
+    typeof s.name === 'string' &&
+    typeof s.version === 'number' &&
+    typeof s.schema === 'object' &&
+    typeof s.outputs === 'function' &&
+    typeof s.run === 'function'
+  );
+}

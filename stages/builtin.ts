@@ -1,0 +1,6 @@
+// The stages a recipe can name without a path. Each entry is loaded only when a recipe uses it.
+export const BUILTIN_STAGES = {
+  exec: new URL('./exec/index.ts', import.meta.url),
+  'load-data': new URL('./load-data/index.ts', import.meta.url),
+  'split-data': new URL('./split-data/index.ts', import.meta.url),
+} as const satisfies Record<string, URL>;
