@@ -89,7 +89,7 @@ export const errUnknownKey = (key: string, allowed: string[], opts: { location?:
 export const errStageUnknown = (name: string, known: readonly string[], opts: { location?: SourceLocation; field?: string }) =>
   new PipelineError('STAGE_UNKNOWN', `unknown stage plugin \`${name}\``, {
     ...opts,
-    hint: `${didYouMean(name, known, 'plugins')}; a local plugin is a path such as ./plugins/${name}.ts`,
+    hint: `${didYouMean(name, known, 'plugins')} (a local plugin is a path such as ./plugins/${name}.ts)`,
   });
 
 export const errUnknownRef = (kind: string, name: string, known: readonly string[], opts: { location?: SourceLocation; field: string }) =>

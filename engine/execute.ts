@@ -1,7 +1,7 @@
 // Runs one stage whose key missed the cache: temp folder, context, the plugin's run(), output
 // checks, hashing, then the atomic commit. Anything the stage throws becomes STAGE_FAILED.
 import { existsSync, statSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { FileHasher } from './cache/hash-files.ts';
 import type { KeyManifest } from './cache/key.ts';
@@ -29,6 +29,7 @@ export async function executeStage(req: ExecuteRequest): Promise<RunRecord> {
   const pending = await store.begin(key);
   const started = performance.now();
   try {
+    await mkdir(store.checkpointDir(key), { recursive: true });
     const ctx = buildContext({
       stage: stage.name,
       inputs: req.inputs,

@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import lockfile from 'proper-lockfile';
+import { withLock } from './cache/pid-lock.ts';
 import { parse, stringify } from 'yaml';
 import type { KeyManifest } from './cache/key.ts';
 
@@ -42,8 +42,7 @@ export async function readLock(file: string): Promise<LockFile | undefined> {
  */
 export async function updateLock(file: string, recipe: string, entries: Record<string, LockEntry>, stageOrder: readonly string[]): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true });
-  const release = await lockfile.lock(file, { realpath: false, retries: { retries: 50, minTimeout: 50, maxTimeout: 500 } });
-  try {
+  await withLock(`${file}.writing`, async () => {
     const previous = (await readLock(file))?.stages ?? {};
     const stages: Record<string, LockEntry> = {};
     for (const name of stageOrder) {
@@ -55,7 +54,5 @@ export async function updateLock(file: string, recipe: string, entries: Record<s
     const tmp = `${file}.${process.pid}.tmp`;
     await writeFile(tmp, text);
     await rename(tmp, file);
-  } finally {
-    await release();
-  }
+  });
 }

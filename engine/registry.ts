@@ -29,8 +29,12 @@ const isPathSpec = (spec: string) => spec.startsWith('./') || spec.startsWith('.
 const cache = new Map<string, Promise<LoadedPlugin>>();
 
 /** `fromDir` is the folder of the recipe file that wrote `uses:`. */
-export function loadPlugin(spec: string, fromDir: string, at: { location?: SourceLocation; field?: string } = {}): Promise<LoadedPlugin> {
-  const id = isPathSpec(spec) ? path.resolve(fromDir, spec) : `${spec}\u0000${fromDir}`;
+export async function loadPlugin(spec: string, fromDir: string, at: { location?: SourceLocation; field?: string } = {}): Promise<LoadedPlugin> {
+  // A local plugin may be edited while this process lives (watch mode, library use): its cache
+  // entry is keyed by its current code hash, so an edit imports it afresh.
+  const file = isPathSpec(spec) ? path.resolve(fromDir, spec) : undefined;
+  const code = file && existsSync(file) ? await hashModuleGraph(file, fromDir) : '';
+  const id = file ? `${file}\u0000${code}` : `${spec}\u0000${fromDir}`;
   let loaded = cache.get(id);
   if (!loaded) {
     loaded = resolveAndImport(spec, fromDir, at);
@@ -49,14 +53,15 @@ async function resolveAndImport(spec: string, fromDir: string, at: { location?: 
   if (Object.hasOwn(BUILTIN_STAGES, spec)) {
     const file = fileURLToPath(BUILTIN_STAGES[spec as keyof typeof BUILTIN_STAGES]);
     const stage = await importStage(pathToFileURL(file).href, spec, at);
-    return { stage, source: `builtin:${spec}`, file, codeHash: await hashModuleGraph(file, PROJECT_ROOT) };
+    return { stage, source: `builtin:${spec}`, file, codeHash: await hashModuleGraph(file, PROJECT_ROOT, true) };
   }
   if (isPathSpec(spec)) {
     const file = path.resolve(fromDir, spec);
     if (!existsSync(file)) throw errStageLoad(spec, new Error(`no such file ${file}`), at);
-    // A query string defeats the ESM loader cache, so watch mode sees an edited plugin.
-    const stage = await importStage(`${pathToFileURL(file).href}?v=${Date.now()}`, spec, at);
-    return { stage, source: spec, file, codeHash: await hashModuleGraph(file, fromDir) };
+    const codeHash = await hashModuleGraph(file, fromDir);
+    // The hash as a query string defeats the ESM loader cache exactly when the code changed.
+    const stage = await importStage(`${pathToFileURL(file).href}?code=${codeHash.slice(0, 16)}`, spec, at);
+    return { stage, source: spec, file, codeHash };
   }
   let file: string;
   try {
@@ -66,7 +71,7 @@ async function resolveAndImport(spec: string, fromDir: string, at: { location?: 
   }
   const stage = await importStage(pathToFileURL(file).href, spec, at);
   const version = await packageVersion(file, spec);
-  return { stage, source: `${spec}@${version}`, file, codeHash: sha256(`${spec}@${version}\n${await hashModuleGraph(file, path.dirname(file))}`) };
+  return { stage, source: `${spec}@${version}`, file, codeHash: sha256(`${spec}@${version}\n${await hashModuleGraph(file, path.dirname(file), true)}`) };
 }
 
 async function importStage(url: string, spec: string, at: { location?: SourceLocation; field?: string }): Promise<AnyStage> {

@@ -33,7 +33,7 @@ async function targetsOf(recipe: ResolvedRecipe): Promise<string[]> {
 export async function watchRecipe(recipeFile: string, hooks: WatchHooks, signal: AbortSignal): Promise<void> {
   const watcher: FSWatcher = watch([], {
     ignoreInitial: true,
-    ignored: (p: string) => p.includes(`${path.sep}.tempa`) || p.endsWith('.lock') || p.endsWith('.tmp') || p.includes(`${path.sep}node_modules${path.sep}`),
+    ignored: (p: string) => p.includes(`${path.sep}.tempa`) || /\.lock(\.writing)?$|\.tmp$/.test(p) || p.includes(`${path.sep}node_modules${path.sep}`),
     awaitWriteFinish: { stabilityThreshold: 100, pollInterval: 25 },
   });
   let watched = new Set<string>([recipeFile]);

@@ -7,8 +7,12 @@ import { sha256 } from './canonical.ts';
 const LOCAL_IMPORT = /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)(['"])(\.{1,2}\/[^'"]+)\1/g;
 const memo = new Map<string, Promise<string>>();
 
-/** sha256 over (path relative to `root`, content hash) of the module and its local imports. */
-export function hashModuleGraph(entry: string, root: string): Promise<string> {
+/**
+ * sha256 over (path relative to `root`, content hash) of the module and its local imports.
+ * `memoise` only for code that cannot change while the process runs (the built-in stages).
+ */
+export function hashModuleGraph(entry: string, root: string, memoise = false): Promise<string> {
+  if (!memoise) return computeGraphHash(entry, root);
   const id = `${root}\u0000${entry}`;
   let hash = memo.get(id);
   if (!hash) {

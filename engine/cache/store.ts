@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import lockfile from 'proper-lockfile';
+import { isAlive, withLock } from './pid-lock.ts';
 import type { KeyManifest } from './key.ts';
 
 export interface OutputRecord {
@@ -135,27 +135,13 @@ export class Store {
    * Runs `fn` holding the lock for `key`, so two runs sharing a store compute a stage once:
    * the second waits, then finds the first one's result. A dead holder's lock goes stale.
    */
+  /**
+   * Runs `fn` holding the lock for `key`, so two runs sharing a store compute a stage once:
+   * the second waits, then finds the first one's result.
+   */
   async withKeyLock<T>(key: string, signal: AbortSignal, onWait: () => void, fn: () => Promise<T>): Promise<T> {
-    const target = path.join(this.root, 'locks', key);
-    await mkdir(path.dirname(target), { recursive: true });
-    let release: (() => Promise<void>) | undefined;
-    let warned = false;
-    while (!release) {
-      try {
-        release = await lockfile.lock(target, { realpath: false, stale: 20_000, update: 5_000 });
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') throw error;
-        if (!warned) onWait();
-        warned = true;
-        signal.throwIfAborted();
-        await new Promise((r) => setTimeout(r, 150));
-      }
-    }
-    try {
-      return await fn();
-    } finally {
-      await release().catch(() => undefined);
-    }
+    await mkdir(path.join(this.root, 'locks'), { recursive: true });
+    return withLock(path.join(this.root, 'locks', `${key}.lock`), fn, { signal, onWait });
   }
 
   async listKeys(): Promise<string[]> {
@@ -173,15 +159,6 @@ export class Store {
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Committed outputs are read-only, so a downstream stage cannot edit a cached artifact in place. */
 async function protect(dir: string): Promise<void> {
   for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
@@ -192,16 +169,13 @@ async function protect(dir: string): Promise<void> {
 /** Recipe lock files that used this store: `gc` keeps every result one of them references. */
 export async function registerLockFile(store: Store, lockFile: string): Promise<void> {
   const index = path.join(store.root, 'lockfiles.json');
-  const release = await lockfile.lock(index, { realpath: false, retries: { retries: 50, minTimeout: 50, maxTimeout: 500 } });
-  try {
+  await withLock(`${index}.lock`, async () => {
     const known = await readRegisteredLockFiles(store);
     if (known.includes(lockFile)) return;
     const tmp = `${index}.${process.pid}.tmp`;
     await writeFile(tmp, JSON.stringify([...known, lockFile].sort(), null, 2));
     await rename(tmp, index);
-  } finally {
-    await release();
-  }
+  });
 }
 
 export async function readRegisteredLockFiles(store: Store): Promise<string[]> {

@@ -61,7 +61,10 @@ export function toRecipeErrors(errors: ErrorObject[] | null | undefined, base: F
       error = errUnknownKey(key, allowed, { location: sources.locate([...at, key], 'key'), field: field ? `${field}.${key}` : key });
     } else if (e.keyword === 'required') {
       const key = String(e.params.missingProperty);
-      error = errRecipeInvalid(`missing required key \`${key}\``, { location: sources.locate(at), field: field ? `${field}.${key}` : key, hint: `add \`${key}:\` here` });
+      // A misspelling of this key is reported once, as the unknown key with its "did you mean".
+      const misspelt = (errors ?? []).some((o) => o.keyword === 'additionalProperties' && o.instancePath === e.instancePath && suggest(String(o.params.additionalProperty), [key]) === key);
+      if (misspelt) continue;
+      error = errRecipeInvalid(`missing required key \`${key}\``, { location: sources.locate(at, 'key'), field: field ? `${field}.${key}` : key, hint: `add \`${key}:\` here` });
     } else if (e.keyword === 'type') {
       error = errRecipeInvalid(`expected ${e.params.type}, got ${describe(e.data)}`, { location: sources.locate(at), field });
     } else if (e.keyword === 'enum') {

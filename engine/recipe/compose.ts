@@ -1,6 +1,7 @@
 // Builds one recipe object from a file, the chain of files it `extends`, and `--set` overrides.
 // Merge order: base first, each child over it; maps merge deeply (so stages override by name),
 // lists and scalars replace, and `null` deletes the inherited key.
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYamlValue } from 'yaml';
 import { errRecipeInvalid, errUsage, RecipeErrors } from '../errors.ts';
@@ -36,6 +37,9 @@ async function loadChain(file: string): Promise<SourceFile[]> {
     const location = map.locate(['extends']);
     if (typeof parent !== 'string') throw new RecipeErrors([errRecipeInvalid('`extends` must be a file path', { location, field: 'extends' })]);
     const next = path.resolve(path.dirname(current), parent);
+    if (!existsSync(next)) {
+      throw new RecipeErrors([errRecipeInvalid(`\`${parent}\` does not exist`, { location, field: 'extends', hint: `the path is relative to ${source.display}` })]);
+    }
     if (chain.some((s) => s.file === next)) {
       const names = [...chain.map((s) => s.display), source.display].join(' -> ');
       throw new RecipeErrors([errRecipeInvalid(`recipes extend each other in a cycle: ${names}`, { location, field: 'extends' })]);

@@ -35,7 +35,9 @@ export function parseRecipeText(file: string, display: string, text: string): So
     errors.push(errRecipeParse('merge-conflict marker', { file: display, ...pos }, 'resolve the git conflict first'));
   }
   for (const error of doc.errors) {
-    const pos = error.linePos?.[0] ?? { line: 1, col: 1 };
+    let offset = error.pos[0];
+    while (text[offset] === ' ' || text[offset] === '\t') offset++; // point at the token, not its indentation
+    const pos = lineCounter.linePos(offset);
     const message = error.message.split('\n')[0] ?? error.message;
     const hint =
       error.code === 'DUPLICATE_KEY'

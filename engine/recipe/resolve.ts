@@ -203,15 +203,16 @@ function bindInputs(stages: ResolvedStage[], rawStages: Record<string, RawStage>
     for (const ref of Object.values(stage.inputs)) {
       if (ref.from === 'stage' && !stage.needs.includes(ref.stage)) stage.needs.push(ref.stage);
     }
-    checkRequiredInputs(stage, sources, errors);
+    checkRequiredInputs(stage, Object.keys(isObject(raw.inputs) ? raw.inputs : {}), sources, errors);
   }
 }
 
-function checkRequiredInputs(stage: ResolvedStage, sources: SourceMap, errors: PipelineError[]): void {
+/** `bound`: the input names the recipe wrote, whether or not their references resolved. */
+function checkRequiredInputs(stage: ResolvedStage, bound: string[], sources: SourceMap, errors: PipelineError[]): void {
   const declared = stage.plugin.stage.inputs?.(stage.params);
   if (!declared) return;
   for (const [name, spec] of Object.entries(declared)) {
-    if (spec.optional || name in stage.inputs) continue;
+    if (spec.optional || bound.includes(name)) continue;
     errors.push(
       errRecipeInvalid(`stage \`${stage.name}\` (${stage.uses}) needs input \`${name}\``, {
         location: sources.locate(['stages', stage.name], 'key'),
@@ -221,7 +222,7 @@ function checkRequiredInputs(stage: ResolvedStage, sources: SourceMap, errors: P
     );
   }
   const known = Object.keys(declared);
-  for (const name of Object.keys(stage.inputs)) {
+  for (const name of bound) {
     if (known.includes(name)) continue;
     errors.push(errUnknownRef(`input of \`${stage.uses}\``, name, known, { location: sources.locate(['stages', stage.name, 'inputs', name], 'key'), field: `stages.${stage.name}.inputs.${name}` }));
   }

@@ -309,6 +309,12 @@ describe('load-data: files, formats and limits', () => {
     assert.ok(three.ctx.logLines.includes('info: reached maxRecords (3); 1 file(s) not read'));
   });
 
+  it('stops when the run is aborted', async () => {
+    const ctx = await prepare({ 'a.txt': 'x' });
+    ctx.abortController.abort();
+    await assert.rejects(runStage(loadData, ctx, {}), { name: 'AbortError' });
+  });
+
   it('rejects params the schema does not allow', async () => {
     const ctx = await prepare({ 'a.txt': 'x' });
     await assert.rejects(runStage(loadData, ctx, { format: 'xml' }), /must be equal to one of the allowed values/);
