@@ -90,7 +90,7 @@ export async function runRecipe(recipe: ResolvedRecipe, options: RunOptions = {}
     if (hit.record && !isForced && stage.cache) return cachedOutcome(stage.name, key, hit.record, store);
     const reasons = isForced ? ['forced'] : !stage.cache ? ['cache: false'] : hit.corrupt ? [`cache entry corrupt: ${hit.corrupt}`] : explainStale(manifest, key, previous[stage.name]);
     if (!selected.has(stage.name)) {
-      const consumer = recipe.stages.find((s) => selected.has(s.name) && s.needs.includes(stage.name))?.name ?? stage.name;
+      const consumer = recipe.stages.find((s) => selected.has(s.name) && ancestorsOf(recipe.stages, [s.name]).has(stage.name))!.name;
       return outcome('failed', reasons, { key, error: errUpstreamNotCached(consumer, stage.name) });
     }
     if (options.dryRun) return outcome('would-run', reasons, { key });

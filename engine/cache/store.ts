@@ -169,6 +169,7 @@ async function protect(dir: string): Promise<void> {
 /** Recipe lock files that used this store: `gc` keeps every result one of them references. */
 export async function registerLockFile(store: Store, lockFile: string): Promise<void> {
   const index = path.join(store.root, 'lockfiles.json');
+  await mkdir(store.root, { recursive: true });
   await withLock(`${index}.lock`, async () => {
     const known = await readRegisteredLockFiles(store);
     if (known.includes(lockFile)) return;

@@ -8,6 +8,7 @@ import { topoOrder } from '../plan.ts';
 import { loadPlugin, type LoadedPlugin } from '../registry.ts';
 import type { OutputSpec } from '../stage.ts';
 import { toRecipeErrors, validatorFor } from './ajv.ts';
+import { coerceOverrides } from './coerce-sets.ts';
 import { composeRecipe, isObject, type JsonObject } from './compose.ts';
 import { interpolate } from './interpolate.ts';
 import type { SourceMap } from './source-map.ts';
@@ -69,6 +70,7 @@ interface RawStage {
 
 export async function resolveRecipe(file: string, options: ResolveOptions = {}): Promise<ResolvedRecipe> {
   const { data, sources, files } = await composeRecipe(file, options.sets);
+  coerceOverrides(data, recipeSchema, [], sources.overridden);
   const errors: PipelineError[] = interpolate(data, sources);
   const envelopeOk = validatorFor(recipeSchema)(data);
   if (!envelopeOk) errors.push(...toRecipeErrors(validatorFor(recipeSchema).errors, [], sources));
@@ -141,6 +143,7 @@ async function resolveStages(rawStages: Record<string, RawStage>, sources: Sourc
         return undefined;
       }
       const params = structuredClone(isObject(raw.with) ? raw.with : {});
+      coerceOverrides(params, plugin.stage.schema as Record<string, unknown>, ['stages', name, 'with'], sources.overridden);
       const validate = validatorFor(plugin.stage.schema as object);
       if (!validate(params)) {
         errors.push(...toRecipeErrors(validate.errors, ['stages', name, 'with'], sources));

@@ -27,7 +27,8 @@ export default defineStage({
     };
     for (const [name, input] of Object.entries(ctx.inputs)) env[envName(name)] = input.path;
     const [file, args, shell] = typeof params.command === 'string' ? [params.command, [], true] : [params.command[0]!, params.command.slice(1), false];
-    const display = typeof params.command === 'string' ? params.command : params.command.join(' ');
+    const full = typeof params.command === 'string' ? params.command.trim() : params.command.join(' ');
+    const display = full.includes('\n') ? `${full.split('\n')[0]} …` : full;
     const result = await ctx.spawn(file, args, { cwd: path.resolve(ctx.recipeDir, params.cwd ?? '.'), env, shell, logFile: ctx.logFile });
     if (result.exitCode !== 0) throw errSubprocess(display, result.exitCode, ctx.logFile, result.tail);
     const artifacts: Record<string, string> = {};
