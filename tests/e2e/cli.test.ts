@@ -57,7 +57,7 @@ describe('tempa CLI', () => {
     await appendFile(path.join(dir, 'words.txt'), 'two\n');
     await writeFile(recipe(), RECIPE.replace('TAG: "" }\n      outputs: { o: o.txt }\n  third', 'TAG: "x" }\n      outputs: { o: o.txt }\n  third'));
     const status = await tempa(['status', 'recipe.yaml', '--json'], dir);
-    const rows = JSON.parse(status.stdout) as { name: string; status: string; reasons: string[] }[];
+    const rows = JSON.parse(status.stdout) as { name: string; status: string; key: string; reasons: string[] }[];
     const byName = Object.fromEntries(rows.map((r) => [r.name, r]));
     assert.deepEqual(byName.first!.reasons, ['input src changed: words.txt modified']);
     assert.deepEqual(byName.alone, { name: 'alone', status: 'cached', key: byName.alone!.key, reasons: [] });
