@@ -66,6 +66,17 @@ interface TaskSlot {
   task?: ListrTaskWrapper<unknown, never, never>;
   done: PromiseWithResolversLike;
   startedAt: number;
+  /** Set when the stage ended, possibly before listr2 started its task. */
+  outcome?: StageOutcome;
+}
+
+function settleTask(slot: TaskSlot): void {
+  const { task, outcome: o } = slot;
+  if (!task || !o) return;
+  task.title = `${o.name}: ${describeEnd(o)}`;
+  if (o.status === 'cached' || o.status === 'skipped' || o.status === 'would-run') task.skip(task.title);
+  if (o.status === 'failed') slot.done.reject(new Error(`${o.name}: ${o.error?.message.split('\n')[0] ?? 'failed'}`));
+  else slot.done.resolve();
 }
 
 interface PromiseWithResolversLike {
@@ -97,6 +108,7 @@ export function createTaskListReporter(): RunReporter {
           task: async (_ctx: unknown, task: ListrTaskWrapper<unknown, never, never>) => {
             const slot = slots.get(name)!;
             slot.task = task;
+            settleTask(slot);
             await slot.done.promise;
           },
         })),
@@ -121,10 +133,8 @@ export function createTaskListReporter(): RunReporter {
     stageEnd(o) {
       const slot = slots.get(o.name);
       if (!slot) return;
-      if (slot.task) slot.task.title = `${o.name}: ${describeEnd(o)}`;
-      if (o.status === 'cached' || o.status === 'skipped' || o.status === 'would-run') slot.task?.skip(`${o.name}: ${describeEnd(o)}`);
-      if (o.status === 'failed') slot.done.reject(new Error(`${o.name}: ${o.error?.message.split('\n')[0] ?? 'failed'}`));
-      else slot.done.resolve();
+      slot.outcome = o;
+      settleTask(slot);
     },
     async finish() {
       await list;

@@ -25,6 +25,8 @@ export async function parseRecipeFile(file: string): Promise<SourceFile> {
   return parseRecipeText(file, display, text);
 }
 
+const MAX_SYNTAX_ERRORS = 3;
+
 export function parseRecipeText(file: string, display: string, text: string): SourceFile {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
@@ -39,15 +41,21 @@ export function parseRecipeText(file: string, display: string, text: string): So
     while (text[offset] === ' ' || text[offset] === '\t') offset++; // point at the token, not its indentation
     const pos = lineCounter.linePos(offset);
     const message = error.message.split('\n')[0] ?? error.message;
+    const lineText = text.split(/\r?\n/)[pos.line - 1] ?? '';
     const hint =
-      error.code === 'DUPLICATE_KEY'
+      lineText.includes('${') && /[{[]/.test(lineText.replace(/\$\{[^}]*\}/g, ''))
+        ? 'inside { } or [ ], quote references: "${vars.x}"'
+        : error.code === 'DUPLICATE_KEY'
         ? 'each key may appear once per mapping; merge the two entries'
         : error.code === 'TAB_AS_INDENT'
           ? 'indent with spaces, not tabs'
           : 'check the indentation and quoting around this line';
     errors.push(errRecipeParse(message, { file: display, line: pos.line, col: pos.col }, hint));
   }
-  if (errors.length) throw new RecipeErrors(errors);
+  // One syntax slip makes the YAML parser report every token after it: the first on each line,
+  // and the first few lines, are the useful ones.
+  const firstPerLine = errors.filter((e, i) => errors.findIndex((o) => o.location?.line === e.location?.line) === i);
+  if (errors.length) throw new RecipeErrors(firstPerLine.slice(0, MAX_SYNTAX_ERRORS));
   if (doc.contents !== null && typeof doc.toJS() !== 'object') {
     throw new RecipeErrors([errRecipeParse('a recipe must be a mapping of keys (stages:, datasets:, ...)', { file: display, line: 1, col: 1 })]);
   }
