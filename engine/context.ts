@@ -15,6 +15,7 @@ export interface ContextParts {
   recipeDir: string;
   seed: number;
   model?: Record<string, unknown>;
+  runtime: Record<string, unknown>;
   signal: AbortSignal;
   reporter: RunReporter;
 }
@@ -35,6 +36,7 @@ export function buildContext(parts: ContextParts): StageContext {
     seed: parts.seed,
     random: seededRandom(parts.seed),
     model: parts.model,
+    runtime: parts.runtime,
     log: { info: (m) => write('info', m), warn: (m) => write('warn', m) },
     signal,
     progress: (update) => reporter.stageProgress(stage, update),

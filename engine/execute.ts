@@ -20,6 +20,7 @@ export interface ExecuteRequest {
   store: Store;
   signal: AbortSignal;
   reporter: RunReporter;
+  runtime: Record<string, unknown>;
   /** Re-hashes dataset inputs after the run: a dataset edited mid-run must not be cached as the old one. */
   recheckInputs: () => Promise<string | undefined>;
 }
@@ -39,6 +40,7 @@ export async function executeStage(req: ExecuteRequest): Promise<RunRecord> {
       recipeDir: stage.dir,
       seed: stage.seed,
       model: stage.plugin.stage.usesModel ? (req.manifest.model as Record<string, unknown>) : undefined,
+      runtime: req.runtime,
       signal: req.signal,
       reporter: req.reporter,
     });
@@ -58,6 +60,7 @@ export async function executeStage(req: ExecuteRequest): Promise<RunRecord> {
       manifest: req.manifest,
       outputs,
       metrics: sanitizeMetrics(result.metrics ?? {}),
+      info: result.info ?? {},
       durationMs: Math.round(performance.now() - started),
       createdAt: new Date().toISOString(),
     };

@@ -15,6 +15,8 @@ export interface LockEntry {
   uses: string;
   manifest: KeyManifest;
   outputs: Record<string, string>;
+  /** How it was computed (e.g. the tensor backend): for comparing runs, never keyed. */
+  info?: Record<string, string>;
 }
 
 export interface LockFile {

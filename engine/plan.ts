@@ -26,16 +26,27 @@ export function topoOrder(nodes: readonly GraphNode[]): TopoResult {
     }
   }
   const position = new Map(nodes.map((n, i) => [n.name, i]));
+  // `ready` stays sorted by declaration position (binary insertion), so ties resolve stably.
   const ready = nodes.filter((n) => indegree.get(n.name) === 0).map((n) => n.name);
+  const insertReady = (name: string) => {
+    const at = position.get(name)!;
+    let lo = 0;
+    let hi = ready.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (position.get(ready[mid]!)! < at) lo = mid + 1;
+      else hi = mid;
+    }
+    ready.splice(lo, 0, name);
+  };
   const order: string[] = [];
   while (ready.length) {
-    ready.sort((a, b) => position.get(a)! - position.get(b)!);
     const name = ready.shift()!;
     order.push(name);
     for (const next of downstream.get(name)!) {
       const left = indegree.get(next)! - 1;
       indegree.set(next, left);
-      if (left === 0) ready.push(next);
+      if (left === 0) insertReady(next);
     }
   }
   if (order.length === nodes.length) return { ok: true, order };

@@ -3,7 +3,6 @@
 // cancelling a stage stops everything it started (a shell's children included), not just the shell.
 import { createWriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { execa } from 'execa';
 import type { SpawnOptions, SpawnResult } from './stage.ts';
 
 const GRACE_MS = 5_000;
@@ -24,6 +23,7 @@ process.once('exit', () => {
 
 export async function spawnLogged(command: string, args: string[], options: SpawnOptions, signal: AbortSignal): Promise<SpawnResult> {
   signal.throwIfAborted();
+  const { execa } = await import('execa'); // loaded on first use: most commands never spawn
   const log = createWriteStream(options.logFile, { flags: 'a' });
   await new Promise((resolve) => log.once('open', resolve));
   const child = execa(command, args, {

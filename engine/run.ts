@@ -102,7 +102,7 @@ export async function runRecipe(recipe: ResolvedRecipe, options: RunOptions = {}
         reporter.stageStart(stage.name, reasons);
         try {
           const record = await executeStage({
-            stage, key, manifest, inputs, store, signal, reporter,
+            stage, key, manifest, inputs, store, signal, reporter, runtime: recipe.runtime,
             recheckInputs: () => recheckDatasets(stage, datasets, recipe, hasher),
           });
           return { record, outcome: { name: stage.name, status: 'ran', key, reasons, metrics: record.metrics, durationMs: record.durationMs, outDir: store.outDir(key), logFile: store.logFile(key) } };
@@ -124,6 +124,7 @@ export async function runRecipe(recipe: ResolvedRecipe, options: RunOptions = {}
   }
   const outcomes = (await Promise.all(recipe.stages.map((s) => settled.get(s.name)!))).map((s) => s.outcome);
 
+  await hasher.save(); // status and dry runs keep the memo too, so the next look is stat-only
   if (!options.dryRun) {
     const entries: Record<string, LockEntry> = {};
     for (const stage of recipe.stages) {
@@ -132,7 +133,6 @@ export async function runRecipe(recipe: ResolvedRecipe, options: RunOptions = {}
     }
     await updateLock(lockFile, recipe.name, entries, recipe.stages.map((s) => s.name));
     await registerLockFile(store, lockFile);
-    await hasher.save();
   }
   await reporter.finish(outcomes);
   return { ok: outcomes.every((o) => o.status !== 'failed' && o.status !== 'skipped'), outcomes, lockFile };
@@ -145,7 +145,9 @@ function cachedOutcome(name: string, key: string, record: RunRecord, store: Stor
 function lockEntry(stage: ResolvedStage, record: RunRecord): LockEntry {
   const outputs: Record<string, string> = {};
   for (const [name, out] of Object.entries(record.outputs)) outputs[name] = out.hash;
-  return { key: record.key, uses: stage.uses, manifest: JSON.parse(canonicalJson(record.manifest)) as KeyManifest, outputs };
+  const entry: LockEntry = { key: record.key, uses: stage.uses, manifest: JSON.parse(canonicalJson(record.manifest)) as KeyManifest, outputs };
+  if (record.info && Object.keys(record.info).length) entry.info = record.info;
+  return entry;
 }
 
 interface HashedDataset {

@@ -58,6 +58,8 @@ export interface StageContext {
   seed: number;
   /** Deterministic uniform floats in [0, 1) from the stage seed. */
   random(): number;
+  /** The recipe's `runtime:` options (e.g. backend). Not part of the cache key. */
+  runtime: Record<string, unknown>;
   /** The recipe's resolved `model:` section, present when the stage sets `usesModel`. */
   model?: Record<string, unknown>;
   log: Logger;
@@ -69,6 +71,8 @@ export interface StageContext {
 
 export interface StageResult {
   metrics: Record<string, number>;
+  /** Facts about how the result was computed (e.g. `backend: wasm`), recorded in the lock file. */
+  info?: Record<string, string>;
   /** Output name -> path relative to outDir. Every name declared by `outputs()` must appear. */
   artifacts: Record<string, string>;
 }

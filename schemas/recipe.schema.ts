@@ -68,6 +68,19 @@ export const recipeSchema = {
     seed: { type: 'integer', minimum: 0, default: 0, description: 'Default seed of every stage.' },
     vars: { type: 'object', description: 'Free values for `${vars.x}` references.' },
     concurrency: { type: 'integer', minimum: 1, default: 2, description: 'How many independent stages may run at once.' },
+    runtime: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      description: 'How stages compute, not what: never part of a cache key, recorded in the lock file.',
+      properties: {
+        backend: {
+          enum: ['auto', 'tensorflow', 'wasm', 'cpu'],
+          default: 'auto',
+          description: 'Tensor backend: auto picks tfjs-node(-gpu) when installed, else wasm, else cpu.',
+        },
+      },
+    },
     onError: {
       enum: ['fail', 'keep-going'],
       default: 'fail',

@@ -24,6 +24,7 @@ export interface RunRecord {
   manifest: KeyManifest;
   outputs: Record<string, OutputRecord>;
   metrics: Record<string, number>;
+  info: Record<string, string>;
   durationMs: number;
   createdAt: string;
 }

@@ -9,8 +9,7 @@ import type { StageOutcome } from '../events.ts';
 import { collectGarbage } from '../gc.ts';
 import { resolveRecipe, type ResolvedRecipe } from '../recipe/resolve.ts';
 import { defaultStoreDir, runRecipe, type RunOptions } from '../run.ts';
-import { createLineReporter, createTaskListReporter } from '../ui.ts';
-import { watchRecipe } from '../watch.ts';
+import { createLineReporter } from '../ui-lines.ts';
 import { renderDag, type DagFormat } from './dag.ts';
 import { formatError } from './format-error.ts';
 import { showStage } from './show.ts';
@@ -55,6 +54,8 @@ async function runCommand(file: string | undefined, flags: RunFlags): Promise<nu
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // listr2 and chokidar load only when used: they cost a noticeable part of start-up.
+  const taskList = process.stdout.isTTY && !flags.json ? (await import('../ui.ts')).createTaskListReporter : undefined;
   const options = (signal: AbortSignal): RunOptions => ({
     only: flags.only,
     from: flags.from,
@@ -64,9 +65,10 @@ async function runCommand(file: string | undefined, flags: RunFlags): Promise<nu
     concurrency: flags.jobs,
     storeDir: flags.store ? path.resolve(flags.store) : undefined,
     signal,
-    reporter: flags.json ? undefined : process.stdout.isTTY ? createTaskListReporter() : createLineReporter(out),
+    reporter: flags.json ? undefined : taskList ? taskList() : createLineReporter(out),
   });
   if (flags.watch) {
+    const { watchRecipe } = await import('../watch.ts');
     await watchRecipe(
       recipeFile,
       {

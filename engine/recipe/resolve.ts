@@ -43,6 +43,8 @@ export interface ResolvedRecipe {
   name: string;
   seed: number;
   concurrency: number;
+  /** Options for how stages compute (e.g. the tensor backend); not keyed. */
+  runtime: Record<string, unknown>;
   onError: 'fail' | 'keep-going';
   datasets: Record<string, DatasetSpec>;
   model?: unknown;
@@ -118,6 +120,7 @@ export async function resolveRecipe(file: string, options: ResolveOptions = {}):
     name: typeof data.name === 'string' ? data.name : path.basename(file).replace(/\.ya?ml$/, ''),
     seed: data.seed as number,
     concurrency: data.concurrency as number,
+    runtime: (isObject(data.runtime) ? data.runtime : {}) as Record<string, unknown>,
     onError: data.onError as 'fail' | 'keep-going',
     datasets,
     model: data.model,

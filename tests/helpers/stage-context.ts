@@ -5,6 +5,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { Ajv } from 'ajv';
+import { seededRandom } from '../../engine/rng.ts';
 import type { InputArtifact, ProgressUpdate, StageContext, StageResult } from '../../engine/stage.ts';
 
 export interface TestStageContext extends StageContext {
@@ -37,7 +38,8 @@ export async function makeStageContext(overrides: Partial<StageContext> = {}): P
     logFile: join(root, 'stage.log'),
     recipeDir: root,
     seed,
-    random: mulberry32(seed),
+    random: seededRandom(seed),
+    runtime: { backend: 'cpu' },
     log: {
       info: (message) => void logLines.push(`info: ${message}`),
       warn: (message) => void logLines.push(`warn: ${message}`),
@@ -96,16 +98,4 @@ export async function runStage<P>(
   const validate = ajv.compile(stage.schema as object);
   if (!validate(params)) throw new Error(`invalid params: ${ajv.errorsText(validate.errors)}`);
   return stage.run(ctx, params as P);
-}
-
-/** Small seeded PRNG (mulberry32): uniform floats in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

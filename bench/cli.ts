@@ -1,0 +1,53 @@
+// Runs the real `tempa` command line as a child process and times it end to end (Node start-up,
+// the tsx loader, module loading and the command itself), the way a user experiences it.
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+const TEMPA_BIN = path.join(REPO_ROOT, 'bin', 'tempa.js');
+
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+export function runTempa(args: readonly string[], cwd: string): Promise<CliRun> {
+  return runNode([TEMPA_BIN, ...args], cwd);
+}
+
+/** `node <args>` with this process's Node binary, timed from spawn to exit. */
+export function runNode(args: readonly string[], cwd: string): Promise<CliRun> {
+  const start = performance.now();
+  const child = spawn(process.execPath, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0' } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr, ms: performance.now() - start }));
+  });
+}
+
+/** Like runTempa, but a non-zero exit is an error carrying the command's output. */
+export async function runTempaOk(args: readonly string[], cwd: string): Promise<CliRun> {
+  const run = await runTempa(args, cwd);
+  if (run.code !== 0) throw new Error(`tempa ${args.join(' ')} exited ${run.code}\n${run.stdout.slice(-2000)}\n${run.stderr.slice(-2000)}`);
+  return run;
+}
+
+interface JsonStage {
+  name: string;
+  status: string;
+}
+
+/** Stage statuses from `tempa run --json`, counted: { cached: 50 }. */
+export function countStatuses(stdout: string): Record<string, number> {
+  const parsed = JSON.parse(stdout) as { stages: JsonStage[] };
+  const counts: Record<string, number> = {};
+  for (const s of parsed.stages) counts[s.status] = (counts[s.status] ?? 0) + 1;
+  return counts;
+}
