@@ -1,0 +1,112 @@
+// Model folders and resumable training checkpoints. A model is a folder other tools can read:
+// model.safetensors + config.json + tokenizer.json. Checkpoints add the optimizer state and the
+// step, and are swapped in atomically so a kill mid-write leaves the previous one intact.
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { PipelineError } from '../../engine/errors.ts';
+import { readSafetensors, SafetensorsError, writeSafetensors, type NamedTensor } from './safetensors.ts';
+
+export const MODEL_FILE = 'model.safetensors';
+export const CONFIG_FILE = 'config.json';
+export const TOKENIZER_FILES = ['tokenizer.json', 'tempa-tokenizer.json'] as const;
+
+export interface ModelMeta {
+  stage: string;
+  step: number;
+  /** Format version of the folder, bumped when its layout changes. */
+  version: number;
+}
+
+export const MODEL_FOLDER_VERSION = 1;
+
+export interface ModelFolder {
+  config: Record<string, unknown>;
+  weights: Record<string, NamedTensor>;
+  meta: ModelMeta;
+}
+
+export async function writeModelFolder(dir: string, folder: ModelFolder, tokenizerDir?: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  await writeSafetensors(path.join(dir, MODEL_FILE), folder.weights, { format: 'pt', stage: folder.meta.stage, step: String(folder.meta.step) });
+  const config = { ...folder.config, tempa: { ...folder.meta } };
+  await writeFile(path.join(dir, CONFIG_FILE), `${JSON.stringify(config, null, 2)}\n`);
+  if (tokenizerDir) {
+    for (const name of TOKENIZER_FILES) {
+      if (existsSync(path.join(tokenizerDir, name))) await copyFile(path.join(tokenizerDir, name), path.join(dir, name));
+    }
+  }
+}
+
+const invalid = (dir: string, message: string, hint: string) => new PipelineError('ARTIFACT_MISSING', `model folder ${dir}: ${message}`, { hint });
+
+/**
+ * Reads a model folder. With `expectedShapes` (name -> shape, from the config), every weight must
+ * be present with that shape and nothing else may be: a mismatch names each offending tensor.
+ */
+export async function readModelFolder(dir: string, expectedShapes?: (config: Record<string, unknown>) => Record<string, number[]>): Promise<ModelFolder> {
+  let config: Record<string, unknown>;
+  try {
+    config = JSON.parse(await readFile(path.join(dir, CONFIG_FILE), 'utf8')) as Record<string, unknown>;
+  } catch (error) {
+    throw invalid(dir, `cannot read ${CONFIG_FILE} (${(error as Error).message})`, 'a model folder holds model.safetensors, config.json and tokenizer.json');
+  }
+  let weights: Record<string, NamedTensor>;
+  try {
+    weights = (await readSafetensors(path.join(dir, MODEL_FILE))).tensors;
+  } catch (error) {
+    const reason = error instanceof SafetensorsError ? error.message : (error as Error).message;
+    throw invalid(dir, `cannot read ${MODEL_FILE} (${reason})`, 'the file is missing or damaged; rerun the stage that wrote it');
+  }
+  const { tempa, ...modelConfig } = config as { tempa?: ModelMeta };
+  if (expectedShapes) {
+    const expected = expectedShapes(modelConfig);
+    const problems: string[] = [];
+    for (const [name, shape] of Object.entries(expected)) {
+      const got = weights[name];
+      if (!got) problems.push(`missing ${name} [${shape}]`);
+      else if (got.shape.join() !== shape.join()) problems.push(`${name} has shape [${got.shape}], config needs [${shape}]`);
+    }
+    for (const name of Object.keys(weights)) if (!(name in expected)) problems.push(`unexpected tensor ${name}`);
+    if (problems.length) throw invalid(dir, `weights do not match config.json: ${problems.slice(0, 6).join('; ')}${problems.length > 6 ? `; and ${problems.length - 6} more` : ''}`, 'the weights and config.json come from different models');
+  }
+  return { config: modelConfig, weights, meta: tempa ?? { stage: 'unknown', step: 0, version: MODEL_FOLDER_VERSION } };
+}
+
+export interface TrainingCheckpoint {
+  weights: Record<string, NamedTensor>;
+  optimizer: Record<string, NamedTensor>;
+  /** Plain JSON: step, loss history, anything the trainer needs to continue exactly. */
+  state: { step: number } & Record<string, unknown>;
+}
+
+const LATEST = 'latest';
+
+/** Writes into a fresh folder, then swaps it in for `latest` with renames. */
+export async function writeTrainingCheckpoint(checkpointDir: string, checkpoint: TrainingCheckpoint): Promise<void> {
+  const staging = path.join(checkpointDir, `staging-${process.pid}`);
+  await rm(staging, { recursive: true, force: true });
+  await mkdir(staging, { recursive: true });
+  await writeSafetensors(path.join(staging, 'weights.safetensors'), checkpoint.weights);
+  await writeSafetensors(path.join(staging, 'optimizer.safetensors'), checkpoint.optimizer);
+  await writeFile(path.join(staging, 'state.json'), `${JSON.stringify(checkpoint.state)}\n`);
+  const latest = path.join(checkpointDir, LATEST);
+  const previous = path.join(checkpointDir, `previous-${process.pid}`);
+  if (existsSync(latest)) await rename(latest, previous);
+  await rename(staging, latest);
+  await rm(previous, { recursive: true, force: true });
+}
+
+/** The last complete checkpoint, or undefined. A `previous-*` folder means a swap was cut short. */
+export async function readTrainingCheckpoint(checkpointDir: string): Promise<TrainingCheckpoint | undefined> {
+  let dir = path.join(checkpointDir, LATEST);
+  if (!existsSync(path.join(dir, 'state.json'))) {
+    const previous = (await readdir(checkpointDir).catch(() => [] as string[])).find((n) => n.startsWith('previous-'));
+    if (!previous) return undefined;
+    dir = path.join(checkpointDir, previous);
+  }
+  const state = JSON.parse(await readFile(path.join(dir, 'state.json'), 'utf8')) as TrainingCheckpoint['state'];
+  const weights = (await readSafetensors(path.join(dir, 'weights.safetensors'))).tensors;
+  const optimizer = (await readSafetensors(path.join(dir, 'optimizer.safetensors'))).tensors;
+  return { weights, optimizer, state };
+}
