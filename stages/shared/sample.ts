@@ -1,0 +1,101 @@
+// Batched autoregressive generation: temperature, top-k, top-p, max tokens, stop tokens, seeded.
+// It drives any `DecodeModel` (the GPT with its KV cache, or a mock in tests), so the sampling
+// logic is tested without tensors. RL stages sample thousands of answers through this loop.
+
+/** One decoding session over a batch: feed tokens, get the next-token logits of each row. */
+export interface DecodeModel {
+  vocabSize: number;
+  /** How many positions the model can attend to; generation stops there. */
+  maxPositions: number;
+  /** Feeds (B, t) new tokens (row-major) after what was fed before; returns (B, V) logits of the last position. */
+  feed(tokens: Int32Array, batch: number, length: number): Float32Array;
+  dispose(): void;
+}
+
+export interface SampleOptions {
+  maxTokens: number;
+  /** 0 means greedy (argmax). */
+  temperature: number;
+  /** Keep only the k most likely tokens (0: all). */
+  topK: number;
+  /** Keep the smallest set of tokens whose probability reaches topP (1: all). */
+  topP: number;
+  /** Generation of a row ends after it emits one of these. */
+  stopTokens: readonly number[];
+}
+
+export const DEFAULT_SAMPLE_OPTIONS: SampleOptions = { maxTokens: 64, temperature: 1, topK: 0, topP: 1, stopTokens: [] };
+
+/** Picks one token id from a row of logits. Pure: all randomness comes from `random`. */
+export function sampleToken(logits: Float32Array, options: Pick<SampleOptions, 'temperature' | 'topK' | 'topP'>, random: () => number): number {
+  if (options.temperature <= 0) {
+    let best = 0;
+    for (let i = 1; i < logits.length; i++) if (logits[i]! > logits[best]!) best = i;
+    return best;
+  }
+  let ids = Array.from(logits.keys()).sort((a, b) => logits[b]! - logits[a]! || a - b);
+  if (options.topK > 0) ids = ids.slice(0, options.topK);
+  const max = logits[ids[0]!]!;
+  let weights = ids.map((id) => Math.exp((logits[id]! - max) / options.temperature));
+  if (options.topP < 1) {
+    const total = weights.reduce((a, b) => a + b, 0);
+    let cumulative = 0;
+    let keep = 0;
+    while (keep < weights.length && cumulative < options.topP * total) cumulative += weights[keep++]!;
+    ids = ids.slice(0, Math.max(1, keep));
+    weights = weights.slice(0, Math.max(1, keep));
+  }
+  const total = weights.reduce((a, b) => a + b, 0);
+  let r = random() * total;
+  for (let i = 0; i < ids.length; i++) {
+    r -= weights[i]!;
+    if (r < 0) return ids[i]!;
+  }
+  return ids[ids.length - 1]!;
+}
+
+export interface Generation {
+  /** Generated ids per row, without the prompt, including the stop token if one ended the row. */
+  tokens: number[][];
+  /** Why each row ended. */
+  finish: ('stop' | 'length')[];
+}
+
+/**
+ * Generates continuations for prompts of equal length (group unequal prompts by length first).
+ * Rows that stopped keep being fed a token (their own stop token) so the batch stays rectangular;
+ * their outputs are ignored.
+ */
+export function generate(model: DecodeModel, prompts: readonly (readonly number[])[], options: SampleOptions, random: () => number): Generation {
+  const batch = prompts.length;
+  const promptLength = prompts[0]?.length ?? 0;
+  if (prompts.some((p) => p.length !== promptLength)) throw new Error('generate() needs prompts of equal length; group them by length');
+  if (promptLength === 0) throw new Error('generate() needs at least one prompt token (e.g. <|bos|>)');
+  const room = Math.min(options.maxTokens, model.maxPositions - promptLength);
+  const tokens: number[][] = prompts.map(() => []);
+  const finish: ('stop' | 'length')[] = prompts.map(() => 'length');
+  const done = new Array<boolean>(batch).fill(false);
+  const stops = new Set(options.stopTokens);
+  let feed = Int32Array.from(prompts.flat());
+  let length = promptLength;
+  for (let step = 0; step < room && done.includes(false); step++) {
+    const logits = model.feed(feed, batch, length);
+    const next = new Int32Array(batch);
+    for (let b = 0; b < batch; b++) {
+      if (done[b]) {
+        next[b] = tokens[b]![tokens[b]!.length - 1] ?? 0;
+        continue;
+      }
+      const id = sampleToken(logits.subarray(b * model.vocabSize, (b + 1) * model.vocabSize), options, random);
+      tokens[b]!.push(id);
+      next[b] = id;
+      if (stops.has(id)) {
+        done[b] = true;
+        finish[b] = 'stop';
+      }
+    }
+    feed = next;
+    length = 1;
+  }
+  return { tokens, finish };
+}

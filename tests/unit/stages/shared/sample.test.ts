@@ -1,0 +1,72 @@
+// Sampling logic on a mock model (nanochat tests/test_engine.py style): no tensors needed.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { seededRandom } from '../../../../engine/rng.ts';
+import { generate, sampleToken, type DecodeModel } from '../../../../stages/shared/sample.ts';
+
+/** Always predicts (last token + 1) mod V, strongly; records what it was fed. */
+function countingModel(vocabSize: number, maxPositions = 100): DecodeModel & { fed: number[][] } {
+  const fed: number[][] = [];
+  return {
+    vocabSize,
+    maxPositions,
+    fed,
+    feed(tokens, batch, length) {
+      fed.push(Array.from(tokens));
+      const logits = new Float32Array(batch * vocabSize);
+      for (let b = 0; b < batch; b++) logits[b * vocabSize + ((tokens[b * length + length - 1]! + 1) % vocabSize)] = 10;
+      return logits;
+    },
+    dispose() {},
+  };
+}
+
+describe('sampleToken', () => {
+  const logits = Float32Array.from([1, 3, 2, 0]);
+  it('temperature 0 is argmax', () => assert.equal(sampleToken(logits, { temperature: 0, topK: 0, topP: 1 }, Math.random), 1));
+  it('top-k 1 is argmax whatever the temperature', () => {
+    for (let i = 0; i < 20; i++) assert.equal(sampleToken(logits, { temperature: 5, topK: 1, topP: 1 }, Math.random), 1);
+  });
+  it('top-p keeps only the nucleus', () => {
+    // softmax([1,3,2,0]) ~ [0.087, 0.644, 0.237, 0.032]: top-p 0.7 keeps ids 1 and 2
+    const seen = new Set<number>();
+    const random = seededRandom(3);
+    for (let i = 0; i < 200; i++) seen.add(sampleToken(logits, { temperature: 1, topK: 0, topP: 0.7 }, random));
+    assert.deepEqual([...seen].sort(), [1, 2]);
+  });
+  it('sampling frequencies follow the softmax', () => {
+    const random = seededRandom(11);
+    const counts = [0, 0, 0, 0];
+    for (let i = 0; i < 20_000; i++) counts[sampleToken(logits, { temperature: 1, topK: 0, topP: 1 }, random)]!++;
+    const expected = [0.087, 0.644, 0.237, 0.032];
+    counts.forEach((c, i) => assert.ok(Math.abs(c / 20_000 - expected[i]!) < 0.015, `id ${i}: ${c / 20_000}`));
+  });
+  it('is deterministic for a seed', () => {
+    const draw = (seed: number) => {
+      const random = seededRandom(seed);
+      return Array.from({ length: 30 }, () => sampleToken(logits, { temperature: 1, topK: 0, topP: 1 }, random));
+    };
+    assert.deepEqual(draw(5), draw(5));
+  });
+});
+
+describe('generate', () => {
+  it('feeds the prompt once, then one token per step, and stops rows independently', () => {
+    const model = countingModel(10);
+    const out = generate(model, [[1, 2], [5, 6]], { maxTokens: 5, temperature: 0, topK: 0, topP: 1, stopTokens: [4] }, Math.random);
+    assert.deepEqual(out.tokens, [[3, 4], [7, 8, 9, 0, 1]]);
+    assert.deepEqual(out.finish, ['stop', 'length']);
+    assert.deepEqual(model.fed[0], [1, 2, 5, 6]);
+    assert.deepEqual(model.fed[1], [3, 7]);
+    assert.deepEqual(model.fed[2], [4, 8], 'a finished row keeps feeding its stop token');
+  });
+
+  it('never runs past the model context', () => {
+    const out = generate(countingModel(10, 4), [[1, 2]], { maxTokens: 50, temperature: 0, topK: 0, topP: 1, stopTokens: [] }, Math.random);
+    assert.deepEqual(out.tokens, [[3, 4]]);
+  });
+
+  it('rejects prompts of unequal length', () => {
+    assert.throws(() => generate(countingModel(10), [[1], [1, 2]], { maxTokens: 1, temperature: 0, topK: 0, topP: 1, stopTokens: [] }, Math.random), /equal length/);
+  });
+});
