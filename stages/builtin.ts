@@ -3,4 +3,5 @@ export const BUILTIN_STAGES = {
   exec: new URL('./exec/index.ts', import.meta.url),
   'load-data': new URL('./load-data/index.ts', import.meta.url),
   'split-data': new URL('./split-data/index.ts', import.meta.url),
+  tokenizer: new URL('./tokenizer/index.ts', import.meta.url),
 } as const satisfies Record<string, URL>;
