@@ -1,0 +1,19 @@
+// Sampling parameters shared by every stage that shows what its model says (init, pretrain, sft...).
+export const samplingSchema = {
+  type: 'object',
+  additionalProperties: false,
+  default: {},
+  description: 'What the stage samples from its model for the report.',
+  properties: {
+    prompts: {
+      type: 'array',
+      items: { type: 'string' },
+      default: ['The whale', 'Call me', 'It was'],
+      description: 'Each prompt starts a new document.',
+    },
+    maxTokens: { type: 'integer', minimum: 1, default: 48, description: 'Tokens generated per prompt.' },
+    temperature: { type: 'number', minimum: 0, default: 0.8, description: '0 is greedy.' },
+    topK: { type: 'integer', minimum: 0, default: 40, description: 'Keep the k most likely tokens (0: all).' },
+    topP: { type: 'number', exclusiveMinimum: 0, maximum: 1, default: 1, description: 'Nucleus sampling mass.' },
+  },
+} as const;

@@ -1,0 +1,44 @@
+// `uses: init` — stage 0: the seeded, randomly initialised GPT (GPT-2 scaled init) that every later
+// stage starts from, and samples from it, so the report can show what an untrained model says.
+import path from 'node:path';
+import { writeFile } from 'node:fs/promises';
+import { defineStage } from '../../engine/stage.ts';
+import { countParams, initGPT, resolveModelConfig, type ModelSpec } from '../shared/model/gpt.ts';
+import { disposeParams, saveGPT } from '../shared/model/model-io.ts';
+import { sampleTexts } from '../shared/model/sample-texts.ts';
+import { initTf, type BackendChoice } from '../shared/tf.ts';
+import { loadTokenizer } from '../shared/tokenizer/tokenizer-dir.ts';
+import { initSchema } from './schema.ts';
+
+export default defineStage({
+  name: 'init',
+  version: 1,
+  description: 'A seeded random GPT of the recipe model size, plus what it says.',
+  schema: initSchema,
+  usesModel: true,
+  inputs: () => ({ tokenizer: { kind: 'dir', description: 'the tokenizer stage output' } }),
+  outputs: () => ({ model: { kind: 'dir' }, samples: { kind: 'file' } }),
+  async run(ctx, params) {
+    const { tf, backend, detail } = await initTf((ctx.runtime.backend as BackendChoice | undefined) ?? 'auto');
+    ctx.log.info(`backend ${backend}: ${detail}`);
+    const tokenizerDir = ctx.inputs.tokenizer!.path;
+    const { tokenizer } = await loadTokenizer(tokenizerDir);
+    const config = resolveModelConfig(ctx.model as ModelSpec | undefined, tokenizer.vocabSize);
+    const weights = initGPT(tf, config, ctx.seed);
+    try {
+      const parameters = countParams(weights);
+      ctx.log.info(`model: ${config.nLayer} layers, ${config.nHead} heads, width ${config.nEmbd}, context ${config.blockSize}, vocab ${config.vocabSize}: ${(parameters / 1e6).toFixed(2)}M parameters`);
+      const samples = sampleTexts(tf, weights, config, tokenizer, params.sample.prompts, { ...params.sample, stopTokens: [] }, ctx.seed);
+      for (const s of samples) ctx.log.info(`sample: ${JSON.stringify(s.prompt + s.completion)}`);
+      await saveGPT(path.join(ctx.outDir, 'model'), weights, config, { stage: ctx.stage, step: 0 }, tokenizerDir);
+      await writeFile(path.join(ctx.outDir, 'samples.json'), `${JSON.stringify(samples, null, 2)}\n`);
+      return {
+        metrics: { parameters, expectedLoss: Math.log(config.vocabSize) },
+        artifacts: { model: 'model', samples: 'samples.json' },
+        info: { backend },
+      };
+    } finally {
+      disposeParams(weights);
+    }
+  },
+});

@@ -1,0 +1,501 @@
+// The GPT every training stage builds on: a decoder-only transformer in TensorFlow.js that reads like
+// nanoGPT's model.py. One file on purpose (STYLE §6): config, init, attention, mlp, block, loss, decode.
+//
+// Follows:
+//   - Radford et al. 2019, "Language Models are Unsupervised Multitask Learners" (GPT-2): pre-norm blocks,
+//     final LayerNorm, init N(0, 0.02) with residual projections scaled by 1/sqrt(2 * nLayer).
+//   - Vaswani et al. 2017 (causal multi-head attention); Hendrycks & Gimpel 2016 (GELU, tanh form).
+//   - Press & Wolf 2017 (tied input/output embeddings); Su et al. 2021 (RoPE, optional `positions: rotary`).
+//   - karpathy/nanoGPT model.py (structure, init, weight-decay groups), karpathy/nanochat gpt.py (KV cache),
+//     HF transformers GPT2LMHeadModel (parameter names, and (in, out) layouts of c_attn/c_proj/c_fc).
+// Departures: GELU's tanh approximation is computed as x·sigmoid(2u), the same function, because sigmoid
+// is an XNNPACK kernel on wasm and tanh is not (18x slower). Activations stay 2-D (B*T, C) between blocks
+// and attention runs as 3-D batched matMuls over (nh*B, T, hs); no 5-D tensors. Cross-entropy takes the
+// log-sum-exp from the softmax (see lossFromLogits). Targets < 0 are ignored, as nanochat's ignore_index.
+import { PipelineError } from '../../../engine/errors.ts';
+import { MODEL_PRESETS as PRESET_NAMES } from '../../../schemas/model.schema.ts';
+import type { NamedTensor } from '../safetensors.ts';
+import type { TF, Tensor, Variable } from '../tf.ts';
+
+export interface GPTConfig {
+  vocabSize: number;
+  /** Context length: the most positions the model attends to. */
+  blockSize: number;
+  nLayer: number;
+  nHead: number;
+  nEmbd: number;
+  /** lm_head reuses wte (GPT-2, nanoGPT). */
+  tieWeights: boolean;
+  /** 'learned': a wpe table (GPT-2); 'rotary': RoPE on queries and keys, no wpe. */
+  positions: 'learned' | 'rotary';
+}
+
+export const DEFAULT_GPT_CONFIG: GPTConfig = {
+  vocabSize: 256,
+  blockSize: 128,
+  nLayer: 4,
+  nHead: 4,
+  nEmbd: 128,
+  tieWeights: true,
+  positions: 'learned',
+};
+
+export type ModelPreset = (typeof PRESET_NAMES)[number];
+type Sizes = Pick<GPTConfig, 'nLayer' | 'nHead' | 'nEmbd' | 'blockSize'>;
+
+/** Sizes for a 2-core CPU. Parameter counts are for a 256-token vocabulary (embeddings grow with it). */
+export const MODEL_PRESETS: Record<ModelPreset, Sizes> = {
+  nano: { nLayer: 2, nHead: 2, nEmbd: 64, blockSize: 64 }, //    0.12M
+  micro: { nLayer: 4, nHead: 4, nEmbd: 128, blockSize: 128 }, // 0.87M
+  tiny: { nLayer: 6, nHead: 6, nEmbd: 192, blockSize: 256 }, //  2.8M
+  small: { nLayer: 6, nHead: 8, nEmbd: 256, blockSize: 256 }, // 4.9M
+};
+
+export type ModelSpec = ModelPreset | ({ preset?: ModelPreset } & Partial<GPTConfig>);
+
+const LN_EPS = 1e-5; // PyTorch LayerNorm default
+const INIT_STD = 0.02;
+const GELU_COEF = 0.044715;
+const ROPE_BASE = 10000;
+const MASKED = -1e9; // additive bias for future positions: exp underflows to exactly 0
+
+/**
+ * The recipe's `model:` (a preset name or sizes, optionally on top of a preset) as a full config.
+ * `vocabSize` is the tokenizer's; an explicit larger `model.vocabSize` pads the embedding.
+ */
+export function resolveModelConfig(model: ModelSpec | undefined, vocabSize: number): GPTConfig {
+  const spec = typeof model === 'string' ? { preset: model } : (model ?? {});
+  const { preset, ...overrides } = spec;
+  if (preset !== undefined && !(preset in MODEL_PRESETS)) {
+    throw invalidModel(`unknown model preset \`${preset}\``, `use one of ${PRESET_NAMES.join(', ')}`);
+  }
+  const config: GPTConfig = { ...DEFAULT_GPT_CONFIG, ...(preset ? MODEL_PRESETS[preset] : {}), vocabSize, ...overrides };
+  for (const key of ['vocabSize', 'blockSize', 'nLayer', 'nHead', 'nEmbd'] as const) {
+    if (!Number.isInteger(config[key]) || config[key] < 1) throw invalidModel(`model.${key} must be a positive integer, got ${config[key]}`, 'fix the `model:` section');
+  }
+  if (config.vocabSize < vocabSize) {
+    throw invalidModel(`model.vocabSize ${config.vocabSize} is smaller than the tokenizer's ${vocabSize} tokens`, 'remove model.vocabSize: it defaults to the tokenizer vocabulary');
+  }
+  if (config.nEmbd % config.nHead !== 0) {
+    throw invalidModel(`model.nEmbd ${config.nEmbd} is not divisible by model.nHead ${config.nHead}`, `pick nHead among the divisors of ${config.nEmbd}`);
+  }
+  if (config.positions === 'rotary' && (config.nEmbd / config.nHead) % 2 !== 0) {
+    throw invalidModel(`rotary positions need an even head size, got ${config.nEmbd / config.nHead}`, 'change nEmbd or nHead');
+  }
+  return config;
+}
+
+function invalidModel(message: string, hint: string): PipelineError {
+  return new PipelineError('RECIPE_INVALID', message, { field: 'model', hint });
+}
+
+/** Parameters by HF GPT-2 name; each saves to safetensors as is. */
+export type GPTParams = Record<string, Variable>;
+
+/** Every parameter's name and shape, in HF GPT-2 order. Linear weights are (in, out), as HF Conv1D. */
+export function paramShapes(config: GPTConfig): Record<string, number[]> {
+  const { vocabSize: V, blockSize, nLayer, nEmbd: C } = config;
+  const shapes: Record<string, number[]> = { 'wte.weight': [V, C] };
+  if (config.positions === 'learned') shapes['wpe.weight'] = [blockSize, C];
+  for (let l = 0; l < nLayer; l++) {
+    const h = `h.${l}`;
+    Object.assign(shapes, {
+      [`${h}.ln_1.weight`]: [C],
+      [`${h}.ln_1.bias`]: [C],
+      [`${h}.attn.c_attn.weight`]: [C, 3 * C],
+      [`${h}.attn.c_attn.bias`]: [3 * C],
+      [`${h}.attn.c_proj.weight`]: [C, C],
+      [`${h}.attn.c_proj.bias`]: [C],
+      [`${h}.ln_2.weight`]: [C],
+      [`${h}.ln_2.bias`]: [C],
+      [`${h}.mlp.c_fc.weight`]: [C, 4 * C],
+      [`${h}.mlp.c_fc.bias`]: [4 * C],
+      [`${h}.mlp.c_proj.weight`]: [4 * C, C],
+      [`${h}.mlp.c_proj.bias`]: [C],
+    });
+  }
+  shapes['ln_f.weight'] = [C];
+  shapes['ln_f.bias'] = [C];
+  if (!config.tieWeights) shapes['lm_head.weight'] = [V, C]; // (V, C) like HF nn.Linear
+  return shapes;
+}
+
+/** GPT-2 init: N(0, 0.02), residual projections N(0, 0.02/sqrt(2*nLayer)), biases 0, norm weights 1. */
+export function initGPT(tf: TF, config: GPTConfig, seed: number): GPTParams {
+  const params: GPTParams = {};
+  const residualStd = INIT_STD / Math.sqrt(2 * config.nLayer);
+  for (const [name, shape] of Object.entries(paramShapes(config))) {
+    params[name] = tf.tidy(() => {
+      let value: Tensor;
+      if (/ln_\w+\.weight$/.test(name)) value = tf.ones(shape);
+      else if (name.endsWith('.bias')) value = tf.zeros(shape);
+      else value = tf.randomNormal(shape, 0, name.endsWith('c_proj.weight') ? residualStd : INIT_STD, 'float32', seedFor(seed, name));
+      return tf.variable(value, true);
+    });
+  }
+  return params;
+}
+
+/** A per-parameter seed (FNV-1a of seed and name), so adding a parameter never reshuffles the others. */
+function seedFor(seed: number, name: string): number {
+  let hash = 0x811c9dc5;
+  for (const ch of `${seed}:${name}`) hash = Math.imul(hash ^ ch.charCodeAt(0), 0x01000193) >>> 0;
+  return hash;
+}
+
+export function countParams(params: Record<string, Tensor>): number {
+  return Object.values(params).reduce((total, p) => total + p.size, 0);
+}
+
+function param(params: GPTParams, name: string): Variable {
+  const p = params[name];
+  if (!p) throw new Error(`GPT parameter \`${name}\` is missing`);
+  return p;
+}
+
+// ---------------------------------------------------------------------------------------------- layers
+
+/** customGrad's callback receives the inputs followed by `save`; this unpacks them with types. */
+type Saver = (tensors: Tensor[]) => void;
+function unpack(args: unknown[]): [Tensor[], Saver] {
+  return [args.slice(0, -1) as Tensor[], args[args.length - 1] as Saver];
+}
+
+/**
+ * x @ w + b for x (N, in), w (in, out): one fused XNNPACK call on wasm. The gradient keeps only x and w
+ * (tf.fused.matMul's own gradient also keeps the output).
+ */
+function linear(tf: TF, x: Tensor, w: Tensor, b: Tensor): Tensor {
+  const op = tf.customGrad((...args) => {
+    const [[x, w, b], save] = unpack(args);
+    save([x!, w!]);
+    return {
+      value: tf.fused.matMul({ a: x as never, b: w as never, bias: b }), // (N, out)
+      gradFunc: (dy: Tensor, [x, w]: Tensor[]) => [tf.matMul(dy, w!, false, true), tf.matMul(x!, dy, true, false), tf.sum(dy, 0)],
+    };
+  });
+  return op(x, w, b);
+}
+
+/**
+ * LayerNorm over the last axis of x (N, C), with its gradient written out (llm.c layernorm_backward):
+ * it saves only x_hat and 1/std, where autodiff would keep every intermediate for backprop.
+ */
+function layerNorm(tf: TF, x: Tensor, weight: Tensor, bias: Tensor): Tensor {
+  const op = tf.customGrad((...args) => {
+    const [[x, w, b], save] = unpack(args);
+    const mean = tf.mean(x!, -1, true); // (N, 1)
+    const centered = tf.sub(x!, mean); // (N, C)
+    const rstd = tf.rsqrt(tf.add(tf.mean(tf.square(centered), -1, true), LN_EPS)); // (N, 1)
+    const xhat = tf.mul(centered, rstd); // (N, C)
+    save([xhat, rstd, w!]);
+    return {
+      value: tf.add(tf.mul(xhat, w!), b!),
+      gradFunc: (dy: Tensor, [xhat, rstd, w]: Tensor[]) => tf.tidy(() => {
+        const dxhat = tf.mul(dy, w!); // (N, C)
+        // dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)), all means over C
+        const dx = tf.mul(tf.sub(tf.sub(dxhat, tf.mean(dxhat, -1, true)), tf.mul(xhat!, tf.mean(tf.mul(dxhat, xhat!), -1, true))), rstd!);
+        return [dx, tf.sum(tf.mul(dy, xhat!), 0), tf.sum(dy, 0)]; // (N, C), (C), (C)
+      }),
+    };
+  });
+  return op(x, weight, bias);
+}
+
+const GELU_SCALE = 2 * Math.sqrt(2 / Math.PI);
+
+/**
+ * GPT-2's tanh GELU: 0.5x(1 + tanh(u)), u = sqrt(2/pi)(x + 0.044715x^3), computed as x*sigmoid(2u) (the
+ * same function). The gradient recomputes the sigmoid from x, so only x is kept for backprop.
+ */
+function gelu(tf: TF, x: Tensor): Tensor {
+  const op = tf.customGrad((...args) => {
+    const [[x], save] = unpack(args);
+    const s = tf.sigmoid(tf.mul(x!, tf.add(tf.mul(tf.square(x!), GELU_SCALE * GELU_COEF), GELU_SCALE))); // sigmoid(2u)
+    save([x!]);
+    return {
+      value: tf.mul(x!, s),
+      gradFunc: (dy: Tensor, [x]: Tensor[]) => tf.tidy(() => {
+        const x2 = tf.square(x!);
+        const s = tf.sigmoid(tf.mul(x!, tf.add(tf.mul(x2, GELU_SCALE * GELU_COEF), GELU_SCALE)));
+        const du = tf.add(tf.mul(x2, 3 * GELU_SCALE * GELU_COEF), GELU_SCALE); // d(2u)/dx
+        // d/dx x s(2u) = s + x s (1 - s) d(2u)/dx
+        return tf.mul(dy, tf.add(s, tf.mul(tf.mul(x!, tf.mul(s, tf.sub(1, s))), du)));
+      }),
+    };
+  });
+  return op(x);
+}
+
+/**
+ * softmax(q k^T / sqrt(hs) + bias) v for q (BH, T, hs), k and v (BH, Tk, hs): PyTorch's
+ * scaled_dot_product_attention with an additive mask. The gradient is written out so the only (T, Tk)
+ * tensor kept for backprop is the attention itself.
+ */
+function scaledDotProductAttention(tf: TF, q: Tensor, k: Tensor, v: Tensor, bias: Tensor): Tensor {
+  const scale = 1 / Math.sqrt(q.shape[2]!);
+  const op = tf.customGrad((...args) => {
+    const [[q, k, v], save] = unpack(args);
+    const qs = tf.mul(q!, scale); // (BH, T, hs): scaling q is cheaper than scaling the scores
+    const att = tf.softmax(tf.add(tf.matMul(qs, k!, false, true), bias)); // (BH, T, Tk)
+    save([qs, k!, v!, att]);
+    return {
+      value: tf.matMul(att, v!), // (BH, T, hs)
+      gradFunc: (dy: Tensor, [qs, k, v, att]: Tensor[]) => tf.tidy(() => {
+        const dv = tf.matMul(att!, dy, true, false); // (BH, Tk, hs)
+        const datt = tf.matMul(dy, v!, false, true); // (BH, T, Tk)
+        const dscores = tf.mul(att!, tf.sub(datt, tf.sum(tf.mul(datt, att!), -1, true))); // softmax backward
+        const dq = tf.mul(tf.matMul(dscores, k!), scale); // (BH, T, hs)
+        const dk = tf.matMul(dscores, qs!, true, false); // (BH, Tk, hs)
+        return [dq, dk, dv];
+      }),
+    };
+  });
+  return op(q, k, v);
+}
+
+/** Additive causal bias (T, Tk) for T queries at absolute positions offset..offset+T-1 over Tk keys. */
+function causalBias(tf: TF, T: number, Tk: number, offset: number): Tensor {
+  const bias = new Float32Array(T * Tk);
+  for (let i = 0; i < T; i++) bias.fill(MASKED, i * Tk + offset + i + 1, (i + 1) * Tk);
+  return tf.tensor2d(bias, [T, Tk]);
+}
+
+/** RoPE tables (T, hs) for positions offset..offset+T-1, rotate-half layout (GPT-NeoX, LLaMA). */
+function ropeTables(tf: TF, T: number, hs: number, offset: number): { cos: Tensor; sin: Tensor; rotate: Tensor } {
+  const half = hs / 2;
+  const cos = new Float32Array(T * hs);
+  const sin = new Float32Array(T * hs);
+  for (let t = 0; t < T; t++) {
+    for (let i = 0; i < hs; i++) {
+      const angle = (offset + t) / ROPE_BASE ** ((2 * (i % half)) / hs);
+      cos[t * hs + i] = Math.cos(angle);
+      sin[t * hs + i] = Math.sin(angle);
+    }
+  }
+  // rotate_half(x) = [-x2, x1] as a fixed (hs, hs) matrix: a matMul is cheap and differentiable on every backend.
+  const rotate = new Float32Array(hs * hs);
+  for (let j = 0; j < half; j++) {
+    rotate[(j + half) * hs + j] = -1;
+    rotate[j * hs + j + half] = 1;
+  }
+  return { cos: tf.tensor2d(cos, [T, hs]), sin: tf.tensor2d(sin, [T, hs]), rotate: tf.tensor2d(rotate, [hs, hs]) };
+}
+
+function applyRope(tf: TF, x: Tensor, rope: { cos: Tensor; sin: Tensor; rotate: Tensor }): Tensor {
+  const [BH, T, hs] = x.shape as [number, number, number];
+  const rotated = tf.reshape(tf.matMul(tf.reshape(x, [BH * T, hs]), rope.rotate), [BH, T, hs]); // (nh*B, T, hs)
+  return tf.add(tf.mul(x, rope.cos), tf.mul(rotated, rope.sin));
+}
+
+/** Per-forward constants shared by every layer. */
+interface Context {
+  B: number;
+  T: number;
+  /** Absolute position of the first query (the KV cache length). */
+  offset: number;
+  bias: Tensor;
+  rope?: { cos: Tensor; sin: Tensor; rotate: Tensor };
+}
+
+/** One layer's cached keys and values, (nh*B, Tcache, hs) each. */
+export interface LayerCache {
+  k: Tensor | null;
+  v: Tensor | null;
+}
+
+function attention(tf: TF, params: GPTParams, config: GPTConfig, l: number, x: Tensor, ctx: Context, cache?: LayerCache): Tensor {
+  const { nHead: nh, nEmbd: C } = config;
+  const { B, T } = ctx;
+  const hs = C / nh;
+  const qkv = linear(tf, x, param(params, `h.${l}.attn.c_attn.weight`), param(params, `h.${l}.attn.c_attn.bias`)); // (B*T, 3C)
+  const heads = tf.transpose(tf.reshape(qkv, [B * T, 3 * nh, hs]), [1, 0, 2]); // (3*nh, B*T, hs)
+  let [q, k, v] = tf.split(heads, 3, 0).map((t) => tf.reshape(t, [nh * B, T, hs])) as [Tensor, Tensor, Tensor]; // (nh*B, T, hs)
+  if (ctx.rope) {
+    q = applyRope(tf, q, ctx.rope);
+    k = applyRope(tf, k, ctx.rope);
+  }
+  if (cache) {
+    if (cache.k && cache.v) {
+      k = tf.concat([cache.k, k], 1); // (nh*B, Tk, hs)
+      v = tf.concat([cache.v, v], 1); // (nh*B, Tk, hs)
+    }
+    cache.k = tf.keep(k);
+    cache.v = tf.keep(v);
+  }
+  const y = scaledDotProductAttention(tf, q, k, v, ctx.bias); // (nh*B, T, hs)
+  const merged = tf.reshape(tf.transpose(tf.reshape(y, [nh, B * T, hs]), [1, 0, 2]), [B * T, C]); // (B*T, nh, hs) -> (B*T, C)
+  return linear(tf, merged, param(params, `h.${l}.attn.c_proj.weight`), param(params, `h.${l}.attn.c_proj.bias`)); // (B*T, C)
+}
+
+function mlp(tf: TF, params: GPTParams, l: number, x: Tensor): Tensor {
+  const h = gelu(tf, linear(tf, x, param(params, `h.${l}.mlp.c_fc.weight`), param(params, `h.${l}.mlp.c_fc.bias`))); // (B*T, 4C)
+  return linear(tf, h, param(params, `h.${l}.mlp.c_proj.weight`), param(params, `h.${l}.mlp.c_proj.bias`)); // (B*T, C)
+}
+
+function block(tf: TF, params: GPTParams, config: GPTConfig, l: number, x: Tensor, ctx: Context, cache?: LayerCache): Tensor {
+  const norm1 = layerNorm(tf, x, param(params, `h.${l}.ln_1.weight`), param(params, `h.${l}.ln_1.bias`));
+  x = tf.add(x, attention(tf, params, config, l, norm1, ctx, cache));
+  const norm2 = layerNorm(tf, x, param(params, `h.${l}.ln_2.weight`), param(params, `h.${l}.ln_2.bias`));
+  return tf.add(x, mlp(tf, params, l, norm2));
+}
+
+/** Token (+ learned position) embeddings of idx (B, T) at absolute positions offset.., as (B*T, C). */
+function embed(tf: TF, params: GPTParams, config: GPTConfig, idx: Tensor, ctx: Context): Tensor {
+  const { B, T, offset } = ctx;
+  const C = config.nEmbd;
+  const tok = tf.gather(param(params, 'wte.weight'), tf.reshape(idx, [B * T])); // (B*T, C)
+  if (config.positions === 'rotary') return tok;
+  const pos = tf.slice(param(params, 'wpe.weight'), [offset, 0], [T, C]); // (T, C)
+  return tf.reshape(tf.add(tf.reshape(tok, [B, T, C]), pos), [B * T, C]); // (B, T, C) -> (B*T, C)
+}
+
+function context(tf: TF, config: GPTConfig, idx: Tensor, offset: number): Context {
+  if (idx.rank !== 2 || idx.dtype !== 'int32') throw new Error(`GPT input must be int32 (B, T), got ${idx.dtype} [${idx.shape}]`);
+  const [B, T] = idx.shape as [number, number];
+  if (offset + T > config.blockSize) {
+    throw new Error(`sequence of ${offset + T} positions exceeds blockSize ${config.blockSize}; crop the context to the last ${config.blockSize} tokens`);
+  }
+  const ctx: Context = { B, T, offset, bias: causalBias(tf, T, offset + T, offset) };
+  if (config.positions === 'rotary') ctx.rope = ropeTables(tf, T, config.nEmbd / config.nHead, offset);
+  return ctx;
+}
+
+/** Final norm and head: logits (N, V) for hidden states (N, C). */
+function head(tf: TF, params: GPTParams, config: GPTConfig, x: Tensor): Tensor {
+  const normed = layerNorm(tf, x, param(params, 'ln_f.weight'), param(params, 'ln_f.bias'));
+  const weight = param(params, config.tieWeights ? 'wte.weight' : 'lm_head.weight'); // (V, C)
+  return tf.matMul(normed, weight, false, true); // (N, V)
+}
+
+/** Logits (B, T, V) for token ids idx (B, T) int32. */
+export function forward(tf: TF, params: GPTParams, config: GPTConfig, idx: Tensor): Tensor {
+  return tf.tidy(() => {
+    const ctx = context(tf, config, idx, 0);
+    let x = embed(tf, params, config, idx, ctx); // (B*T, C)
+    // A tidy per block frees its intermediates as it goes; what backprop needs was saved by the ops.
+    for (let l = 0; l < config.nLayer; l++) x = tf.tidy(() => block(tf, params, config, l, x, ctx));
+    return tf.reshape(head(tf, params, config, x), [ctx.B, ctx.T, config.vocabSize]); // (B, T, V)
+  });
+}
+
+// -------------------------------------------------------------------------------------------------- loss
+
+/**
+ * Mean cross-entropy of logits (B, T, V) against targets (B, T) int32 over positions where mask (B, T) is
+ * 1 and the target is >= 0 (a scalar; 0 when nothing counts). The log-sum-exp comes from the softmax:
+ * at the row's argmax the softmax is exp(0)/sum = 1/sum >= 1/V, so lse = max - log(max softmax) never
+ * underflows, and the softmax is an XNNPACK kernel on wasm while exp is not. The gradient is the usual
+ * (softmax - onehot) * weight, written by hand so nothing else is saved.
+ */
+export function lossFromLogits(tf: TF, logits: Tensor, targets: Tensor, mask?: Tensor): Tensor {
+  return tf.tidy(() => {
+    const V = logits.shape[logits.rank - 1]!;
+    const N = targets.size;
+    const flatTargets = tf.reshape(targets, [N]);
+    let valid = tf.cast(tf.greaterEqual(flatTargets, 0), 'float32'); // (N,)
+    if (mask) valid = tf.mul(valid, tf.reshape(tf.cast(mask, 'float32'), [N]));
+    const weights = tf.reshape(tf.div(valid, tf.maximum(tf.sum(valid), 1)), [N, 1]); // (N, 1), sums to 1
+    const onehot = tf.oneHot(flatTargets as never, V, 1, 0, 'float32'); // (N, V)
+    const crossEntropy = tf.customGrad((...args) => {
+      const [x, save] = args as [Tensor, (tensors: Tensor[]) => void];
+      const probs = tf.softmax(x); // (N, V)
+      const lse = tf.sub(tf.max(x, -1, true), tf.log(tf.max(probs, -1, true))); // (N, 1)
+      const nll = tf.sub(lse, tf.sum(tf.mul(x, onehot), -1, true)); // (N, 1)
+      save([probs, onehot, weights]); // kept for backprop, which runs after this tidy has ended
+      return {
+        value: tf.sum(tf.mul(nll, weights)),
+        gradFunc: (dy: Tensor, [p, y, w]: Tensor[]) => tf.mul(tf.mul(tf.sub(p!, y!), w!), dy), // (N, V)
+      };
+    });
+    return crossEntropy(tf.reshape(logits, [N, V])); // (N, V) -> scalar
+  });
+}
+
+/** Mean next-token cross-entropy of the model on (idx, targets), optionally only where mask is 1. */
+export function gptLoss(tf: TF, params: GPTParams, config: GPTConfig, idx: Tensor, targets: Tensor, mask?: Tensor): Tensor {
+  return tf.tidy(() => lossFromLogits(tf, forward(tf, params, config, idx), targets, mask));
+}
+
+/** The loss and the gradient of every parameter, by parameter name. The caller disposes all of them. */
+export function gptLossAndGrads(
+  tf: TF,
+  params: GPTParams,
+  config: GPTConfig,
+  idx: Tensor,
+  targets: Tensor,
+  mask?: Tensor,
+): { loss: Tensor; grads: Record<string, Tensor> } {
+  const names = Object.keys(params);
+  const { value, grads } = tf.variableGrads(() => gptLoss(tf, params, config, idx, targets, mask) as never, names.map((n) => params[n]!));
+  const byName: Record<string, Tensor> = {};
+  for (const name of names) byName[name] = grads[params[name]!.name]!;
+  return { loss: value, grads: byName };
+}
+
+// ------------------------------------------------------------------------------------------- decoding
+
+/** Keys and values of every layer for incremental decoding (nanochat KVCache). */
+export interface KVCache {
+  batch: number;
+  /** Positions already fed. */
+  length: number;
+  layers: LayerCache[];
+}
+
+export function createKVCache(config: GPTConfig, batch: number): KVCache {
+  return { batch, length: 0, layers: Array.from({ length: config.nLayer }, () => ({ k: null, v: null })) };
+}
+
+export function disposeKVCache(cache: KVCache): void {
+  for (const layer of cache.layers) {
+    layer.k?.dispose();
+    layer.v?.dispose();
+    layer.k = layer.v = null;
+  }
+  cache.length = 0;
+}
+
+/**
+ * Feeds idx (B, t) after the cache's positions and returns the logits of the last position (B, V).
+ * The cache grows by t; equal to forward() on the whole sequence, at O(t * length) cost per call.
+ */
+export function forwardStep(tf: TF, params: GPTParams, config: GPTConfig, idx: Tensor, cache: KVCache): Tensor {
+  if (idx.shape[0] !== cache.batch) throw new Error(`KV cache holds batch ${cache.batch}, got idx [${idx.shape}]`);
+  const previous = cache.layers.map((layer) => [layer.k, layer.v]);
+  const logits = tf.tidy(() => {
+    const ctx = context(tf, config, idx, cache.length);
+    let x = embed(tf, params, config, idx, ctx); // (B*t, C)
+    for (let l = 0; l < config.nLayer; l++) x = tf.tidy(() => block(tf, params, config, l, x, ctx, cache.layers[l]));
+    const last = tf.reshape(tf.slice(tf.reshape(x, [ctx.B, ctx.T, config.nEmbd]), [0, ctx.T - 1, 0], [ctx.B, 1, config.nEmbd]), [ctx.B, config.nEmbd]); // (B, C)
+    return head(tf, params, config, last); // (B, V)
+  });
+  for (const [k, v] of previous) {
+    k?.dispose();
+    v?.dispose();
+  }
+  cache.length += idx.shape[1]!;
+  return logits;
+}
+
+// ------------------------------------------------------------------------------------------ weights I/O
+
+/** Copies the parameters out as plain arrays for safetensors. */
+export function exportParams(params: Record<string, Tensor>): Record<string, NamedTensor> {
+  const out: Record<string, NamedTensor> = {};
+  for (const [name, p] of Object.entries(params)) out[name] = { dtype: 'F32', shape: [...p.shape], data: p.dataSync() as Float32Array };
+  return out;
+}
+
+/** Builds parameters from saved arrays; every tensor the config needs must be there with its shape. */
+export function importParams(tf: TF, config: GPTConfig, tensors: Record<string, NamedTensor>): GPTParams {
+  const params: GPTParams = {};
+  for (const [name, shape] of Object.entries(paramShapes(config))) {
+    const saved = tensors[name];
+    if (!saved || saved.shape.join() !== shape.join()) {
+      throw new Error(`weights: ${saved ? `${name} has shape [${saved.shape}], config needs [${shape}]` : `missing ${name} [${shape}]`}`);
+    }
+    params[name] = tf.tidy(() => tf.variable(tf.tensor(Float32Array.from(saved.data), shape, 'float32'), true));
+  }
+  return params;
+}

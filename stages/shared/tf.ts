@@ -1,0 +1,143 @@
+// The one module that imports TensorFlow.js and picks its backend, so every stage trains on the same,
+// explicitly chosen backend and the reason for the choice is logged once (STYLE §7).
+// Order for `auto`: tfjs-node-gpu, tfjs-node (native libtensorflow), then wasm (npm only), then pure-JS cpu.
+import * as tfCore from '@tensorflow/tfjs-core';
+import { PipelineError } from '../../engine/errors.ts';
+import { registerMissingGradients } from './gradients.ts';
+import { registerWasmKernels } from './wasm-kernels.ts';
+
+/** The TensorFlow.js namespace that model code receives; nothing else imports tfjs. */
+export type TF = typeof tfCore;
+export type Tensor = tfCore.Tensor;
+export type Variable = tfCore.Variable;
+
+export type BackendChoice = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
+
+export interface TfRuntime {
+  tf: TF;
+  /** The backend that runs: 'tensorflow', 'wasm' or 'cpu'. */
+  backend: string;
+  /** Why this backend: what was tried and what failed, for the stage log. */
+  detail: string;
+}
+
+/** Native packages, tried in order; both register the 'tensorflow' backend when they load. */
+const NATIVE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
+
+/**
+ * Loads and activates a backend. Safe to call again (tests switch between cpu and wasm in one
+ * process); each call returns the same `tf` namespace.
+ */
+export async function initTf(choice: BackendChoice = 'auto'): Promise<TfRuntime> {
+  const tried: string[] = [];
+  if (choice === 'auto' || choice === 'tensorflow') {
+    const native = await loadNative(tried);
+    if (native) return activate('tensorflow', `${native} loaded`);
+    if (choice === 'tensorflow') {
+      throw backendUnavailable('tensorflow', tried.join('; '), 'install @tensorflow/tfjs-node-gpu or @tensorflow/tfjs-node (they download libtensorflow), or use `backend: wasm`');
+    }
+  }
+  if (choice === 'auto' || choice === 'wasm') {
+    try {
+      const runtime = await activate('wasm', '');
+      return { ...runtime, detail: `${[...tried, 'using wasm'].join('; ')} (SIMD ${await simdText()}, 1 thread)` };
+    } catch (error) {
+      if (choice === 'wasm') throw backendUnavailable('wasm', errorText(error), 'reinstall @tensorflow/tfjs-backend-wasm, or use `backend: cpu`');
+      tried.push(`wasm failed: ${errorText(error)}`);
+    }
+  }
+  return activate('cpu', choice === 'cpu' ? 'cpu requested (pure JavaScript, slow)' : `${[...tried, 'using the pure-JS cpu backend (slow)'].join('; ')}`);
+}
+
+let nativeTried: { loaded?: string; failures: string[] } | undefined;
+
+/** Imports tfjs-node-gpu or tfjs-node once per process; returns the package that loaded. */
+async function loadNative(tried: string[]): Promise<string | undefined> {
+  if (!nativeTried) {
+    nativeTried = { failures: [] };
+    for (const name of NATIVE_PACKAGES) {
+      try {
+        // A variable specifier: these optional packages are absent on most machines, so the
+        // type checker must not try to resolve them.
+        const specifier: string = name;
+        await import(specifier);
+        nativeTried.loaded = name;
+        break;
+      } catch (error) {
+        nativeTried.failures.push(`${name.replace('@tensorflow/', '')} not available: ${firstLine(errorText(error))}`);
+      }
+    }
+  }
+  tried.push(...nativeTried.failures);
+  return nativeTried.loaded;
+}
+
+let wasmPatched = false;
+
+async function activate(backend: 'tensorflow' | 'wasm' | 'cpu', detail: string): Promise<TfRuntime> {
+  if (tfCore.getBackend() !== backend || !tfCore.findBackend(backend)) {
+    if (backend === 'cpu') await import('@tensorflow/tfjs-backend-cpu');
+    if (backend === 'wasm') {
+      const listeners = processListeners();
+      await import('@tensorflow/tfjs-backend-wasm');
+      const ok = await tfCore.setBackend(backend);
+      // The Emscripten glue adds process handlers that re-throw every uncaught error with its whole
+      // minified source line attached; the engine reports errors itself, so remove them.
+      removeNewListeners(listeners);
+      if (!ok) throw new Error('tf.setBackend("wasm") returned false');
+    } else if (!(await tfCore.setBackend(backend))) {
+      throw backendUnavailable(backend, `tf.setBackend("${backend}") returned false`, 'try `backend: auto`');
+    }
+  }
+  await tfCore.ready();
+  // After any native import, whose bundle registers tfjs's own gradients; ours fill what is missing.
+  registerMissingGradients(tfCore);
+  if (backend === 'cpu') silenceCpuBanner();
+  if (backend === 'wasm' && !wasmPatched) {
+    registerWasmKernels(tfCore);
+    wasmPatched = true;
+  }
+  return { tf: tfCore, backend, detail };
+}
+
+/**
+ * tfjs-backend-cpu prints "Hi, looks like you are running TensorFlow.js in Node.js..." on its first
+ * tensor write. The choice was deliberate and logged, so mark the backend as already used.
+ */
+function silenceCpuBanner(): void {
+  const cpu = tfCore.findBackend('cpu') as unknown as { firstUse?: boolean } | null;
+  if (cpu && 'firstUse' in cpu) cpu.firstUse = false;
+}
+
+/** Called after the wasm package is imported: it registers the flag. */
+async function simdText(): Promise<string> {
+  return (await tfCore.env().getAsync('WASM_HAS_SIMD_SUPPORT')) ? 'on' : 'off';
+}
+
+const GLUE_EVENTS = ['uncaughtException', 'unhandledRejection'] as const;
+type ListenerSnapshot = Map<string, Function[]>;
+
+function processListeners(): ListenerSnapshot {
+  return new Map(GLUE_EVENTS.map((event) => [event, process.listeners(event as 'uncaughtException')]));
+}
+
+function removeNewListeners(before: ListenerSnapshot): void {
+  for (const event of GLUE_EVENTS) {
+    for (const listener of process.listeners(event as 'uncaughtException')) {
+      if (!before.get(event)?.includes(listener)) process.removeListener(event, listener);
+    }
+  }
+}
+
+function backendUnavailable(backend: string, reason: string, hint: string): PipelineError {
+  return new PipelineError('STAGE_FAILED', `TensorFlow.js backend \`${backend}\` is unavailable: ${reason}`, { hint });
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function firstLine(text: string): string {
+  return text.split('\n')[0] ?? text;
+}
