@@ -56,7 +56,8 @@ export function createLineReporter(write: Write): RunReporter {
     },
     finish(outcomes) {
       const count = (s: StageOutcome['status']) => outcomes.filter((o) => o.status === s).length;
-      write(`${count('ran')} ran, ${count('cached')} cached, ${count('failed')} failed, ${count('skipped')} skipped`);
+      const wouldRun = count('would-run') ? `, ${count('would-run')} would run` : '';
+      write(`${count('ran')} ran, ${count('cached')} cached, ${count('failed')} failed, ${count('skipped')} skipped${wouldRun}`);
     },
   };
 }

@@ -130,9 +130,11 @@ async function main(argv: string[]): Promise<number> {
     .option('-j, --jobs <n>', 'stages run at once (default: the recipe concurrency)', parseJobs)
     .option('--store <dir>', 'cache store folder (default: .tempa beside the recipe)')
     .option('--json', 'print a JSON summary instead of progress')
-    .action(async (file: string | undefined, flags: RunFlags & { force?: boolean | string }) => {
+    .addOption(new Option('--backend <backend>', 'tensor backend for this run (same as --set runtime.backend=...)').choices(['auto', 'tensorflow', 'wasm', 'cpu']))
+    .action(async (file: string | undefined, flags: RunFlags & { force?: boolean | string; backend?: string }) => {
       const force = typeof flags.force === 'string' ? collect(flags.force) : flags.force;
-      code = await runCommand(file, { ...flags, force });
+      const set = flags.backend ? [...(flags.set ?? []), `runtime.backend=${flags.backend}`] : flags.set;
+      code = await runCommand(file, { ...flags, force, set });
     });
 
   program
