@@ -4,9 +4,7 @@ import { closest, distance } from 'fastest-levenshtein';
 
 export type ErrorCode =
   | 'ARTIFACT_MISSING'
-  | 'CACHE_CORRUPT'
   | 'DATA_INVALID'
-  | 'LOCK_TIMEOUT'
   | 'RECIPE_INVALID'
   | 'RECIPE_PARSE'
   | 'STAGE_FAILED'
@@ -138,11 +136,6 @@ export const errDataInvalid = (file: string, line: number, message: string, hint
   });
 
 export const errUsage = (message: string, hint?: string) => new PipelineError('USAGE', message, { hint });
-
-export const errLockTimeout = (what: string, holder: string) =>
-  new PipelineError('LOCK_TIMEOUT', `timed out waiting for the lock on ${what}`, {
-    hint: `held by ${holder}; if that process is gone the lock frees itself within a minute`,
-  });
 
 export function errorText(error: unknown): string {
   if (error instanceof Error) return error.message;

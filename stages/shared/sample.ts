@@ -24,8 +24,6 @@ export interface SampleOptions {
   stopTokens: readonly number[];
 }
 
-export const DEFAULT_SAMPLE_OPTIONS: SampleOptions = { maxTokens: 64, temperature: 1, topK: 0, topP: 1, stopTokens: [] };
-
 /** Picks one token id from a row of logits. Pure: all randomness comes from `random`. */
 export function sampleToken(logits: Float32Array, options: Pick<SampleOptions, 'temperature' | 'topK' | 'topP'>, random: () => number): number {
   if (options.temperature <= 0) {
