@@ -88,8 +88,9 @@ export function clipGradsByGlobalNorm(tf: TF, grads: Record<string, Tensor>, max
 export function exportOptimizerState(opt: AdamW): Record<string, NamedTensor> {
   const out: Record<string, NamedTensor> = { step: { dtype: 'I32', shape: [], data: Int32Array.of(opt.step) } };
   for (const [name, m] of Object.entries(opt.m)) {
-    out[`exp_avg.${name}`] = { dtype: 'F32', shape: [...m.shape], data: m.dataSync() as Float32Array };
-    out[`exp_avg_sq.${name}`] = { dtype: 'F32', shape: [...opt.v[name]!.shape], data: opt.v[name]!.dataSync() as Float32Array };
+    // slice(): on the cpu backend dataSync returns the tensor's own storage.
+    out[`exp_avg.${name}`] = { dtype: 'F32', shape: [...m.shape], data: (m.dataSync() as Float32Array).slice() };
+    out[`exp_avg_sq.${name}`] = { dtype: 'F32', shape: [...opt.v[name]!.shape], data: (opt.v[name]!.dataSync() as Float32Array).slice() };
   }
   return out;
 }

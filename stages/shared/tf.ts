@@ -65,7 +65,8 @@ async function loadNative(tried: string[]): Promise<string | undefined> {
         nativeTried.loaded = name;
         break;
       } catch (error) {
-        nativeTried.failures.push(`${name.replace('@tensorflow/', '')} not available: ${firstLine(errorText(error))}`);
+        const missing = (error as { code?: string }).code === 'ERR_MODULE_NOT_FOUND';
+        nativeTried.failures.push(`${name.replace('@tensorflow/', '')} ${missing ? 'not installed' : `failed to load: ${firstLine(errorText(error))}`}`);
       }
     }
   }

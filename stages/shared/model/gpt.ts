@@ -10,8 +10,10 @@
 //     HF transformers GPT2LMHeadModel (parameter names, and (in, out) layouts of c_attn/c_proj/c_fc).
 // Departures: GELU's tanh approximation is computed as x·sigmoid(2u), the same function, because sigmoid
 // is an XNNPACK kernel on wasm and tanh is not (18x slower). Activations stay 2-D (B*T, C) between blocks
-// and attention runs as 3-D batched matMuls over (nh*B, T, hs); no 5-D tensors. Cross-entropy takes the
-// log-sum-exp from the softmax (see lossFromLogits). Targets < 0 are ignored, as nanochat's ignore_index.
+// and attention runs as 3-D batched matMuls over (nh*B, T, hs); no 5-D tensors. linear, layerNorm, gelu,
+// attention and the loss have written-out gradients (the role of PyTorch's fused kernels), so backprop
+// keeps one or two tensors per op. Cross-entropy takes the log-sum-exp from the softmax (lossFromLogits).
+// Targets < 0 are ignored, as nanochat's ignore_index.
 import { PipelineError } from '../../../engine/errors.ts';
 import { MODEL_PRESETS as PRESET_NAMES } from '../../../schemas/model.schema.ts';
 import type { NamedTensor } from '../safetensors.ts';
@@ -284,7 +286,8 @@ function ropeTables(tf: TF, T: number, hs: number, offset: number): { cos: Tenso
 
 function applyRope(tf: TF, x: Tensor, rope: { cos: Tensor; sin: Tensor; rotate: Tensor }): Tensor {
   const [BH, T, hs] = x.shape as [number, number, number];
-  const rotated = tf.reshape(tf.matMul(tf.reshape(x, [BH * T, hs]), rope.rotate), [BH, T, hs]); // (nh*B, T, hs)
+  const flat = tf.reshape(x, [BH * T, hs]); // (nh*B*T, hs)
+  const rotated = tf.reshape(tf.matMul(flat, rope.rotate), [BH, T, hs]); // (nh*B, T, hs)
   return tf.add(tf.mul(x, rope.cos), tf.mul(rotated, rope.sin));
 }
 
@@ -309,8 +312,9 @@ function attention(tf: TF, params: GPTParams, config: GPTConfig, l: number, x: T
   const { B, T } = ctx;
   const hs = C / nh;
   const qkv = linear(tf, x, param(params, `h.${l}.attn.c_attn.weight`), param(params, `h.${l}.attn.c_attn.bias`)); // (B*T, 3C)
-  const heads = tf.transpose(tf.reshape(qkv, [B * T, 3 * nh, hs]), [1, 0, 2]); // (3*nh, B*T, hs)
-  let [q, k, v] = tf.split(heads, 3, 0).map((t) => tf.reshape(t, [nh * B, T, hs])) as [Tensor, Tensor, Tensor]; // (nh*B, T, hs)
+  const heads = tf.transpose(tf.reshape(qkv, [B * T, 3 * nh, hs]), [1, 0, 2]); // (B*T, 3nh, hs) -> (3nh, B*T, hs)
+  // Heads and batch share the leading axis (index h*B + b), so attention is one 3-D batched matMul.
+  let [q, k, v] = tf.split(heads, 3, 0).map((t) => tf.reshape(t, [nh * B, T, hs])) as [Tensor, Tensor, Tensor]; // (nh, B*T, hs) -> (nh*B, T, hs)
   if (ctx.rope) {
     q = applyRope(tf, q, ctx.rope);
     k = applyRope(tf, k, ctx.rope);
@@ -324,8 +328,8 @@ function attention(tf: TF, params: GPTParams, config: GPTConfig, l: number, x: T
     cache.v = tf.keep(v);
   }
   const y = scaledDotProductAttention(tf, q, k, v, ctx.bias); // (nh*B, T, hs)
-  const merged = tf.reshape(tf.transpose(tf.reshape(y, [nh, B * T, hs]), [1, 0, 2]), [B * T, C]); // (B*T, nh, hs) -> (B*T, C)
-  return linear(tf, merged, param(params, `h.${l}.attn.c_proj.weight`), param(params, `h.${l}.attn.c_proj.bias`)); // (B*T, C)
+  const merged = tf.transpose(tf.reshape(y, [nh, B * T, hs]), [1, 0, 2]); // (nh, B*T, hs) -> (B*T, nh, hs)
+  return linear(tf, tf.reshape(merged, [B * T, C]), param(params, `h.${l}.attn.c_proj.weight`), param(params, `h.${l}.attn.c_proj.bias`)); // (B*T, C)
 }
 
 function mlp(tf: TF, params: GPTParams, l: number, x: Tensor): Tensor {
@@ -344,10 +348,11 @@ function block(tf: TF, params: GPTParams, config: GPTConfig, l: number, x: Tenso
 function embed(tf: TF, params: GPTParams, config: GPTConfig, idx: Tensor, ctx: Context): Tensor {
   const { B, T, offset } = ctx;
   const C = config.nEmbd;
-  const tok = tf.gather(param(params, 'wte.weight'), tf.reshape(idx, [B * T])); // (B*T, C)
+  const tok = tf.gather(param(params, 'wte.weight'), tf.reshape(idx, [B * T])); // (B*T,) ids -> (B*T, C)
   if (config.positions === 'rotary') return tok;
   const pos = tf.slice(param(params, 'wpe.weight'), [offset, 0], [T, C]); // (T, C)
-  return tf.reshape(tf.add(tf.reshape(tok, [B, T, C]), pos), [B * T, C]); // (B, T, C) -> (B*T, C)
+  const x = tf.add(tf.reshape(tok, [B, T, C]), pos); // (B, T, C) + (T, C)
+  return tf.reshape(x, [B * T, C]); // (B*T, C)
 }
 
 function context(tf: TF, config: GPTConfig, idx: Tensor, offset: number): Context {
@@ -392,9 +397,9 @@ export function lossFromLogits(tf: TF, logits: Tensor, targets: Tensor, mask?: T
   return tf.tidy(() => {
     const V = logits.shape[logits.rank - 1]!;
     const N = targets.size;
-    const flatTargets = tf.reshape(targets, [N]);
+    const flatTargets = tf.reshape(targets, [N]); // (N,)
     let valid = tf.cast(tf.greaterEqual(flatTargets, 0), 'float32'); // (N,)
-    if (mask) valid = tf.mul(valid, tf.reshape(tf.cast(mask, 'float32'), [N]));
+    if (mask) valid = tf.mul(valid, tf.reshape(tf.cast(mask, 'float32'), [N])); // (N,)
     const weights = tf.reshape(tf.div(valid, tf.maximum(tf.sum(valid), 1)), [N, 1]); // (N, 1), sums to 1
     const onehot = tf.oneHot(flatTargets as never, V, 1, 0, 'float32'); // (N, V)
     const crossEntropy = tf.customGrad((...args) => {
@@ -467,7 +472,9 @@ export function forwardStep(tf: TF, params: GPTParams, config: GPTConfig, idx: T
     const ctx = context(tf, config, idx, cache.length);
     let x = embed(tf, params, config, idx, ctx); // (B*t, C)
     for (let l = 0; l < config.nLayer; l++) x = tf.tidy(() => block(tf, params, config, l, x, ctx, cache.layers[l]));
-    const last = tf.reshape(tf.slice(tf.reshape(x, [ctx.B, ctx.T, config.nEmbd]), [0, ctx.T - 1, 0], [ctx.B, 1, config.nEmbd]), [ctx.B, config.nEmbd]); // (B, C)
+    const C = config.nEmbd;
+    const h = tf.reshape(x, [ctx.B, ctx.T, C]); // (B, t, C)
+    const last = tf.reshape(tf.slice(h, [0, ctx.T - 1, 0], [ctx.B, 1, C]), [ctx.B, C]); // (B, 1, C) -> (B, C)
     return head(tf, params, config, last); // (B, V)
   });
   for (const [k, v] of previous) {
@@ -483,7 +490,8 @@ export function forwardStep(tf: TF, params: GPTParams, config: GPTConfig, idx: T
 /** Copies the parameters out as plain arrays for safetensors. */
 export function exportParams(params: Record<string, Tensor>): Record<string, NamedTensor> {
   const out: Record<string, NamedTensor> = {};
-  for (const [name, p] of Object.entries(params)) out[name] = { dtype: 'F32', shape: [...p.shape], data: p.dataSync() as Float32Array };
+  // slice(): on the cpu backend dataSync returns the tensor's own storage, which must not leak out.
+  for (const [name, p] of Object.entries(params)) out[name] = { dtype: 'F32', shape: [...p.shape], data: (p.dataSync() as Float32Array).slice() };
   return out;
 }
 
