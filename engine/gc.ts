@@ -22,7 +22,11 @@ async function sizeOf(target: string): Promise<number> {
   return total;
 }
 
-export async function collectGarbage(store: Store, dryRun: boolean): Promise<GcResult> {
+/**
+ * Checkpoints of interrupted runs are resumable work, so they go only when asked (`checkpoints`);
+ * logs of results that are gone always go.
+ */
+export async function collectGarbage(store: Store, dryRun: boolean, checkpoints = false): Promise<GcResult> {
   await store.sweep();
   const lockFiles = (await readRegisteredLockFiles(store)).filter((f) => existsSync(f));
   const referenced = new Set<string>();
@@ -39,7 +43,7 @@ export async function collectGarbage(store: Store, dryRun: boolean): Promise<GcR
     bytes += await sizeOf(store.entryDir(key));
     if (!dryRun) await store.remove(key);
   }
-  for (const dir of ['checkpoints', 'logs']) {
+  for (const dir of checkpoints ? ['checkpoints', 'logs'] : ['logs']) {
     for (const name of await readdir(path.join(store.root, dir)).catch(() => [] as string[])) {
       const key = name.replace(/\.log$/, '');
       if (referenced.has(key)) continue;

@@ -156,7 +156,6 @@ export class Store {
 
   async remove(key: string): Promise<void> {
     await rm(this.entryDir(key), { recursive: true, force: true });
-    await rm(this.checkpointDir(key), { recursive: true, force: true });
   }
 }
 

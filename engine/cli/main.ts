@@ -192,10 +192,11 @@ async function main(argv: string[]): Promise<number> {
     .argument('[recipe]', 'any recipe of the project; its store is cleaned')
     .description('delete cached results that no lock file references')
     .option('--dry-run', 'list what would be deleted')
+    .option('--checkpoints', 'also delete checkpoints that interrupted runs would resume from')
     .option('--store <dir>')
-    .action(async (file: string | undefined, flags: { dryRun?: boolean; store?: string }) => {
+    .action(async (file: string | undefined, flags: { dryRun?: boolean; checkpoints?: boolean; store?: string }) => {
       const storeDir = flags.store ? path.resolve(flags.store) : path.join(path.dirname(recipePath(file)), '.tempa');
-      const result = await collectGarbage(new Store(storeDir), flags.dryRun ?? false);
+      const result = await collectGarbage(new Store(storeDir), flags.dryRun ?? false, flags.checkpoints ?? false);
       const verb = flags.dryRun ? 'would remove' : 'removed';
       for (const key of result.removed) out(`${verb} ${key}`);
       out(`${verb} ${result.removed.length} results (${(result.bytes / 1024 / 1024).toFixed(1)} MiB), kept ${result.kept.length} referenced by ${result.lockFiles.length} lock file(s)`);

@@ -2,7 +2,7 @@
 // keep-going, dag formats, gc, and a corrupt cache entry being repaired.
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
-import { appendFile, chmod, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { makeProject, runPipeline, tempa } from '../helpers/project.ts';
@@ -116,8 +116,14 @@ describe('tempa CLI', () => {
     assert.match(dry.stdout, /would remove (\d+) results .* kept 4 referenced by 1 lock file/);
     const removed = Number(/would remove (\d+) results/.exec(dry.stdout)![1]);
     assert.ok(removed >= 3, dry.stdout);
+    const checkpoint = path.join(dir, '.tempa', 'checkpoints', 'f'.repeat(64));
+    await mkdir(checkpoint, { recursive: true });
+    await writeFile(path.join(checkpoint, 'state.json'), '{}');
     const gc = await tempa(['gc', 'recipe.yaml'], dir);
     assert.match(gc.stdout, new RegExp(`removed ${removed} results`));
+    assert.ok(existsSync(checkpoint), 'checkpoints of interrupted runs are resumable work: kept by default');
+    await tempa(['gc', 'recipe.yaml', '--checkpoints'], dir);
+    assert.equal(existsSync(checkpoint), false);
     const status = JSON.parse((await tempa(['status', 'recipe.yaml', '--json'], dir)).stdout) as { status: string }[];
     assert.deepEqual(status.map((s) => s.status), ['cached', 'cached', 'cached', 'cached']);
     assert.ok(before > 0);
