@@ -156,16 +156,19 @@ ms = (time.perf_counter() - t0) / steps * 1000
 print(json.dumps({'tokensPerSec': B*T/(ms/1000), 'msPerStep': ms, 'threads': torch.get_num_threads(), 'version': torch.__version__}))
 `;
 
+/** The Python that has torch: TEMPA_PYTHON (e.g. a virtualenv's python) or python3. */
+const PYTHON = process.env.TEMPA_PYTHON ?? 'python3';
+
 function torchAvailable(): { ok: boolean; reason: string } {
-  const probe = spawnSync('python3', ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
-  if (probe.error) return { ok: false, reason: `python3 not runnable (${probe.error.message})` };
+  const probe = spawnSync(PYTHON, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
+  if (probe.error) return { ok: false, reason: `${PYTHON} not runnable (${probe.error.message})` };
   if (probe.status !== 0) return { ok: false, reason: (probe.stderr.trim().split('\n').pop() ?? 'import torch failed').trim() };
   return { ok: true, reason: `torch ${probe.stdout.trim()}` };
 }
 
 function runTorch(size: BenchSize, steps: number): { tokensPerSec: number; msPerStep: number } {
   const cfg = JSON.stringify({ ...size.config, batch: size.batch });
-  const run = spawnSync('python3', ['-c', TORCH_SCRIPT, String(TORCH_THREADS), cfg, String(steps), String(WARMUP_STEPS)], { encoding: 'utf8' });
+  const run = spawnSync(PYTHON, ['-c', TORCH_SCRIPT, String(TORCH_THREADS), cfg, String(steps), String(WARMUP_STEPS)], { encoding: 'utf8' });
   if (run.status !== 0) throw new Error(`PyTorch run failed: ${run.stderr.trim().split('\n').slice(-3).join(' | ')}`);
   return JSON.parse(run.stdout.trim().split('\n').pop()!) as { tokensPerSec: number; msPerStep: number };
 }
