@@ -5,5 +5,6 @@ export const BUILTIN_STAGES = {
   'split-data': new URL('./split-data/index.ts', import.meta.url),
   tokenizer: new URL('./tokenizer/index.ts', import.meta.url),
   init: new URL('./init/index.ts', import.meta.url),
+  'make-instructions': new URL('./make-instructions/index.ts', import.meta.url),
   pretrain: new URL('./pretrain/index.ts', import.meta.url),
 } as const satisfies Record<string, URL>;

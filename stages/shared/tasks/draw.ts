@@ -1,0 +1,45 @@
+// Draws distinct items from a generator into a held-out and a train split that never share an item key,
+// held-out first so the evaluation set does not move when only the training count changes.
+import { createHash } from 'node:crypto';
+import { itemKey } from './record.ts';
+import type { Difficulty, TaskGenerator, TaskItem } from './types.ts';
+
+/** A 32-bit seed for one labelled stream (a task, the shuffle) from the stage seed: streams stay independent. */
+export function deriveSeed(seed: number, label: string): number {
+  return createHash('sha256').update(`${seed}\n${label}`, 'utf8').digest().readInt32BE(0);
+}
+
+export interface DrawnSplits {
+  heldOut: TaskItem[];
+  train: TaskItem[];
+}
+
+/** Draws per wanted item before giving up: small item spaces end with fewer items, not an endless loop. */
+const ATTEMPTS_PER_ITEM = 20;
+const EXTRA_ATTEMPTS = 1000;
+
+export function drawSplits(generator: TaskGenerator, random: () => number, difficulty: Difficulty, counts: { heldOut: number; train: number }): DrawnSplits {
+  const seen = new Set<string>();
+  const take = (wanted: number): TaskItem[] => {
+    const items: TaskItem[] = [];
+    for (let budget = wanted * ATTEMPTS_PER_ITEM + EXTRA_ATTEMPTS; items.length < wanted && budget > 0; budget--) {
+      const item = generator.generate(random, difficulty);
+      const key = itemKey(item);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      items.push(item);
+    }
+    return items;
+  };
+  const heldOut = take(counts.heldOut);
+  return { heldOut, train: take(counts.train) };
+}
+
+/** In-place Fisher-Yates shuffle driven by `random`. */
+export function shuffle<T>(values: T[], random: () => number): T[] {
+  for (let i = values.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [values[i], values[j]] = [values[j] as T, values[i] as T];
+  }
+  return values;
+}

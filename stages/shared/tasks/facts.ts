@@ -1,0 +1,138 @@
+// Factual Q&A over a fact table derived from the recipe's own text: words of the corpus with their
+// length, first and last letters and how often they occur, so every answer is checkable against the data.
+import { verifyChoice, verifyLetter, verifyNumber } from './answer.ts';
+import { pick, reject, type TaskGenerator, type TaskItem, type Verifier } from './types.ts';
+
+const FAMILY = 'facts';
+
+export type Relation = 'letters' | 'first-letter' | 'last-letter' | 'occurrences';
+
+export interface Fact {
+  subject: string;
+  relation: Relation;
+  object: string;
+}
+
+export interface FactTable {
+  /** The sampled words, sorted. */
+  subjects: string[];
+  facts: Fact[];
+}
+
+export interface FactTableOptions {
+  /** At most this many words are sampled (seeded) from the corpus vocabulary. */
+  maxWords?: number;
+  /** Words shorter or longer than this are left out: too short is trivial, too long is rare noise. */
+  minLength?: number;
+  maxLength?: number;
+}
+
+/**
+ * Words are runs of lower-case a-z after lower-casing (a word touching any other letter, such as "café",
+ * is dropped rather than cut). The vocabulary is sorted before sampling, so the table depends only on the
+ * texts' words and counts and on `random`, never on hash-map order.
+ */
+export function buildFactTable(records: readonly string[], random: () => number, options: FactTableOptions = {}): FactTable {
+  const { maxWords = 2000, minLength = 3, maxLength = 14 } = options;
+  const counts = new Map<string, number>();
+  for (const text of records) {
+    for (const word of text.toLowerCase().match(/\p{L}+/gu) ?? []) {
+      if (/^[a-z]+$/.test(word) && word.length >= minLength && word.length <= maxLength) counts.set(word, (counts.get(word) ?? 0) + 1);
+    }
+  }
+  const vocabulary = [...counts.keys()].sort();
+  // Partial Fisher-Yates: the first maxWords slots become a seeded sample without replacement.
+  const take = Math.min(maxWords, vocabulary.length);
+  for (let i = 0; i < take; i++) {
+    const j = i + Math.floor(random() * (vocabulary.length - i));
+    [vocabulary[i], vocabulary[j]] = [vocabulary[j] as string, vocabulary[i] as string];
+  }
+  const subjects = vocabulary.slice(0, take).sort();
+  const facts: Fact[] = subjects.flatMap((word): Fact[] => [
+    { subject: word, relation: 'letters', object: String(word.length) },
+    { subject: word, relation: 'first-letter', object: word.slice(0, 1) },
+    { subject: word, relation: 'last-letter', object: word.slice(-1) },
+    { subject: word, relation: 'occurrences', object: String(counts.get(word) ?? 0) },
+  ]);
+  return { subjects, facts };
+}
+
+/** The two quoted options of a "'a' or 'b'?" question, read back from the instruction. */
+function optionsOf(item: TaskItem): string[] | undefined {
+  const match = /'([^']+)' or '([^']+)'\?$/.exec(item.instruction);
+  return match === null ? undefined : [match[1] ?? '', match[2] ?? ''];
+}
+
+const verifyOption: Verifier = (item, response) => {
+  const options = optionsOf(item);
+  return options === undefined ? reject('the question names no two options') : verifyChoice(item.answer, options, response);
+};
+
+/** Verifiers need only the item, never the table, so a reward model can check fact answers on its own. */
+export const FACT_VERIFIERS: Record<string, Verifier> = {
+  'facts/letter-count': (item, response) => verifyNumber(item.answer, response),
+  'facts/first-letter': (item, response) => verifyLetter(item.answer, response),
+  'facts/last-letter': (item, response) => verifyLetter(item.answer, response),
+  'facts/alphabetical': verifyOption,
+  'facts/more-frequent': verifyOption,
+};
+
+export const FACT_TASK_NAMES = Object.keys(FACT_VERIFIERS);
+
+type Lookup = (subject: string, relation: Relation) => string;
+
+type Question = (random: () => number, subjects: readonly string[], lookup: Lookup) => Omit<TaskItem, 'task'>;
+
+const QUESTIONS: Record<string, Question> = {
+  'facts/letter-count': (random, subjects, lookup) => {
+    const word = pick(random, subjects);
+    return { instruction: `How many letters are in the word '${word}'?`, answer: lookup(word, 'letters') };
+  },
+  'facts/first-letter': (random, subjects, lookup) => {
+    const word = pick(random, subjects);
+    return { instruction: `What is the first letter of the word '${word}'?`, answer: lookup(word, 'first-letter') };
+  },
+  'facts/last-letter': (random, subjects, lookup) => {
+    const word = pick(random, subjects);
+    return { instruction: `What is the last letter of the word '${word}'?`, answer: lookup(word, 'last-letter') };
+  },
+  'facts/alphabetical': (random, subjects) => {
+    const [a, b] = twoOf(random, subjects);
+    return { instruction: `Which word comes first alphabetically: '${a}' or '${b}'?`, answer: a < b ? a : b };
+  },
+  'facts/more-frequent': (random, subjects, lookup) => {
+    // Ties have no answer: redraw the second word until the counts differ (the caller ensures some do).
+    const [a, first] = twoOf(random, subjects);
+    let b = first;
+    while (lookup(b, 'occurrences') === lookup(a, 'occurrences')) b = pick(random, subjects);
+    const more = Number(lookup(a, 'occurrences')) > Number(lookup(b, 'occurrences')) ? a : b;
+    return { instruction: `Which word appears more often in the text: '${a}' or '${b}'?`, answer: more };
+  },
+};
+
+function twoOf(random: () => number, subjects: readonly string[]): [string, string] {
+  const a = pick(random, subjects);
+  let b = pick(random, subjects);
+  while (b === a) b = pick(random, subjects);
+  return [a, b];
+}
+
+/**
+ * Generators over one table. Questions that the table cannot support are left out: pair questions need
+ * two words, and "more often" needs two different counts.
+ */
+export function factGenerators(table: FactTable): TaskGenerator[] {
+  const index = new Map(table.facts.map((f) => [`${f.subject}\n${f.relation}`, f.object]));
+  const lookup: Lookup = (subject, relation) => index.get(`${subject}\n${relation}`) ?? '';
+  const subjects = table.subjects;
+  const counts = new Set(subjects.map((s) => lookup(s, 'occurrences')));
+  const supported = (name: string) =>
+    subjects.length > 0 && (name !== 'facts/alphabetical' || subjects.length > 1) && (name !== 'facts/more-frequent' || counts.size > 1);
+  return FACT_TASK_NAMES.filter(supported).map((name) => ({
+    family: FAMILY,
+    name,
+    generate: (random) => ({ task: name, ...(QUESTIONS[name] as Question)(random, subjects, lookup) }),
+    verify: FACT_VERIFIERS[name] as Verifier,
+  }));
+}
+

@@ -1,0 +1,52 @@
+// The one lookup of task generators and verifiers by name, shared by make-instructions (which writes the
+// data) and reasoning fine-tuning (which scores responses with the same verifiers as rewards).
+import { PipelineError, suggest } from '../../../engine/errors.ts';
+import { arithmeticTasks } from './arithmetic.ts';
+import { FACT_TASK_NAMES, FACT_VERIFIERS } from './facts.ts';
+import { formatTasks } from './formats.ts';
+import { listTasks } from './lists.ts';
+import { stringTasks } from './strings.ts';
+import type { TaskGenerator, TaskItem, Verdict, Verifier } from './types.ts';
+
+/** Generators that need nothing but a seed, by name. Fact generators need a table: see factGenerators(). */
+export const TASKS: Record<string, TaskGenerator> = Object.fromEntries(
+  [...arithmeticTasks, ...stringTasks, ...listTasks, ...formatTasks].map((generator) => [generator.name, generator]),
+);
+
+/** Every task name in canonical order: the order the stage writes them in. */
+export const TASK_NAMES: readonly string[] = [...Object.keys(TASKS), ...FACT_TASK_NAMES];
+
+export const familyOf = (task: string): string => task.split('/')[0] ?? task;
+
+export const FAMILIES: readonly string[] = [...new Set(TASK_NAMES.map(familyOf))];
+
+const VERIFIERS: Record<string, Verifier> = {
+  ...Object.fromEntries(Object.values(TASKS).map((generator) => [generator.name, generator.verify])),
+  ...FACT_VERIFIERS,
+};
+
+/** Scores `response` against the item's reference answer with the verifier of `item.task`. */
+export function verifyAnswer(item: TaskItem, response: string): Verdict {
+  const verify = VERIFIERS[item.task];
+  if (verify === undefined) throw errUnknownTask(item.task);
+  return verify(item, response);
+}
+
+/** Task and family names expanded to task names, in canonical order; absent means every task. */
+export function selectTasks(names?: readonly string[]): string[] {
+  if (names === undefined) return [...TASK_NAMES];
+  const wanted = new Set<string>();
+  for (const name of names) {
+    const tasks = FAMILIES.includes(name) ? TASK_NAMES.filter((task) => familyOf(task) === name) : TASK_NAMES.filter((task) => task === name);
+    if (tasks.length === 0) throw errUnknownTask(name);
+    for (const task of tasks) wanted.add(task);
+  }
+  return TASK_NAMES.filter((task) => wanted.has(task));
+}
+
+function errUnknownTask(name: string): PipelineError {
+  const known = [...FAMILIES, ...TASK_NAMES];
+  const best = suggest(name, known);
+  const hint = best === undefined ? `known families: ${FAMILIES.join(', ')}; tasks: ${TASK_NAMES.join(', ')}` : `did you mean \`${best}\`?`;
+  return new PipelineError('RECIPE_INVALID', `unknown task \`${name}\``, { hint });
+}
