@@ -3,6 +3,7 @@
 // model in PyTorch on 2 CPU threads when torch is importable. --profile prints per-kernel time per step.
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
+import { seededRandom } from '../engine/rng.ts';
 import { parseArgs } from 'node:util';
 import { gptLossAndGrads, initGPT, paramShapes, type GPTConfig, type GPTParams } from '../stages/shared/model/gpt.ts';
 import { adamwStep, clipGradsByGlobalNorm, createAdamW, disposeAdamW, type AdamW } from '../stages/shared/optim.ts';
@@ -38,16 +39,9 @@ interface Result {
   finalLoss: number;
 }
 
-/** Deterministic token batches (mulberry32), so every backend and PyTorch see the same data. */
+/** Deterministic token batches, so every backend sees the same data. */
 function tokenSource(seed: number, vocab: number): (n: number) => Int32Array {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = seededRandom(seed);
   return (n) => Int32Array.from({ length: n }, () => Math.floor(next() * vocab));
 }
 

@@ -3,10 +3,10 @@
 import { writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { PipelineError } from '../../engine/errors.ts';
-import { seededRandom } from '../../engine/rng.ts';
+import { deriveSeed, seededRandom } from '../../engine/rng.ts';
 import { defineStage, type StageContext } from '../../engine/stage.ts';
 import { readCorpusTexts } from '../shared/tokenizer/corpus-text.ts';
-import { deriveSeed, drawSplits, shuffle } from '../shared/tasks/draw.ts';
+import { drawSplits, shuffle } from '../shared/tasks/draw.ts';
 import { buildFactTable, factGenerators, type FactTable } from '../shared/tasks/facts.ts';
 import { toInstructionRecord } from '../shared/tasks/record.ts';
 import { selectTasks, TASKS } from '../shared/tasks/registry.ts';

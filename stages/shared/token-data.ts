@@ -1,7 +1,6 @@
 // Training windows over a tokenised corpus held as one typed array: no per-token JS objects.
 // Batches are drawn from a per-step seeded stream, so a resumed run draws the same batches.
-import { createHash } from 'node:crypto';
-import { seededRandom } from '../../engine/rng.ts';
+import { deriveSeed, seededRandom } from '../../engine/rng.ts';
 
 export interface Batch {
   /** (B, T) input ids, row-major. */
@@ -10,11 +9,6 @@ export interface Batch {
   y: Int32Array;
   batchSize: number;
   blockSize: number;
-}
-
-/** A seed for (run seed, step, purpose) that does not depend on any earlier draw. */
-export function stepSeed(seed: number, step: number, purpose: string): number {
-  return createHash('sha256').update(`${seed}:${step}:${purpose}`).digest().readUInt32LE(0);
 }
 
 /** Random windows of blockSize+1 tokens (nanoGPT get_batch). */
@@ -32,7 +26,7 @@ export function randomBatch(tokens: Int32Array, batchSize: number, blockSize: nu
 }
 
 export function batchForStep(tokens: Int32Array, batchSize: number, blockSize: number, seed: number, step: number, micro = 0): Batch {
-  return randomBatch(tokens, batchSize, blockSize, seededRandom(stepSeed(seed, step, `train-${micro}`)));
+  return randomBatch(tokens, batchSize, blockSize, seededRandom(deriveSeed(seed, `train:${step}:${micro}`)));
 }
 
 /**
@@ -40,6 +34,6 @@ export function batchForStep(tokens: Int32Array, batchSize: number, blockSize: n
  * at different steps are comparable.
  */
 export function evalBatches(tokens: Int32Array, batchSize: number, blockSize: number, count: number, seed: number): Batch[] {
-  const random = seededRandom(stepSeed(seed, 0, 'eval'));
+  const random = seededRandom(deriveSeed(seed, 'eval'));
   return Array.from({ length: count }, () => randomBatch(tokens, batchSize, blockSize, random));
 }

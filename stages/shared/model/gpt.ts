@@ -15,6 +15,7 @@
 // keeps one or two tensors per op. Cross-entropy takes the log-sum-exp from the softmax (lossFromLogits).
 // Targets < 0 are ignored, as nanochat's ignore_index.
 import { PipelineError } from '../../../engine/errors.ts';
+import { deriveSeed } from '../../../engine/rng.ts';
 import { MODEL_PRESETS as PRESET_NAMES } from '../../../schemas/model.schema.ts';
 import type { NamedTensor } from '../safetensors.ts';
 import type { TF, Tensor, Variable } from '../tf.ts';
@@ -131,19 +132,13 @@ export function initGPT(tf: TF, config: GPTConfig, seed: number): GPTParams {
       let value: Tensor;
       if (/ln_\w+\.weight$/.test(name)) value = tf.ones(shape);
       else if (name.endsWith('.bias')) value = tf.zeros(shape);
-      else value = tf.randomNormal(shape, 0, name.endsWith('c_proj.weight') ? residualStd : INIT_STD, 'float32', seedFor(seed, name));
+      else value = tf.randomNormal(shape, 0, name.endsWith('c_proj.weight') ? residualStd : INIT_STD, 'float32', deriveSeed(seed, name)); // per parameter: adding one never reshuffles the others
       return tf.variable(value, true);
     });
   }
   return params;
 }
 
-/** A per-parameter seed (FNV-1a of seed and name), so adding a parameter never reshuffles the others. */
-function seedFor(seed: number, name: string): number {
-  let hash = 0x811c9dc5;
-  for (const ch of `${seed}:${name}`) hash = Math.imul(hash ^ ch.charCodeAt(0), 0x01000193) >>> 0;
-  return hash;
-}
 
 export function countParams(params: Record<string, Tensor>): number {
   return Object.values(params).reduce((total, p) => total + p.size, 0);

@@ -1,13 +1,7 @@
 // Draws distinct items from a generator into a held-out and a train split that never share an item key,
 // held-out first so the evaluation set does not move when only the training count changes.
-import { createHash } from 'node:crypto';
 import { itemKey } from './record.ts';
 import type { Difficulty, TaskGenerator, TaskItem } from './types.ts';
-
-/** A 32-bit seed for one labelled stream (a task, the shuffle) from the stage seed: streams stay independent. */
-export function deriveSeed(seed: number, label: string): number {
-  return createHash('sha256').update(`${seed}\n${label}`, 'utf8').digest().readInt32BE(0);
-}
 
 export interface DrawnSplits {
   heldOut: TaskItem[];

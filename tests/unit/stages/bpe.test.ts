@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { PipelineError } from '../../../engine/errors.ts';
+import { seededRandom } from '../../../engine/rng.ts';
 import { Tokenizer, type BpeModel } from '../../../stages/shared/tokenizer/bpe.ts';
 import { trainBpe } from '../../../stages/shared/tokenizer/bpe-train.ts';
 import { WordCounts } from '../../../stages/shared/tokenizer/word-counts.ts';
@@ -34,17 +35,8 @@ const tokenText = (model: BpeModel, id: number) => dec.decode(model.tokens[id]);
 /** Merges as `left|right` text (a space is a character here, so it cannot be the separator). */
 const mergeTexts = (model: BpeModel) => model.merges.map(([a, b]) => `${tokenText(model, a)}|${tokenText(model, b)}`);
 
-/** Seeded PRNG (mulberry32), so a failing random case is reproducible. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded, so a failing random case is reproducible. */
+const prng = seededRandom;
 
 /** Code point ranges the random strings draw from: each kind of text that has broken a tokenizer somewhere. */
 const RANGES: Array<[number, number]> = [

@@ -1,4 +1,5 @@
 // Shared fixtures of the model tests: the tiny config of STYLE §5, a fixed batch, and tensor comparisons.
+import { seededRandom } from '../../../../engine/rng.ts';
 import { resolveModelConfig, type GPTConfig } from '../../../../stages/shared/model/gpt.ts';
 import type { TF, Tensor } from '../../../../stages/shared/tf.ts';
 
@@ -46,14 +47,5 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return worst;
 }
 
-/** Deterministic uniform floats in [0, 1) (mulberry32). */
-export function rng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic uniform floats in [0, 1). */
+export const rng = seededRandom;
