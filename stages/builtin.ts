@@ -7,4 +7,5 @@ export const BUILTIN_STAGES = {
   init: new URL('./init/index.ts', import.meta.url),
   'make-instructions': new URL('./make-instructions/index.ts', import.meta.url),
   pretrain: new URL('./pretrain/index.ts', import.meta.url),
+  sft: new URL('./sft/index.ts', import.meta.url),
 } as const satisfies Record<string, URL>;

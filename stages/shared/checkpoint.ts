@@ -9,7 +9,7 @@ import { readSafetensors, SafetensorsError, writeSafetensors, type NamedTensor }
 
 export const MODEL_FILE = 'model.safetensors';
 export const CONFIG_FILE = 'config.json';
-export const TOKENIZER_FILES = ['tokenizer.json', 'tempa-tokenizer.json'] as const;
+export const TOKENIZER_FILES = ['tokenizer.json', 'tempa-tokenizer.json', 'tokenizer_config.json'] as const;
 
 export interface ModelMeta {
   stage: string;
