@@ -29,7 +29,17 @@ const NATIVE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] a
  * Loads and activates a backend. Safe to call again (tests switch between cpu and wasm in one
  * process); each call returns the same `tf` namespace.
  */
-export async function initTf(choice: BackendChoice = 'auto'): Promise<TfRuntime> {
+export function initTf(choice: BackendChoice = 'auto'): Promise<TfRuntime> {
+  // Stages running concurrently in one process share tfjs's global backend: initialise one at a
+  // time, or the second setBackend() sees a half-registered backend and fails.
+  const run = initQueue.then(() => initTfNow(choice));
+  initQueue = run.catch(() => undefined);
+  return run;
+}
+
+let initQueue: Promise<unknown> = Promise.resolve();
+
+async function initTfNow(choice: BackendChoice): Promise<TfRuntime> {
   const tried: string[] = [];
   if (choice === 'auto' || choice === 'tensorflow') {
     const native = await loadNative(tried);
