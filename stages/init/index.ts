@@ -6,7 +6,7 @@ import { defineStage } from '../../engine/stage.ts';
 import { countParams, initGPT, resolveModelConfig, type ModelSpec } from '../shared/model/gpt.ts';
 import { disposeParams, saveGPT } from '../shared/model/model-io.ts';
 import { sampleTexts } from '../shared/model/sample-texts.ts';
-import { initTf, type BackendChoice } from '../shared/tf.ts';
+import { stageBackend } from '../shared/model/open-model.ts';
 import { loadTokenizer } from '../shared/tokenizer/tokenizer-dir.ts';
 import { initSchema } from './schema.ts';
 
@@ -19,8 +19,7 @@ export default defineStage({
   inputs: () => ({ tokenizer: { kind: 'dir', description: 'the tokenizer stage output' } }),
   outputs: () => ({ model: { kind: 'dir' }, samples: { kind: 'file' } }),
   async run(ctx, params) {
-    const { tf, backend, detail } = await initTf((ctx.runtime.backend as BackendChoice | undefined) ?? 'auto');
-    ctx.log.info(`backend ${backend}: ${detail}`);
+    const { tf, backend } = await stageBackend(ctx);
     const tokenizerDir = ctx.inputs.tokenizer!.path;
     const { tokenizer } = await loadTokenizer(tokenizerDir);
     const config = resolveModelConfig(ctx.model as ModelSpec | undefined, tokenizer.vocabSize);

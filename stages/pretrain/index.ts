@@ -5,11 +5,10 @@ import path from 'node:path';
 import { PipelineError } from '../../engine/errors.ts';
 import { defineStage } from '../../engine/stage.ts';
 import { encodeCorpus } from '../shared/encode-corpus.ts';
-import { disposeParams, loadGPT, saveGPT } from '../shared/model/model-io.ts';
+import { disposeParams, saveGPT } from '../shared/model/model-io.ts';
+import { openModel } from '../shared/model/open-model.ts';
 import { sampleTexts } from '../shared/model/sample-texts.ts';
-import { initTf, type BackendChoice } from '../shared/tf.ts';
 import { batchForStep, evalBatches } from '../shared/token-data.ts';
-import { loadTokenizer } from '../shared/tokenizer/tokenizer-dir.ts';
 import { pretrainSchema } from './schema.ts';
 import { trainLoop } from './train.ts';
 
@@ -25,11 +24,7 @@ export default defineStage({
   }),
   outputs: () => ({ model: { kind: 'dir' }, curve: { kind: 'file' }, samples: { kind: 'file' } }),
   async run(ctx, p) {
-    const { tf, backend, detail } = await initTf((ctx.runtime.backend as BackendChoice | undefined) ?? 'auto');
-    ctx.log.info(`backend ${backend}: ${detail}`);
-    const modelDir = ctx.inputs.model!.path;
-    const { tokenizer } = await loadTokenizer(modelDir);
-    const { config, params } = await loadGPT(tf, modelDir);
+    const { tf, backend, modelDir, tokenizer, config, params } = await openModel(ctx);
     try {
       const corpusOptions = { textField: p.textField, maxBytes: p.maxTrainBytes, signal: ctx.signal, displayName: (f: string) => path.relative(ctx.recipeDir, f) };
       const encoded = await encodeCorpus(tokenizer, ctx.inputs.train!.files, corpusOptions);

@@ -5,9 +5,8 @@ import path from 'node:path';
 import { PipelineError } from '../../engine/errors.ts';
 import { defineStage } from '../../engine/stage.ts';
 import { tokenizerConfig } from '../shared/chat-template.ts';
-import { disposeParams, loadGPT, saveGPT } from '../shared/model/model-io.ts';
-import { initTf, type BackendChoice } from '../shared/tf.ts';
-import { loadTokenizer } from '../shared/tokenizer/tokenizer-dir.ts';
+import { disposeParams, saveGPT } from '../shared/model/model-io.ts';
+import { openModel } from '../shared/model/open-model.ts';
 import { trainLoop } from '../pretrain/train.ts';
 import { evaluateTasks } from './evaluate.ts';
 import { sftSchema } from './schema.ts';
@@ -25,11 +24,7 @@ export default defineStage({
   }),
   outputs: () => ({ model: { kind: 'dir' }, curve: { kind: 'file' }, eval: { kind: 'file' } }),
   async run(ctx, p) {
-    const { tf, backend, detail } = await initTf((ctx.runtime.backend as BackendChoice | undefined) ?? 'auto');
-    ctx.log.info(`backend ${backend}: ${detail}`);
-    const modelDir = ctx.inputs.model!.path;
-    const { tokenizer } = await loadTokenizer(modelDir);
-    const { config, params } = await loadGPT(tf, modelDir);
+    const { tf, backend, modelDir, tokenizer, config, params } = await openModel(ctx);
     try {
       const readOptions = { onMalformed: p.onMalformed, signal: ctx.signal, displayName: (f: string) => path.relative(ctx.recipeDir, f) };
       const train = await readChatRows(ctx.inputs.train!.files, readOptions);

@@ -1,24 +1,12 @@
 // Parameters of `sft`: the pretrain optimiser knobs with fine-tuning defaults (lower lr, no decay),
 // plus how conversations become batches and how the held-out answers are generated.
+import { trainingProperties } from '../../schemas/training.schema.ts';
+
 export const sftSchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    steps: { type: 'integer', minimum: 1, default: 300, description: 'Optimizer steps.' },
-    batchSize: { type: 'integer', minimum: 1, default: 16, description: 'Rows per micro-batch.' },
-    gradAccum: { type: 'integer', minimum: 1, default: 1, description: 'Micro-batches per optimizer step.' },
-    lr: { type: 'number', exclusiveMinimum: 0, default: 0.001, description: 'Peak learning rate.' },
-    minLr: { type: 'number', minimum: 0, default: 0.0001, description: 'Learning rate at the end of the cosine decay.' },
-    warmupSteps: { type: 'integer', minimum: 0, default: 10, description: 'Linear warm-up steps.' },
-    weightDecay: { type: 'number', minimum: 0, default: 0, description: 'Decoupled weight decay on matrices (not norms, biases).' },
-    beta1: { type: 'number', minimum: 0, exclusiveMaximum: 1, default: 0.9 },
-    beta2: { type: 'number', minimum: 0, exclusiveMaximum: 1, default: 0.95 },
-    eps: { type: 'number', exclusiveMinimum: 0, default: 1e-8 },
-    gradClip: { type: 'number', minimum: 0, default: 1, description: 'Clip gradients to this global norm (0: off).' },
-    evalEvery: { type: 'integer', minimum: 1, default: 50, description: 'Validation loss every N steps.' },
-    evalBatches: { type: 'integer', minimum: 1, default: 4, description: 'At most this many batches per validation estimate.' },
-    checkpointEvery: { type: 'integer', minimum: 1, default: 50, description: 'Resumable checkpoint every N steps.' },
-    logEvery: { type: 'integer', minimum: 1, default: 10, description: 'A log line every N steps.' },
+    ...trainingProperties({ steps: 300, batchSize: 16, lr: 0.001, minLr: 0.0001, warmupSteps: 10, weightDecay: 0, evalEvery: 50, evalBatches: 4, checkpointEvery: 50, logEvery: 10 }),
     packing: {
       enum: ['pad', 'pack'],
       default: 'pad',
