@@ -2,9 +2,9 @@
 // prompts batched by length), and the task's own verifier judges the answer, as RL rewards will.
 import { seededRandom } from '../../engine/rng.ts';
 import { renderPrompt } from '../shared/chat-template.ts';
-import { gptDecoder } from '../shared/model/decode.ts';
+import { generateGrouped } from '../shared/model/generate-grouped.ts';
 import type { GPTConfig, GPTParams } from '../shared/model/gpt.ts';
-import { generate, type SampleOptions } from '../shared/sample.ts';
+import type { SampleOptions } from '../shared/sample.ts';
 import { TASK_NAMES, verifyAnswer } from '../shared/tasks/registry.ts';
 import type { TaskItem } from '../shared/tasks/types.ts';
 import type { TF } from '../shared/tf.ts';
@@ -50,23 +50,8 @@ export function evaluateTasks(
 ): EvalReport {
   const items = rows.flatMap((r) => taskOf(r) ?? []).slice(0, options.limit);
   const prompts = items.map((it) => Array.from(renderPrompt(tokenizer, it.prompt)));
-  const responses: string[] = new Array(items.length);
-  const byLength = new Map<number, number[]>();
-  prompts.forEach((ids, i) => byLength.set(ids.length, [...(byLength.get(ids.length) ?? []), i]));
-  const random = seededRandom(seed);
-  const sampling = { ...options, stopTokens: [END_ID, EOS_ID] };
-  for (const [, group] of [...byLength].sort((a, b) => a[0] - b[0])) {
-    for (let start = 0; start < group.length; start += MAX_DECODE_BATCH) {
-      const indices = group.slice(start, start + MAX_DECODE_BATCH);
-      const decoder = gptDecoder(tf, params, config, indices.length);
-      try {
-        const out = generate(decoder, indices.map((i) => prompts[i]!), sampling, random);
-        indices.forEach((i, row) => (responses[i] = tokenizer.decode(out.tokens[row]!.filter((id) => id !== END_ID && id !== EOS_ID))));
-      } finally {
-        decoder.dispose();
-      }
-    }
-  }
+  const out = generateGrouped(tf, params, config, prompts, { ...options, stopTokens: [END_ID, EOS_ID] }, seededRandom(seed), MAX_DECODE_BATCH);
+  const responses = out.tokens.map((ids) => tokenizer.decode(ids.filter((id) => id !== END_ID && id !== EOS_ID)));
   const counts: Record<string, { correct: number; total: number }> = {};
   const examples: EvalReport['examples'] = [];
   let correct = 0;
