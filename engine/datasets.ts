@@ -62,8 +62,10 @@ export async function listDataset(entries: readonly string[], baseDir: string, e
   return { kind: 'files', root: commonDir(files), files };
 }
 
-function commonDir(files: string[]): string {
+/** The deepest folder holding every file; the root when they share nothing else. */
+export function commonDir(files: readonly string[]): string {
   let dir = path.dirname(files[0]!);
-  while (!files.every((f) => f.startsWith(dir + path.sep))) dir = path.dirname(dir);
+  const inside = (f: string) => f.startsWith(dir.endsWith(path.sep) ? dir : dir + path.sep);
+  while (!files.every(inside) && dir !== path.dirname(dir)) dir = path.dirname(dir);
   return dir;
 }

@@ -2,7 +2,7 @@
 // explicitly chosen backend and the reason for the choice is logged once (STYLE §7).
 // Order for `auto`: tfjs-node-gpu, tfjs-node (native libtensorflow), then wasm (npm only), then pure-JS cpu.
 import * as tfCore from '@tensorflow/tfjs-core';
-import { PipelineError } from '../../engine/errors.ts';
+import { errorText, PipelineError } from '../../engine/errors.ts';
 import { registerMissingGradients } from './gradients.ts';
 import { registerWasmKernels } from './wasm-kernels.ts';
 
@@ -143,10 +143,6 @@ function removeNewListeners(before: ListenerSnapshot): void {
 
 function backendUnavailable(backend: string, reason: string, hint: string): PipelineError {
   return new PipelineError('STAGE_FAILED', `TensorFlow.js backend \`${backend}\` is unavailable: ${reason}`, { hint });
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 function firstLine(text: string): string {

@@ -3,8 +3,9 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Ajv } from 'ajv';
+import { commonDir } from '../../engine/datasets.ts';
 import { seededRandom } from '../../engine/rng.ts';
 import type { InputArtifact, ProgressUpdate, StageContext, StageResult } from '../../engine/stage.ts';
 
@@ -75,12 +76,6 @@ export function inputFrom(paths: string[]): InputArtifact {
   const files = [...absolute].sort();
   if (files.length === 1) return { kind: 'file', path: first, files, hash: 'test-hash' };
   return { kind: 'files', path: commonDir(files), files, hash: 'test-hash' };
-}
-
-function commonDir(files: string[]): string {
-  let dir = dirname(files[0] ?? '/');
-  while (!files.every((f) => f.startsWith(dir.endsWith('/') ? dir : `${dir}/`))) dir = dirname(dir);
-  return dir;
 }
 
 const ajv = new Ajv({ strict: true, allErrors: true, useDefaults: true });
