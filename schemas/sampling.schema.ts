@@ -17,3 +17,17 @@ export const samplingSchema = {
     topP: { type: 'number', exclusiveMinimum: 0, maximum: 1, default: 1, description: 'Nucleus sampling mass.' },
   },
 } as const;
+
+/** How a model's answers to task prompts are generated for scoring: greedy by default, so scores repeat. */
+export const answerSamplingSchema = {
+  type: 'object',
+  additionalProperties: false,
+  default: {},
+  description: 'How held-out answers are generated (greedy by default).',
+  properties: {
+    maxTokens: { type: 'integer', minimum: 1, default: 32 },
+    temperature: { type: 'number', minimum: 0, default: 0, description: '0 is greedy.' },
+    topK: { type: 'integer', minimum: 0, default: 0 },
+    topP: { type: 'number', exclusiveMinimum: 0, maximum: 1, default: 1 },
+  },
+} as const;

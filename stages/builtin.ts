@@ -8,4 +8,5 @@ export const BUILTIN_STAGES = {
   'make-instructions': new URL('./make-instructions/index.ts', import.meta.url),
   pretrain: new URL('./pretrain/index.ts', import.meta.url),
   sft: new URL('./sft/index.ts', import.meta.url),
+  evaluate: new URL('./evaluate/index.ts', import.meta.url),
 } as const satisfies Record<string, URL>;

@@ -8,9 +8,10 @@ import { tokenizerConfig } from '../shared/chat-template.ts';
 import { disposeParams, saveGPT } from '../shared/model/model-io.ts';
 import { openModel } from '../shared/model/open-model.ts';
 import { trainLoop } from '../pretrain/train.ts';
-import { evaluateTasks } from './evaluate.ts';
+import { readChatRows, type ChatRow } from '../shared/chat-rows.ts';
+import { evaluateTasks } from '../shared/eval/task-accuracy.ts';
 import { sftSchema } from './schema.ts';
-import { buildExamples, readChatRows, sftBatch, sftEvalSet, type ChatRow } from './sft-data.ts';
+import { buildExamples, sftBatch, sftEvalSet } from './sft-data.ts';
 
 export default defineStage({
   name: 'sft',

@@ -1,5 +1,6 @@
 // Parameters of `sft`: the pretrain optimiser knobs with fine-tuning defaults (lower lr, no decay),
 // plus how conversations become batches and how the held-out answers are generated.
+import { answerSamplingSchema } from '../../schemas/sampling.schema.ts';
 import { trainingProperties } from '../../schemas/training.schema.ts';
 
 export const sftSchema = {
@@ -26,17 +27,6 @@ export const sftSchema = {
       description: 'Without a `heldOut` input, the validation loss uses this tail of the training conversations.',
     },
     evalExamples: { type: 'integer', minimum: 0, default: 200, description: 'At most this many held-out rows with a `task` are answered and verified.' },
-    evalSampling: {
-      type: 'object',
-      additionalProperties: false,
-      default: {},
-      description: 'How held-out answers are generated (greedy by default).',
-      properties: {
-        maxTokens: { type: 'integer', minimum: 1, default: 32 },
-        temperature: { type: 'number', minimum: 0, default: 0, description: '0 is greedy.' },
-        topK: { type: 'integer', minimum: 0, default: 0 },
-        topP: { type: 'number', exclusiveMinimum: 0, maximum: 1, default: 1 },
-      },
-    },
+    evalSampling: answerSamplingSchema,
   },
 } as const;

@@ -1,57 +1,16 @@
 // Instruction rows -> supervised examples -> batches whose targets are -1 everywhere but the assistant's
 // tokens (the loss ignores targets < 0), drawn from a per-(step, micro) seed so a resumed run is exact.
-import { readFile } from 'node:fs/promises';
-import { errDataInvalid, errorText } from '../../engine/errors.ts';
 import { deriveSeed, seededRandom } from '../../engine/rng.ts';
-import { parseRow, renderConversation, type ChatTurn } from '../shared/chat-template.ts';
+import { renderConversation, type ChatTurn } from '../shared/chat-template.ts';
+import type { ChatRow } from '../shared/chat-rows.ts';
 import type { Batch } from '../shared/token-data.ts';
 import type { Tokenizer } from '../shared/tokenizer/bpe.ts';
 import { PAD_ID } from '../shared/tokenizer/special-tokens.ts';
-
-export interface ChatRow {
-  /** The parsed JSON line, for fields beyond the conversation (`task`, `instruction`, `output`). */
-  row: Record<string, unknown>;
-  turns: ChatTurn[];
-}
 
 /** One conversation as model positions: x[t] is fed, y[t] the target (-1 where nothing is learnt). */
 export interface Example {
   x: Int32Array;
   y: Int32Array;
-}
-
-export interface ReadOptions {
-  onMalformed: 'error' | 'skip';
-  /** How a file is named in errors (relative to the recipe). */
-  displayName(file: string): string;
-  signal: AbortSignal;
-}
-
-/** Every non-blank JSONL line of `files` as a conversation; malformed lines throw or are skipped and counted. */
-export async function readChatRows(files: readonly string[], options: ReadOptions): Promise<{ rows: ChatRow[]; skipped: number }> {
-  const rows: ChatRow[] = [];
-  let skipped = 0;
-  for (const file of files) {
-    options.signal.throwIfAborted();
-    const name = options.displayName(file);
-    const lines = (await readFile(file, 'utf8')).split('\n');
-    lines.forEach((text, i) => {
-      if (text.trim() === '') return;
-      try {
-        let row: unknown;
-        try {
-          row = JSON.parse(text);
-        } catch (error) {
-          throw errDataInvalid(name, i + 1, `not valid JSON: ${errorText(error)}`);
-        }
-        rows.push({ row: row as Record<string, unknown>, turns: parseRow(row, name, i + 1) });
-      } catch (error) {
-        if (options.onMalformed === 'error') throw error;
-        skipped += 1;
-      }
-    });
-  }
-  return { rows, skipped };
 }
 
 /**

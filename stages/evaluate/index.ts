@@ -1,0 +1,89 @@
+// `uses: evaluate` — held-out exact match per task of any model (init, pretrain, sft, later RL stages),
+// optionally beside a baseline model answering the very same prompts, with a side-by-side report.
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { FromSchema } from 'json-schema-to-ts';
+import { PipelineError } from '../../engine/errors.ts';
+import { defineStage } from '../../engine/stage.ts';
+import { readChatRows, type ChatRow } from '../shared/chat-rows.ts';
+import { answerChats, evaluateTasks } from '../shared/eval/task-accuracy.ts';
+import { disposeParams } from '../shared/model/model-io.ts';
+import { loadModelFolder, stageBackend } from '../shared/model/open-model.ts';
+import type { TF } from '../shared/tf.ts';
+import { accuracyTable, renderReport, type ModelResult } from './report.ts';
+import { evaluateSchema } from './schema.ts';
+
+type EvaluateParams = FromSchema<typeof evaluateSchema>;
+
+async function evaluateOne(tf: TF, modelDir: string, rows: readonly ChatRow[], p: EvaluateParams, seed: number): Promise<ModelResult> {
+  const { tokenizer, config, params, meta } = await loadModelFolder(tf, modelDir);
+  try {
+    const { sampling, examples = 500, prompts = [] } = p;
+    const report = evaluateTasks(tf, params, config, tokenizer, rows, { ...sampling, limit: examples }, seed);
+    const promptAnswers = answerChats(tf, params, config, tokenizer, prompts.map((content) => [{ role: 'user' as const, content }]), sampling, seed);
+    return { label: meta.stage, report, promptAnswers };
+  } finally {
+    disposeParams(params);
+  }
+}
+
+export default defineStage({
+  name: 'evaluate',
+  version: 1,
+  description: 'Held-out exact match per task of a model, beside a baseline model on the same prompts, with a report.',
+  schema: evaluateSchema,
+  inputs: () => ({
+    model: { kind: 'dir', description: 'the model folder to evaluate (from init, pretrain, sft or a later stage)' },
+    baseline: { kind: 'dir', optional: true, description: 'a model folder to compare with, e.g. the pre-trained model' },
+    heldOut: { kind: 'any', description: 'JSONL rows with `task`, `instruction` and `output` (make-instructions heldOut)' },
+  }),
+  outputs: () => ({ eval: { kind: 'file' }, report: { kind: 'file' } }),
+  async run(ctx, p) {
+    const { tf, backend } = await stageBackend(ctx);
+    const { rows, skipped } = await readChatRows(ctx.inputs.heldOut!.files, {
+      onMalformed: p.onMalformed,
+      signal: ctx.signal,
+      displayName: (f) => path.relative(ctx.recipeDir, f),
+    });
+    const dirs = [ctx.inputs.baseline?.path, ctx.inputs.model!.path].filter((d): d is string => d !== undefined);
+    const results: ModelResult[] = [];
+    for (const dir of dirs) {
+      ctx.signal.throwIfAborted();
+      results.push(await evaluateOne(tf, dir, rows, p, ctx.seed));
+    }
+    const [baseline, model] = results.length === 2 ? results : [undefined, results[0]!];
+    if (model.report.overall.total === 0) throw noScorableRows(rows.length);
+    labelDuplicates(results);
+    for (const line of accuracyTable(results)) ctx.log.info(line);
+    if (skipped > 0) ctx.log.warn(`${skipped} malformed held-out rows skipped`);
+    await writeFile(path.join(ctx.outDir, 'eval.json'), `${JSON.stringify({ models: results }, null, 2)}\n`);
+    await writeFile(path.join(ctx.outDir, 'report.md'), renderReport(results, p.prompts, p.showPerTask));
+    p.prompts.forEach((prompt, i) => {
+      ctx.log.info(`${JSON.stringify(prompt)} -> ${results.map((r) => `${r.label}: ${JSON.stringify(r.promptAnswers[i])}`).join(' | ')}`);
+    });
+    const accuracy = model.report.overall.accuracy;
+    return {
+      metrics: {
+        accuracy,
+        scored: model.report.overall.total,
+        ...(baseline ? { baselineAccuracy: baseline.report.overall.accuracy, gainPoints: (accuracy - baseline.report.overall.accuracy) * 100 } : {}),
+        skipped,
+      },
+      artifacts: { eval: 'eval.json', report: 'report.md' },
+      info: { backend },
+    };
+  },
+});
+
+/** Two models saved by stages of the same name (two recipes' `sft`) need telling apart in the table. */
+function labelDuplicates(results: ModelResult[]): void {
+  if (results.length === 2 && results[0]!.label === results[1]!.label) {
+    results[0]!.label = `${results[0]!.label} (baseline)`;
+  }
+}
+
+function noScorableRows(rows: number): PipelineError {
+  return new PipelineError('DATA_INVALID', `evaluate found no scorable rows among ${rows} held-out rows`, {
+    hint: 'bind heldOut to make-instructions.heldOut, or rows with `task`, `instruction` and `output` of a built-in task',
+  });
+}

@@ -1,0 +1,20 @@
+// Parameters of `evaluate`: how many held-out rows are answered, how, and which extra prompts the report
+// shows both models answering.
+import { answerSamplingSchema } from '../../schemas/sampling.schema.ts';
+
+export const evaluateSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    examples: { type: 'integer', minimum: 1, default: 500, description: 'At most this many held-out rows with a `task` are answered and verified.' },
+    sampling: answerSamplingSchema,
+    prompts: {
+      type: 'array',
+      items: { type: 'string', minLength: 1 },
+      default: [],
+      description: 'Free-form user messages every model answers for the report, besides the held-out tasks.',
+    },
+    showPerTask: { type: 'integer', minimum: 0, default: 2, description: 'Held-out prompts per task shown with each model’s answer in report.md.' },
+    onMalformed: { enum: ['error', 'skip'], default: 'error', description: 'A malformed held-out row fails the stage, or is skipped and counted.' },
+  },
+} as const;

@@ -1,0 +1,89 @@
+// Held-out exact-match accuracy: a model answers each task row from its chat prompt, and the task's own
+// verifier judges the answer, as RL rewards will. Used by `sft` after training and by `evaluate` on any model.
+import { seededRandom } from '../../../engine/rng.ts';
+import { renderPrompt, type ChatTurn } from '../chat-template.ts';
+import { generateGrouped } from '../model/generate-grouped.ts';
+import type { GPTConfig, GPTParams } from '../model/gpt.ts';
+import type { SampleOptions } from '../sample.ts';
+import { TASK_NAMES, verifyAnswer } from '../tasks/registry.ts';
+import type { TaskItem } from '../tasks/types.ts';
+import type { TF } from '../tf.ts';
+import type { Tokenizer } from '../tokenizer/bpe.ts';
+import { END_ID, EOS_ID } from '../tokenizer/special-tokens.ts';
+import type { ChatRow } from '../chat-rows.ts';
+
+export interface Score {
+  correct: number;
+  total: number;
+  accuracy: number;
+}
+
+export interface TaskAnswer {
+  task: string;
+  /** The last user turn of the prompt. */
+  prompt: string;
+  response: string;
+  reference: string;
+  correct: boolean;
+}
+
+export interface EvalReport {
+  overall: Score;
+  tasks: Record<string, Score>;
+  /** Every scored row's answer, in row order, so two models' answers to the same prompts line up. */
+  answers: TaskAnswer[];
+}
+
+/** Rows per decoding batch: bounds the KV cache. */
+const MAX_DECODE_BATCH = 64;
+
+export type AnswerOptions = Omit<SampleOptions, 'stopTokens'>;
+
+/** A scorable row: a known task with instruction and reference output, prompted by the turns before its last answer. */
+function taskOf(chat: ChatRow): { item: TaskItem; prompt: ChatRow['turns'] } | undefined {
+  const { task, instruction, input, output } = chat.row;
+  if (typeof task !== 'string' || !TASK_NAMES.includes(task) || typeof instruction !== 'string' || typeof output !== 'string') return undefined;
+  const lastAnswer = chat.turns.findLastIndex((t) => t.role === 'assistant');
+  const item: TaskItem = { task, instruction, answer: output, ...(typeof input === 'string' ? { input } : {}) };
+  return { item, prompt: chat.turns.slice(0, lastAnswer) };
+}
+
+const score = (correct: number, total: number): Score => ({ correct, total, accuracy: total === 0 ? 0 : correct / total });
+
+/** The model's reply to each conversation (KV cache, prompts batched by length), ending at `<|end|>`. */
+export function answerChats(
+  tf: TF,
+  params: GPTParams,
+  config: GPTConfig,
+  tokenizer: Tokenizer,
+  conversations: readonly (readonly ChatTurn[])[],
+  options: AnswerOptions,
+  seed: number,
+): string[] {
+  const prompts = conversations.map((turns) => Array.from(renderPrompt(tokenizer, turns)));
+  const out = generateGrouped(tf, params, config, prompts, { ...options, stopTokens: [END_ID, EOS_ID] }, seededRandom(seed), MAX_DECODE_BATCH);
+  return out.tokens.map((ids) => tokenizer.decode(ids.filter((id) => id !== END_ID && id !== EOS_ID)));
+}
+
+export function evaluateTasks(
+  tf: TF,
+  params: GPTParams,
+  config: GPTConfig,
+  tokenizer: Tokenizer,
+  rows: readonly ChatRow[],
+  options: AnswerOptions & { limit: number },
+  seed: number,
+): EvalReport {
+  const items = rows.flatMap((r) => taskOf(r) ?? []).slice(0, options.limit);
+  const responses = answerChats(tf, params, config, tokenizer, items.map((it) => it.prompt), options, seed);
+  const counts: Record<string, { correct: number; total: number }> = {};
+  const answers = items.map(({ item, prompt }, i): TaskAnswer => {
+    const { correct } = verifyAnswer(item, responses[i]!);
+    const c = (counts[item.task] ??= { correct: 0, total: 0 });
+    c.total += 1;
+    if (correct) c.correct += 1;
+    return { task: item.task, prompt: prompt.at(-1)?.content ?? '', response: responses[i]!, reference: item.answer, correct };
+  });
+  const tasks = Object.fromEntries(Object.entries(counts).map(([task, c]) => [task, score(c.correct, c.total)]));
+  return { overall: score(answers.filter((a) => a.correct).length, answers.length), tasks, answers };
+}
