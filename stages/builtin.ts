@@ -9,4 +9,5 @@ export const BUILTIN_STAGES = {
   pretrain: new URL('./pretrain/index.ts', import.meta.url),
   sft: new URL('./sft/index.ts', import.meta.url),
   evaluate: new URL('./evaluate/index.ts', import.meta.url),
+  'self-instruct': new URL('./self-instruct/index.ts', import.meta.url),
 } as const satisfies Record<string, URL>;

@@ -36,9 +36,9 @@ export default defineStage({
         heldOutRows = heldOut.rows;
         skipped += heldOut.skipped;
       }
-      const built = buildExamples(tokenizer, train.rows, config.blockSize, p.overLength);
+      const built = buildExamples(tokenizer, train.rows, config.blockSize, p.overLength, p.lossOn);
       let trainExamples = built.examples;
-      let validExamples = buildExamples(tokenizer, heldOutRows, config.blockSize, p.overLength).examples;
+      let validExamples = buildExamples(tokenizer, heldOutRows, config.blockSize, p.overLength, p.lossOn).examples;
       if (!ctx.inputs.heldOut) {
         const cut = Math.max(1, Math.floor(trainExamples.length * p.validFraction));
         validExamples = trainExamples.slice(-cut);

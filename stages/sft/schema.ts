@@ -8,6 +8,12 @@ export const sftSchema = {
   additionalProperties: false,
   properties: {
     ...trainingProperties({ steps: 300, batchSize: 16, lr: 0.001, minLr: 0.0001, warmupSteps: 10, weightDecay: 0, evalEvery: 50, evalBatches: 4, checkpointEvery: 50, logEvery: 10 }),
+    lossOn: {
+      enum: ['assistant', 'all'],
+      default: 'assistant',
+      description:
+        'assistant: learn only what the assistant says; all: learn the user turns too, so the model can also write instructions (a self-instruct writer).',
+    },
     packing: {
       enum: ['pad', 'pack'],
       default: 'pad',

@@ -13,12 +13,15 @@ export interface Example {
   y: Int32Array;
 }
 
+/** Which tokens an example learns: the assistant's (the default), or every token after `<|bos|>`. */
+export type LossOn = 'assistant' | 'all';
+
 /**
  * A conversation of n tokens gives n-1 positions: x = ids[0..n-1), y[t] = ids[t+1] where the mask of
- * t+1 is 1, else -1. Longer than blockSize positions: truncated at blockSize, or dropped. An example
+ * t+1 is 1 (or always, with lossOn 'all'), else -1. Longer than blockSize positions: truncated at blockSize, or dropped. An example
  * with no learnt target left (its answer cut off) is dropped too.
  */
-export function toExample(tokenizer: Pick<Tokenizer, 'encode'>, turns: readonly ChatTurn[], blockSize: number, overLength: 'truncate' | 'drop') {
+export function toExample(tokenizer: Pick<Tokenizer, 'encode'>, turns: readonly ChatTurn[], blockSize: number, overLength: 'truncate' | 'drop', lossOn: LossOn = 'assistant') {
   const { ids, assistantMask } = renderConversation(tokenizer, turns);
   let positions = ids.length - 1;
   const truncated = positions > blockSize;
@@ -30,18 +33,18 @@ export function toExample(tokenizer: Pick<Tokenizer, 'encode'>, turns: readonly 
   const y = new Int32Array(positions);
   let learnt = 0;
   for (let t = 0; t < positions; t++) {
-    y[t] = assistantMask[t + 1] === 1 ? ids[t + 1]! : -1;
+    y[t] = lossOn === 'all' || assistantMask[t + 1] === 1 ? ids[t + 1]! : -1;
     if (y[t]! >= 0) learnt += 1;
   }
   return learnt === 0 ? { truncated } : { example: { x, y } satisfies Example, truncated };
 }
 
-export function buildExamples(tokenizer: Pick<Tokenizer, 'encode'>, rows: readonly ChatRow[], blockSize: number, overLength: 'truncate' | 'drop') {
+export function buildExamples(tokenizer: Pick<Tokenizer, 'encode'>, rows: readonly ChatRow[], blockSize: number, overLength: 'truncate' | 'drop', lossOn: LossOn = 'assistant') {
   const examples: Example[] = [];
   let truncated = 0;
   let dropped = 0;
   for (const { turns } of rows) {
-    const result = toExample(tokenizer, turns, blockSize, overLength);
+    const result = toExample(tokenizer, turns, blockSize, overLength, lossOn);
     if (result.example === undefined) dropped += 1;
     else {
       examples.push(result.example);

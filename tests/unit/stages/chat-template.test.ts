@@ -105,6 +105,15 @@ describe('parseRow', () => {
 });
 
 describe('SFT loss masking', () => {
+  it('lossOn all learns every token after <|bos|>, user turns included', () => {
+    const assistantOnly = toExample(tokenizer, CHAT.slice(1, 3), 64, 'truncate').example!;
+    const all = toExample(tokenizer, CHAT.slice(1, 3), 64, 'truncate', 'all').example!;
+    const { ids } = renderConversation(tokenizer, CHAT.slice(1, 3));
+    assert.deepEqual(all.x, assistantOnly.x);
+    assert.deepEqual(all.y, ids.slice(1));
+    assert.ok(assistantOnly.y.some((y) => y < 0));
+  });
+
   let tf: TF;
   before(async () => {
     ({ tf } = await initTf('cpu'));
