@@ -1,4 +1,6 @@
 // The stages a recipe can name without a path. Each entry is loaded only when a recipe uses it.
+import { chatCommand, generateCommand } from './commands/index.ts';
+
 export const BUILTIN_STAGES = {
   exec: new URL('./exec/index.ts', import.meta.url),
   'load-data': new URL('./load-data/index.ts', import.meta.url),
@@ -11,3 +13,6 @@ export const BUILTIN_STAGES = {
   evaluate: new URL('./evaluate/index.ts', import.meta.url),
   'self-instruct': new URL('./self-instruct/index.ts', import.meta.url),
 } as const satisfies Record<string, URL>;
+
+/** Commands the CLI adds beside run, status, show...: using a stage's model. */
+export const BUILTIN_COMMANDS = [chatCommand, generateCommand] as const;

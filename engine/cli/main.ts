@@ -12,6 +12,8 @@ import { defaultStoreDir, runRecipe, type RunOptions } from '../run.ts';
 import { createLineReporter } from '../ui-lines.ts';
 import { renderDag, type DagFormat } from './dag.ts';
 import { formatError } from './format-error.ts';
+import { BUILTIN_COMMANDS } from '../../stages/builtin.ts';
+import { addPluginCommand } from './plugin-command.ts';
 import { showStage } from './show.ts';
 import { collect, collectRaw, EXIT, parseJobs, recipePath } from './shared.ts';
 
@@ -201,6 +203,9 @@ async function main(argv: string[]): Promise<number> {
       for (const key of result.removed) out(`${verb} ${key}`);
       out(`${verb} ${result.removed.length} results (${(result.bytes / 1024 / 1024).toFixed(1)} MiB), kept ${result.kept.length} referenced by ${result.lockFiles.length} lock file(s)`);
     });
+
+  const backendOption = () => new Option('--backend <backend>', 'tensor backend (same as --set runtime.backend=...)').choices(['auto', 'tensorflow', 'wasm', 'cpu']);
+  for (const plugin of BUILTIN_COMMANDS) addPluginCommand(program, plugin, setOption, backendOption, (c) => (code = c));
 
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -9,7 +9,7 @@ import { PipelineError } from '../../engine/errors.ts';
 import { deriveSeed, seededRandom } from '../../engine/rng.ts';
 import { defineStage } from '../../engine/stage.ts';
 import { readChatRows, type ChatRow } from '../shared/chat-rows.ts';
-import { answerChats } from '../shared/eval/task-accuracy.ts';
+import { answerChats } from '../shared/model/chat-answers.ts';
 import { disposeParams } from '../shared/model/model-io.ts';
 import { loadModelFolder, openModel } from '../shared/model/open-model.ts';
 import { sampleTexts } from '../shared/model/sample-texts.ts';

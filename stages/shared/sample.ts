@@ -62,9 +62,15 @@ export interface Generation {
 /**
  * Generates continuations for prompts of equal length (group unequal prompts by length first).
  * Rows that stopped keep being fed a token (their own stop token) so the batch stays rectangular;
- * their outputs are ignored.
+ * their outputs are ignored. `onToken` sees each new id as it is sampled, for streaming.
  */
-export function generate(model: DecodeModel, prompts: readonly (readonly number[])[], options: SampleOptions, random: () => number): Generation {
+export function generate(
+  model: DecodeModel,
+  prompts: readonly (readonly number[])[],
+  options: SampleOptions,
+  random: () => number,
+  onToken?: (row: number, id: number) => void,
+): Generation {
   const batch = prompts.length;
   const promptLength = prompts[0]?.length ?? 0;
   if (prompts.some((p) => p.length !== promptLength)) throw new Error('generate() needs prompts of equal length; group them by length');
@@ -86,6 +92,7 @@ export function generate(model: DecodeModel, prompts: readonly (readonly number[
       }
       const id = sampleToken(logits.subarray(b * model.vocabSize, (b + 1) * model.vocabSize), options, random);
       tokens[b]!.push(id);
+      onToken?.(b, id);
       next[b] = id;
       if (stops.has(id)) {
         done[b] = true;

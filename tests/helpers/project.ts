@@ -46,9 +46,13 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Starts `tempa <args>` as a child process in its own process group (so tests can kill the group). */
-export function startTempa(args: string[], cwd: string): { child: ChildProcess; done: Promise<CliResult> } {
-  const child = spawn(process.execPath, [TEMPA_BIN, ...args], { cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0' } });
+/**
+ * Starts `tempa <args>` as a child process in its own process group (so tests can kill the group).
+ * `input`, when given, is piped to its stdin, which then closes.
+ */
+export function startTempa(args: string[], cwd: string, input?: string): { child: ChildProcess; done: Promise<CliResult> } {
+  const child = spawn(process.execPath, [TEMPA_BIN, ...args], { cwd, detached: true, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0' } });
+  if (input !== undefined) child.stdin!.end(input);
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d) => (stdout += d));
@@ -57,8 +61,8 @@ export function startTempa(args: string[], cwd: string): { child: ChildProcess; 
   return { child, done };
 }
 
-export function tempa(args: string[], cwd: string): Promise<CliResult> {
-  return startTempa(args, cwd).done;
+export function tempa(args: string[], cwd: string, input?: string): Promise<CliResult> {
+  return startTempa(args, cwd, input).done;
 }
 
 /** Polls until `check` returns true, failing after `timeoutMs`. */

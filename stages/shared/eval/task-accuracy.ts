@@ -1,15 +1,11 @@
 // Held-out exact-match accuracy: a model answers each task row from its chat prompt, and the task's own
 // verifier judges the answer, as RL rewards will. Used by `sft` after training and by `evaluate` on any model.
-import { seededRandom } from '../../../engine/rng.ts';
-import { renderPrompt, type ChatTurn } from '../chat-template.ts';
-import { generateGrouped } from '../model/generate-grouped.ts';
+import { answerChats, type AnswerOptions } from '../model/chat-answers.ts';
 import type { GPTConfig, GPTParams } from '../model/gpt.ts';
-import type { SampleOptions } from '../sample.ts';
 import { TASK_NAMES, verifyAnswer } from '../tasks/registry.ts';
 import type { TaskItem } from '../tasks/types.ts';
 import type { TF } from '../tf.ts';
 import type { Tokenizer } from '../tokenizer/bpe.ts';
-import { END_ID, EOS_ID } from '../tokenizer/special-tokens.ts';
 import type { ChatRow } from '../chat-rows.ts';
 
 export interface Score {
@@ -34,10 +30,6 @@ export interface EvalReport {
   answers: TaskAnswer[];
 }
 
-/** Rows per decoding batch: bounds the KV cache. */
-const MAX_DECODE_BATCH = 64;
-
-export type AnswerOptions = Omit<SampleOptions, 'stopTokens'>;
 
 /** A scorable row: a known task with instruction and reference output, prompted by the turns before its last answer. */
 function taskOf(chat: ChatRow): { item: TaskItem; prompt: ChatRow['turns'] } | undefined {
@@ -49,21 +41,6 @@ function taskOf(chat: ChatRow): { item: TaskItem; prompt: ChatRow['turns'] } | u
 }
 
 const score = (correct: number, total: number): Score => ({ correct, total, accuracy: total === 0 ? 0 : correct / total });
-
-/** The model's reply to each conversation (KV cache, prompts batched by length), ending at `<|end|>`. */
-export function answerChats(
-  tf: TF,
-  params: GPTParams,
-  config: GPTConfig,
-  tokenizer: Tokenizer,
-  conversations: readonly (readonly ChatTurn[])[],
-  options: AnswerOptions,
-  seed: number,
-): string[] {
-  const prompts = conversations.map((turns) => Array.from(renderPrompt(tokenizer, turns)));
-  const out = generateGrouped(tf, params, config, prompts, { ...options, stopTokens: [END_ID, EOS_ID] }, seededRandom(seed), MAX_DECODE_BATCH);
-  return out.tokens.map((ids) => tokenizer.decode(ids.filter((id) => id !== END_ID && id !== EOS_ID)));
-}
 
 export function evaluateTasks(
   tf: TF,

@@ -1,0 +1,63 @@
+// `tempa chat`: a conversation with a stage's model in the chat template, answers streamed token by
+// token. Reads lines from stdin, so it works typed at a terminal and piped from a file alike.
+import readline from 'node:readline';
+import type { CommandContext } from '../../engine/command.ts';
+import { PipelineError } from '../../engine/errors.ts';
+import { seededRandom } from '../../engine/rng.ts';
+import { gptDecoder } from '../shared/model/decode.ts';
+import { disposeParams } from '../shared/model/model-io.ts';
+import { generate } from '../shared/sample.ts';
+import { TextStream } from '../shared/text-stream.ts';
+import { END_ID, EOS_ID } from '../shared/tokenizer/special-tokens.ts';
+import { ChatHistory } from './chat-history.ts';
+import type { SamplingFlags } from './sampling-options.ts';
+import { openStageModel } from './stage-model.ts';
+
+export async function chat(ctx: CommandContext, flags: SamplingFlags & { system?: string }): Promise<number> {
+  const { tf, tokenizer, config, params } = await openStageModel(ctx, flags.stage);
+  const interactive = ctx.stdin.isTTY === true;
+  const say = (text: string) => ctx.stderr.write(`${text}\n`);
+  try {
+    const history = new ChatHistory(tokenizer, config.blockSize, flags.system);
+    const random = seededRandom(flags.seed ?? ctx.recipe.seed);
+    const options = { maxTokens: flags.maxTokens, temperature: flags.temperature, topK: flags.topK, topP: flags.topP, stopTokens: [END_ID, EOS_ID] };
+    if (interactive) say('type a message; /reset clears the history, /exit or Ctrl-D quits');
+    const lines = readline.createInterface({ input: ctx.stdin, terminal: false });
+    const promptUser = () => interactive && ctx.stdout.write('> ');
+    promptUser();
+    for await (const line of lines) {
+      const message = line.trim();
+      if (message === '/exit' || message === '/quit') break;
+      if (message === '/reset') {
+        history.reset();
+        say('(history cleared)');
+      } else if (message !== '') {
+        try {
+          // Keep history while a quarter of the context is left to answer in: tiny models have 64 positions.
+          const { ids, dropped } = history.prompt(message, Math.min(flags.maxTokens, Math.floor(config.blockSize / 4)));
+          if (dropped > 0) say(`(dropped the ${dropped} oldest turns to fit the ${config.blockSize}-token context)`);
+          const stream = new TextStream(tokenizer);
+          const decoder = gptDecoder(tf, params, config, 1);
+          try {
+            generate(decoder, [Array.from(ids)], options, random, (_, id) => {
+              if (id !== END_ID && id !== EOS_ID) ctx.stdout.write(stream.push(id));
+            });
+          } finally {
+            decoder.dispose();
+          }
+          ctx.stdout.write(`${stream.flush()}\n`);
+          history.add(message, stream.text);
+        } catch (error) {
+          // One message that cannot be answered does not end the conversation.
+          if (!(error instanceof PipelineError)) throw error;
+          say(`error: ${error.message}${error.hint ? `\n  hint: ${error.hint}` : ''}`);
+        }
+      }
+      promptUser();
+    }
+    lines.close();
+    return 0;
+  } finally {
+    disposeParams(params);
+  }
+}

@@ -1,0 +1,17 @@
+// The model a command talks to: the `model` output of a recipe stage, brought up to date, on the
+// recipe's backend (or --backend).
+import type { CommandContext } from '../../engine/command.ts';
+import { errUsage } from '../../engine/errors.ts';
+import { loadModelFolder } from '../shared/model/open-model.ts';
+import { initTf, type BackendChoice } from '../shared/tf.ts';
+
+export async function openStageModel(ctx: CommandContext, stage: string) {
+  const withModel = ctx.stagesWithOutput('model');
+  if (ctx.recipe.stages.some((s) => s.name === stage) && !withModel.includes(stage)) {
+    throw errUsage(`stage \`${stage}\` has no model output`, withModel.length > 0 ? `stages with a model: ${withModel.join(', ')}` : 'this recipe has no stage that writes a model');
+  }
+  const outputs = await ctx.stageOutputs(stage);
+  const { tf, backend } = await initTf((ctx.runtime.backend as BackendChoice | undefined) ?? 'auto');
+  ctx.stderr.write(`${stage} model, backend ${backend}\n`);
+  return { tf, ...(await loadModelFolder(tf, outputs.model!)) };
+}
