@@ -3,7 +3,7 @@
 import readline from 'node:readline';
 import type { CommandContext } from '../../engine/command.ts';
 import { PipelineError } from '../../engine/errors.ts';
-import { seededRandom } from '../../engine/rng.ts';
+import { deriveSeed, seededRandom } from '../../engine/rng.ts';
 import { gptDecoder } from '../shared/model/decode.ts';
 import { disposeParams } from '../shared/model/model-io.ts';
 import { generate } from '../shared/sample.ts';
@@ -19,7 +19,10 @@ export async function chat(ctx: CommandContext, flags: SamplingFlags & { system?
   const say = (text: string) => ctx.stderr.write(`${text}\n`);
   try {
     const history = new ChatHistory(tokenizer, config.blockSize, flags.system);
-    const random = seededRandom(flags.seed ?? ctx.recipe.seed);
+    const seed = flags.seed ?? ctx.recipe.seed;
+    // Each answer draws from its own stream (seed, answers since /reset): a conversation replays exactly,
+    // and a question asked again after /reset gets the first answer again, at any temperature.
+    let answers = 0;
     const options = { maxTokens: flags.maxTokens, temperature: flags.temperature, topK: flags.topK, topP: flags.topP, stopTokens: [END_ID, EOS_ID] };
     if (interactive) say('type a message; /reset clears the history, /exit or Ctrl-D quits');
     const lines = readline.createInterface({ input: ctx.stdin, terminal: false });
@@ -30,6 +33,7 @@ export async function chat(ctx: CommandContext, flags: SamplingFlags & { system?
       if (message === '/exit' || message === '/quit') break;
       if (message === '/reset') {
         history.reset();
+        answers = 0;
         say('(history cleared)');
       } else if (message !== '') {
         try {
@@ -38,19 +42,24 @@ export async function chat(ctx: CommandContext, flags: SamplingFlags & { system?
           if (dropped > 0) say(`(dropped the ${dropped} oldest turns to fit the ${config.blockSize}-token context)`);
           const stream = new TextStream(tokenizer);
           const decoder = gptDecoder(tf, params, config, 1);
+          // Piped output keeps one line per answer, so answers line up with the input lines.
+          const show = (text: string) => ctx.stdout.write(interactive ? text : text.replace(/\\/g, '\\\\').replace(/\n/g, '\\n'));
           try {
-            generate(decoder, [Array.from(ids)], options, random, (_, id) => {
-              if (id !== END_ID && id !== EOS_ID) ctx.stdout.write(stream.push(id));
+            generate(decoder, [Array.from(ids)], options, seededRandom(deriveSeed(seed, `answer ${answers}`)), (_, id) => {
+              if (id !== END_ID && id !== EOS_ID) show(stream.push(id));
             });
           } finally {
             decoder.dispose();
           }
-          ctx.stdout.write(`${stream.flush()}\n`);
+          show(stream.flush());
+          ctx.stdout.write('\n');
+          answers += 1;
           history.add(message, stream.text);
         } catch (error) {
           // One message that cannot be answered does not end the conversation.
           if (!(error instanceof PipelineError)) throw error;
           say(`error: ${error.message}${error.hint ? `\n  hint: ${error.hint}` : ''}`);
+          if (!interactive) ctx.stdout.write('\n');
         }
       }
       promptUser();

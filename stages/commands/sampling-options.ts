@@ -2,7 +2,7 @@
 import type { CommandOption } from '../../engine/command.ts';
 
 export const SAMPLING_OPTIONS: readonly CommandOption[] = [
-  { flags: '--stage <stage>', description: 'the stage whose model to use (it runs first if stale)', required: true },
+  { flags: '--stage <stage>', description: 'the stage whose model to use, run first if stale (default: the last stage with a model)' },
   { flags: '--max-tokens <n>', description: 'tokens per answer at most', type: 'integer', default: 64 },
   { flags: '--temperature <t>', description: '0 is greedy', type: 'number', default: 0.8 },
   { flags: '--top-k <k>', description: 'keep the k most likely tokens (0: all)', type: 'integer', default: 40 },
@@ -11,7 +11,7 @@ export const SAMPLING_OPTIONS: readonly CommandOption[] = [
 ];
 
 export interface SamplingFlags {
-  stage: string;
+  stage?: string;
   maxTokens: number;
   temperature: number;
   topK: number;

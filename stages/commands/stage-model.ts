@@ -5,10 +5,12 @@ import { errUsage } from '../../engine/errors.ts';
 import { loadModelFolder } from '../shared/model/open-model.ts';
 import { initTf, type BackendChoice } from '../shared/tf.ts';
 
-export async function openStageModel(ctx: CommandContext, stage: string) {
+export async function openStageModel(ctx: CommandContext, given: string | undefined) {
   const withModel = ctx.stagesWithOutput('model');
+  const stage = given ?? withModel.at(-1);
+  if (stage === undefined) throw errUsage('this recipe has no stage that writes a model', 'add a stage such as init, pretrain or sft');
   if (ctx.recipe.stages.some((s) => s.name === stage) && !withModel.includes(stage)) {
-    throw errUsage(`stage \`${stage}\` has no model output`, withModel.length > 0 ? `stages with a model: ${withModel.join(', ')}` : 'this recipe has no stage that writes a model');
+    throw errUsage(`stage \`${stage}\` has no model output`, `stages with a model: ${withModel.join(', ')}`);
   }
   const outputs = await ctx.stageOutputs(stage);
   const { tf, backend } = await initTf((ctx.runtime.backend as BackendChoice | undefined) ?? 'auto');

@@ -69,8 +69,14 @@ describe('tempa chat', () => {
     const unknown = await tempa(['chat', 'recipe.yaml', '--stage', 'sfd'], dir, '');
     assert.equal(unknown.code, 2);
     assert.match(unknown.stderr, /unknown stage `sfd`\n {2}hint: did you mean `sft`\?/);
-    const missing = await tempa(['chat', 'recipe.yaml'], dir, '');
-    assert.equal(missing.code, 2);
-    assert.match(missing.stderr, /required option '--stage <stage>' not specified/);
+  });
+
+  it('talks to the last stage with a model by default, one output line per message, replaying after /reset at any temperature', async () => {
+    const chat = await tempa(['chat', 'recipe.yaml', '--temperature', '1.5', '--max-tokens', '12'], dir, 'hi\nsay more\n/reset\nhi\n');
+    assert.equal(chat.code, 0, chat.stderr);
+    assert.match(chat.stderr, /^sft model, backend wasm$/m);
+    const lines = chat.stdout.split('\n');
+    assert.equal(lines.length, 4, JSON.stringify(chat.stdout));
+    assert.equal(lines[2], lines[0]);
   });
 });
