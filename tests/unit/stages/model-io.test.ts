@@ -1,20 +1,20 @@
 // A model saved as a folder (safetensors + config.json) loads back to identical logits, and a folder
 // whose weights do not fit its config is refused with every mismatch named.
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { forward, initGPT, resolveModelConfig } from '../../../stages/shared/model/gpt.ts';
 import { disposeParams, loadGPT, saveGPT } from '../../../stages/shared/model/model-io.ts';
 import { initTf } from '../../../stages/shared/tf.ts';
+import { tempDir } from '../../helpers/temp-dir.ts';
 
 describe('model folders', () => {
   it('save -> load gives identical logits', async () => {
     const { tf } = await initTf('cpu');
     const config = resolveModelConfig({ nLayer: 2, nHead: 2, nEmbd: 16, blockSize: 8 }, 40);
     const params = initGPT(tf, config, 5);
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'model-'));
+    const dir = await tempDir('model-');
     await saveGPT(dir, params, config, { stage: 'test', step: 3 });
     const idx = tf.tensor2d([[1, 2, 3, 4, 5, 6, 7, 8]], [1, 8], 'int32');
     const before = forward(tf, params, config, idx);
@@ -32,7 +32,7 @@ describe('model folders', () => {
     const { tf } = await initTf('cpu');
     const config = resolveModelConfig({ nLayer: 1, nHead: 2, nEmbd: 16, blockSize: 8 }, 40);
     const params = initGPT(tf, config, 5);
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'model-'));
+    const dir = await tempDir('model-');
     await saveGPT(dir, params, config, { stage: 'test', step: 0 });
     disposeParams(params);
     const saved = JSON.parse(await readFile(path.join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;

@@ -1,10 +1,10 @@
 // Model folders validate names and shapes against the config; checkpoints survive a cut-short swap.
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readdir, rename, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, readdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { readModelFolder, readTrainingCheckpoint, writeModelFolder, writeTrainingCheckpoint } from '../../../../stages/shared/checkpoint.ts';
+import { tempDir } from '../../../helpers/temp-dir.ts';
 
 const weights = {
   wte: { dtype: 'F32' as const, shape: [4, 2], data: new Float32Array(8).fill(0.5) },
@@ -14,7 +14,7 @@ const shapes = (config: Record<string, unknown>) => ({ wte: [config.vocabSize as
 
 describe('model folders', () => {
   it('write -> read keeps weights, config and meta, and copies the tokenizer files', async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'ckpt-'));
+    const dir = await tempDir('ckpt-');
     const tok = path.join(dir, 'tok');
     await mkdir(tok);
     await writeFile(path.join(tok, 'tokenizer.json'), '{"model":{}}');
@@ -27,7 +27,7 @@ describe('model folders', () => {
   });
 
   it('names every tensor that does not match the config', async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'ckpt-'));
+    const dir = await tempDir('ckpt-');
     await writeModelFolder(dir, { config: { vocabSize: 5, nEmbd: 2 }, weights: { ...weights, extra: weights.wte }, meta: { stage: 's', step: 0, version: 1 } });
     await assert.rejects(readModelFolder(dir, shapes), /weights do not match config\.json: wte has shape \[4,2\], config needs \[5,2\]; unexpected tensor extra/);
     await writeFile(path.join(dir, 'config.json'), '{');
@@ -37,7 +37,7 @@ describe('model folders', () => {
 
 describe('training checkpoints', () => {
   it('the latest complete checkpoint wins, also when a swap was cut short', async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'ckpt-'));
+    const dir = await tempDir('ckpt-');
     assert.equal(await readTrainingCheckpoint(dir), undefined);
     await writeTrainingCheckpoint(dir, { weights, optimizer: { m: weights.wte }, state: { step: 10 } });
     await writeTrainingCheckpoint(dir, { weights, optimizer: { m: weights.wte }, state: { step: 20 } });

@@ -1,14 +1,14 @@
 // safetensors round trip, the exact byte layout other tools expect, and clear errors on bad files.
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { readSafetensors, writeSafetensors } from '../../../../stages/shared/safetensors.ts';
+import { tempDir } from '../../../helpers/temp-dir.ts';
 
 describe('safetensors', () => {
   it('round-trips tensors and metadata', async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'st-'));
+    const dir = await tempDir('st-');
     const file = path.join(dir, 'm.safetensors');
     const w = { dtype: 'F32' as const, shape: [2, 3], data: new Float32Array([1, 2, 3, 4.5, -5, 6e-8]) };
     const ids = { dtype: 'I32' as const, shape: [4], data: new Int32Array([7, -1, 0, 2 ** 31 - 1]) };
@@ -20,7 +20,7 @@ describe('safetensors', () => {
   });
 
   it('writes the documented layout: u64 header length, JSON header padded to 8 bytes, sorted data', async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'st-'));
+    const dir = await tempDir('st-');
     const file = path.join(dir, 'm.safetensors');
     await writeSafetensors(file, { b: { dtype: 'F32', shape: [1], data: new Float32Array([2]) }, a: { dtype: 'F32', shape: [1], data: new Float32Array([1]) } });
     const bytes = await readFile(file);
@@ -35,7 +35,7 @@ describe('safetensors', () => {
   });
 
   it('rejects truncated and inconsistent files with the file named', async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'st-'));
+    const dir = await tempDir('st-');
     const file = path.join(dir, 'bad.safetensors');
     await writeFile(file, Buffer.from([1, 2, 3]));
     await assert.rejects(readSafetensors(file), /bad\.safetensors is too short/);
