@@ -4,6 +4,9 @@ import { modelSchema } from './model.schema.ts';
 
 export const NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_-]*$';
 
+/** `runtime.backend` values (stages/shared/tf.ts implements them); also the CLI's `--backend` choices. */
+export const RUNTIME_BACKENDS = ['auto', 'tensorflow', 'native', 'wasm', 'cpu'] as const;
+
 const datasetSchema = {
   description: 'A named input: a file, a folder, a glob, an `npm:<package>/<path>` file, or a list of these.',
   oneOf: [
@@ -75,9 +78,9 @@ export const recipeSchema = {
       description: 'How stages compute, not what: never part of a cache key, recorded in the lock file.',
       properties: {
         backend: {
-          enum: ['auto', 'tensorflow', 'wasm', 'cpu'],
+          enum: RUNTIME_BACKENDS,
           default: 'auto',
-          description: 'Tensor backend: auto picks tfjs-node(-gpu) when installed, else wasm, else cpu.',
+          description: 'Tensor backend: auto picks tfjs-node(-gpu) when installed, else native (wasm kernels + OpenBLAS matrix products) when its addon built, else wasm, else cpu.',
         },
       },
     },

@@ -12,6 +12,7 @@ import { defaultStoreDir, runRecipe, type RunOptions } from '../run.ts';
 import { createLineReporter } from '../ui-lines.ts';
 import { renderDag, type DagFormat } from './dag.ts';
 import { formatError } from './format-error.ts';
+import { RUNTIME_BACKENDS } from '../../schemas/recipe.schema.ts';
 import { BUILTIN_COMMANDS } from '../../stages/builtin.ts';
 import { addPluginCommand } from './plugin-command.ts';
 import { showStage } from './show.ts';
@@ -132,7 +133,7 @@ async function main(argv: string[]): Promise<number> {
     .option('-j, --jobs <n>', 'stages run at once (default: the recipe concurrency)', parseJobs)
     .option('--store <dir>', 'cache store folder (default: .tempa beside the recipe)')
     .option('--json', 'print a JSON summary instead of progress')
-    .addOption(new Option('--backend <backend>', 'tensor backend for this run (same as --set runtime.backend=...)').choices(['auto', 'tensorflow', 'wasm', 'cpu']))
+    .addOption(new Option('--backend <backend>', 'tensor backend for this run (same as --set runtime.backend=...)').choices(RUNTIME_BACKENDS))
     .action(async (file: string | undefined, flags: RunFlags & { force?: boolean | string; backend?: string }) => {
       const force = typeof flags.force === 'string' ? collect(flags.force) : flags.force;
       const set = flags.backend ? [...(flags.set ?? []), `runtime.backend=${flags.backend}`] : flags.set;
@@ -204,7 +205,7 @@ async function main(argv: string[]): Promise<number> {
       out(`${verb} ${result.removed.length} results (${(result.bytes / 1024 / 1024).toFixed(1)} MiB), kept ${result.kept.length} referenced by ${result.lockFiles.length} lock file(s)`);
     });
 
-  const backendOption = () => new Option('--backend <backend>', 'tensor backend (same as --set runtime.backend=...)').choices(['auto', 'tensorflow', 'wasm', 'cpu']);
+  const backendOption = () => new Option('--backend <backend>', 'tensor backend (same as --set runtime.backend=...)').choices(RUNTIME_BACKENDS);
   for (const plugin of BUILTIN_COMMANDS) addPluginCommand(program, plugin, setOption, backendOption, (c) => (code = c));
 
   try {

@@ -39,6 +39,13 @@ export function createAdamW(tf: TF, params: Record<string, Variable>, config: Pa
   return { config: { ...ADAMW_DEFAULTS, ...config }, step: 0, m, v };
 }
 
+/**
+ * A backend may fuse the update into one kernel (the native backend does): inputs p, g, m, v; attrs
+ * consts = float32 [beta1, 1-beta1, beta2, 1-beta2, decay factor, sqrt(bias correction 2), eps, step
+ * size, 0]; outputs p', m', v', equal bit for bit to the composite below.
+ */
+export const ADAMW_KERNEL = 'TempaAdamW';
+
 /** One AdamW update of every parameter that has a gradient. Does not dispose `grads`. */
 export function adamwStep(tf: TF, opt: AdamW, params: Record<string, Variable>, grads: Record<string, Tensor>, lr: number): void {
   const { beta1, beta2, eps, weightDecay } = opt.config;
@@ -46,15 +53,25 @@ export function adamwStep(tf: TF, opt: AdamW, params: Record<string, Variable>, 
   const biasCorrection1 = 1 - beta1 ** opt.step;
   const biasCorrection2 = 1 - beta2 ** opt.step;
   const stepSize = lr / biasCorrection1;
+  const fused = tf.getKernel(ADAMW_KERNEL, tf.getBackend()) !== undefined;
   tf.tidy(() => {
     for (const [name, p] of Object.entries(params)) {
       const g = grads[name];
       if (!g) continue; // frozen or unused parameter
       const m = opt.m[name]!;
       const v = opt.v[name]!;
+      const decay = shouldDecay(name, p.shape) && weightDecay > 0 ? 1 - lr * weightDecay : 1;
+      if (fused && p.dtype === 'float32' && g.dtype === 'float32') {
+        const consts = Float32Array.of(beta1, 1 - beta1, beta2, 1 - beta2, decay, Math.sqrt(biasCorrection2), eps, stepSize, 0);
+        const [p1, m1, v1] = tf.engine().runKernel(ADAMW_KERNEL, { p, g, m, v }, { consts } as never) as Tensor[];
+        m.assign(m1!);
+        v.assign(v1!);
+        p.assign(p1!);
+        continue;
+      }
       m.assign(tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1)));
       v.assign(tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2)));
-      const decayed = shouldDecay(name, p.shape) && weightDecay > 0 ? tf.mul(p, 1 - lr * weightDecay) : p;
+      const decayed = decay === 1 ? p : tf.mul(p, decay);
       const denom = tf.add(tf.div(tf.sqrt(v), Math.sqrt(biasCorrection2)), eps);
       p.assign(tf.sub(decayed, tf.mul(tf.div(m, denom), stepSize)));
     }

@@ -1,9 +1,11 @@
 // The one module that imports TensorFlow.js and picks its backend, so every stage trains on the same,
 // explicitly chosen backend and the reason for the choice is logged once (STYLE §7).
-// Order for `auto`: tfjs-node-gpu, tfjs-node (native libtensorflow), then wasm (npm only), then pure-JS cpu.
+// Order for `auto`: tfjs-node-gpu, tfjs-node (native libtensorflow), then native (wasm kernels with
+// matrix products on the system BLAS, through tempa's addon), then wasm (npm only), then pure-JS cpu.
 import * as tfCore from '@tensorflow/tfjs-core';
 import { errorText, PipelineError } from '../../engine/errors.ts';
 import { registerMissingGradients } from './gradients.ts';
+import { loadNativeAddon, useNativeKernels } from './native-kernels.ts';
 import { registerWasmKernels } from './wasm-kernels.ts';
 
 /** The TensorFlow.js namespace that model code receives; nothing else imports tfjs. */
@@ -11,12 +13,12 @@ export type TF = typeof tfCore;
 export type Tensor = tfCore.Tensor;
 export type Variable = tfCore.Variable;
 
-export type BackendChoice = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
-export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
+export type BackendChoice = 'auto' | 'tensorflow' | 'native' | 'wasm' | 'cpu';
+export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'tensorflow', 'native', 'wasm', 'cpu'];
 
 export interface TfRuntime {
   tf: TF;
-  /** The backend that runs: 'tensorflow', 'wasm' or 'cpu'. */
+  /** The backend that runs: 'tensorflow', 'native', 'wasm' or 'cpu'. */
   backend: string;
   /** Why this backend: what was tried and what failed, for the stage log. */
   detail: string;
@@ -47,6 +49,18 @@ async function initTfNow(choice: BackendChoice): Promise<TfRuntime> {
     if (choice === 'tensorflow') {
       throw backendUnavailable('tensorflow', tried.join('; '), 'install @tensorflow/tfjs-node-gpu or @tensorflow/tfjs-node (they download libtensorflow), or use `backend: wasm`');
     }
+  }
+  if (choice === 'auto' || choice === 'native') {
+    const loaded = loadNativeAddon();
+    if ('addon' in loaded) {
+      const runtime = await activate('wasm', '');
+      useNativeKernels(runtime.tf, loaded.addon);
+      const blas = loaded.addon.blas().split(' ').slice(0, 2).join(' ');
+      return { ...runtime, backend: 'native', detail: `${[...tried, `using native: wasm kernels, matrix products on ${blas} (${loaded.addon.threads()} threads)`].join('; ')}` };
+    }
+    const why = `native ${loaded.error} (needs a C compiler and libopenblas-dev at npm install; then \`npm rebuild tempa\` or \`npm install\`)`;
+    if (choice === 'native') throw backendUnavailable('native', loaded.error, 'install a C compiler and OpenBLAS (Debian: `apt install build-essential libopenblas-dev`), then run `npm install` again');
+    tried.push(why);
   }
   if (choice === 'auto' || choice === 'wasm') {
     try {
@@ -109,6 +123,8 @@ async function activate(backend: 'tensorflow' | 'wasm' | 'cpu', detail: string):
     registerWasmKernels(tfCore);
     wasmPatched = true;
   }
+  // Plain wasm after native in one process (tests switch): put wasm's own matrix products back.
+  if (backend === 'wasm') useNativeKernels(tfCore, undefined);
   return { tf: tfCore, backend, detail };
 }
 

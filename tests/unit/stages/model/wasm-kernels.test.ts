@@ -101,12 +101,14 @@ describe('initTf', () => {
     }
   });
 
-  it('auto prefers native TensorFlow and otherwise explains the fallback to wasm', async () => {
+  it('auto prefers native TensorFlow, then tempa\'s native addon, and explains each fallback', async () => {
     const { backend, detail } = await initTf('auto');
+    const tfjsNode = '^tfjs-node-gpu (not installed|failed to load: .*); tfjs-node (not installed|failed to load: .*)';
     if (backend === 'tensorflow') assert.match(detail, /tfjs-node/);
+    else if (backend === 'native') assert.match(detail, new RegExp(`${tfjsNode}; using native`));
     else {
       assert.equal(backend, 'wasm');
-      assert.match(detail, /^tfjs-node-gpu (not installed|failed to load: .*); tfjs-node (not installed|failed to load: .*); using wasm/);
+      assert.match(detail, new RegExp(`${tfjsNode}; native .*; using wasm`));
     }
   });
 
