@@ -1,7 +1,6 @@
 // `node --import tsx bench/train.ts [--backend auto|wasm|cpu] [--steps N] [--profile]`: training speed of
 // the GPT on random tokens (tokens/s, peak memory) for two sizes, on the chosen backend, and the same
 // model in PyTorch on 2 CPU threads when torch is importable. --profile prints per-kernel time per step.
-import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import { seededRandom } from '../engine/rng.ts';
 import { parseArgs } from 'node:util';
@@ -9,6 +8,7 @@ import { gptLossAndGrads, initGPT, paramShapes, type GPTConfig, type GPTParams }
 import { adamwStep, clipGradsByGlobalNorm, createAdamW, disposeAdamW, type AdamW } from '../stages/shared/optim.ts';
 import { BACKEND_CHOICES, initTf, type BackendChoice, type TF } from '../stages/shared/tf.ts';
 import { printTable } from './timing.ts';
+import { runTorchScript, torchAvailable, TORCH_THREADS } from './torch.ts';
 
 interface BenchSize {
   label: string;
@@ -25,7 +25,6 @@ const SIZES: BenchSize[] = [
 const LR = 3e-4;
 const MAX_NORM = 1.0;
 const WARMUP_STEPS = 2; // first steps pay for XNNPACK operator creation and heap growth
-const TORCH_THREADS = 2;
 
 const write = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -150,21 +149,9 @@ ms = (time.perf_counter() - t0) / steps * 1000
 print(json.dumps({'tokensPerSec': B*T/(ms/1000), 'msPerStep': ms, 'threads': torch.get_num_threads(), 'version': torch.__version__}))
 `;
 
-/** The Python that has torch: TEMPA_PYTHON (e.g. a virtualenv's python) or python3. */
-const PYTHON = process.env.TEMPA_PYTHON ?? 'python3';
-
-function torchAvailable(): { ok: boolean; reason: string } {
-  const probe = spawnSync(PYTHON, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
-  if (probe.error) return { ok: false, reason: `${PYTHON} not runnable (${probe.error.message})` };
-  if (probe.status !== 0) return { ok: false, reason: (probe.stderr.trim().split('\n').pop() ?? 'import torch failed').trim() };
-  return { ok: true, reason: `torch ${probe.stdout.trim()}` };
-}
-
 function runTorch(size: BenchSize, steps: number): { tokensPerSec: number; msPerStep: number } {
   const cfg = JSON.stringify({ ...size.config, batch: size.batch });
-  const run = spawnSync(PYTHON, ['-c', TORCH_SCRIPT, String(TORCH_THREADS), cfg, String(steps), String(WARMUP_STEPS)], { encoding: 'utf8' });
-  if (run.status !== 0) throw new Error(`PyTorch run failed: ${run.stderr.trim().split('\n').slice(-3).join(' | ')}`);
-  return JSON.parse(run.stdout.trim().split('\n').pop()!) as { tokensPerSec: number; msPerStep: number };
+  return runTorchScript(TORCH_SCRIPT, [String(TORCH_THREADS), cfg, String(steps), String(WARMUP_STEPS)]);
 }
 
 async function main(): Promise<void> {
