@@ -29,6 +29,6 @@ if (process.env.TEMPA_SKIP_NATIVE === '1') {
     const output = `${result.stdout ?? ''}${result.stderr ?? ''}`.trim().split('\n');
     const reason = output.find((l) => /error|fatal|not found|No such file/i.test(l)) ?? output.at(-1) ?? String(result.error ?? result.status);
     warn(`native addon not built (${reason.trim()}); the wasm backend will be used.`);
-    warn('to build it: install a C compiler and OpenBLAS (Debian: apt install build-essential libopenblas-dev), then npm rebuild');
+    warn('to build it: install a C compiler and OpenBLAS (Debian: apt install build-essential libopenblas-dev), then npm run install');
   }
 }

@@ -58,7 +58,7 @@ async function initTfNow(choice: BackendChoice): Promise<TfRuntime> {
       const blas = loaded.addon.blas().split(' ').slice(0, 2).join(' ');
       return { ...runtime, backend: 'native', detail: `${[...tried, `using native: wasm kernels, matrix products on ${blas} (${loaded.addon.threads()} threads)`].join('; ')}` };
     }
-    const why = `native ${loaded.error} (needs a C compiler and libopenblas-dev at npm install; then \`npm rebuild tempa\` or \`npm install\`)`;
+    const why = `native ${loaded.error} (needs a C compiler and libopenblas-dev at npm install; then \`npm run install\` in the checkout)`;
     if (choice === 'native') throw backendUnavailable('native', loaded.error, 'install a C compiler and OpenBLAS (Debian: `apt install build-essential libopenblas-dev`), then run `npm install` again');
     tried.push(why);
   }
