@@ -4,9 +4,10 @@
 // on wasm put ~80% of a training step in BatchMatMul and _FusedMatMul, single-threaded at ~30 GFLOP/s
 // (OpenBLAS sgemm reaches ~150 here); with those native, AdamW's ~13 small ops per parameter lead.
 import { createRequire } from 'node:module';
-import type { DataType, KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
+import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { ADAMW_KERNEL } from './optim.ts';
 import type { TF } from './tf.ts';
+import type { KernelArgs, WasmBackend } from './wasm-kernels.ts';
 
 export interface NativeAddon {
   /** See native/src/tempa_native.c. Offsets in bytes, strides in elements (0 broadcasts). */
@@ -42,19 +43,6 @@ export function loadNativeAddon(): { addon: NativeAddon } | { error: string } {
     const code = (error as { code?: string }).code;
     return { error: code === 'MODULE_NOT_FOUND' ? 'addon not built' : `addon failed to load: ${(error as Error).message.split('\n')[0]}` };
   }
-}
-
-interface WasmBackend {
-  wasm: { HEAPU8: Uint8Array };
-  dataIdMap: { get(dataId: unknown): { memoryOffset: number } | undefined };
-  makeOutput(shape: number[], dtype: DataType): TensorInfo;
-  typedArrayFromHeap(info: TensorInfo): Float32Array;
-}
-
-interface KernelArgs {
-  inputs: Record<string, TensorInfo | undefined>;
-  backend: WasmBackend;
-  attrs: NamedAttrMap;
 }
 
 type Kernel = (args: KernelArgs) => TensorInfo | TensorInfo[];

@@ -11,8 +11,8 @@ interface WasmModule {
   tfjs: { registerTensor(id: number, size: number, memoryOffset: number): void; disposeData(id: number): void };
 }
 
-/** The parts of tfjs-backend-wasm's BackendWasm these kernels use. */
-interface WasmBackend {
+/** The parts of tfjs-backend-wasm's BackendWasm that tempa's kernels (here and native-kernels.ts) use. */
+export interface WasmBackend {
   wasm: WasmModule;
   dataIdMap: { get(dataId: unknown): { id: number; memoryOffset: number } | undefined };
   dataIdNextNumber: number;
@@ -21,7 +21,7 @@ interface WasmBackend {
   typedArrayFromHeap(info: TensorInfo): HeapArray;
 }
 
-interface KernelArgs {
+export interface KernelArgs {
   inputs: Record<string, TensorInfo | undefined>;
   backend: WasmBackend;
   attrs: NamedAttrMap;
