@@ -23,6 +23,9 @@ export async function stageOutputs(recipe: ResolvedRecipe, name: string, options
   const store = new Store(storeDir);
   const { record } = outcome.key ? await store.lookup(outcome.key, () => undefined) : { record: undefined };
   if (!record) {
+    // An upstream failure (or Ctrl-C) says more than "no result".
+    const upstream = summary.outcomes.find((o) => o.error);
+    if (upstream?.error) throw upstream.error;
     const failed = summary.outcomes.filter((o) => o.status === 'failed').map((o) => o.name);
     throw new PipelineError('STAGE_FAILED', `stage \`${name}\` has no result: ${failed.length > 0 ? `${failed.join(', ')} failed` : outcome.status}`, {
       hint: `run \`tempa run ${path.relative(process.cwd(), recipe.file) || recipe.file} --to ${name}\` to see why`,

@@ -3,12 +3,12 @@
 import { Command, Option } from 'commander';
 import path from 'node:path';
 import { stageOutputs, stagesWithOutput } from '../artifacts.ts';
-import type { CommandOption, CommandPlugin } from '../command.ts';
+import type { CommandContext, CommandOption, CommandPlugin } from '../command.ts';
 import { errUsage } from '../errors.ts';
 import { resolveRecipe } from '../recipe/resolve.ts';
 import { defaultStoreDir } from '../run.ts';
 import { createLineReporter } from '../ui-lines.ts';
-import { collectRaw, recipePath } from './shared.ts';
+import { collectRaw, EXIT, recipePath } from './shared.ts';
 
 function parserFor(option: CommandOption): ((value: string, previous: unknown) => unknown) | undefined {
   if (option.repeatable) return collectRaw as (value: string, previous: unknown) => unknown;
@@ -43,22 +43,37 @@ export function addPluginCommand(program: Command, plugin: CommandPlugin, setOpt
       const storeDir = store ? path.resolve(store) : defaultStoreDir(recipe);
       // Stage start and end lines only: the command's own output is what the user came for.
       const progress = { ...createLineReporter((line) => process.stderr.write(`${line}\n`)), stageProgress() {}, stageLog() {} };
+      // Ctrl-C while stages run stops them cleanly, as in `tempa run`; at any other time it quits.
       const interrupt = new AbortController();
-      process.once('SIGINT', () => interrupt.abort());
-      done(
-        await plugin.run(
-          {
-            recipe,
-            stageOutputs: (stage) => stageOutputs(recipe, stage, { storeDir, reporter: progress, signal: interrupt.signal }),
-            stagesWithOutput: (output) => stagesWithOutput(recipe, output),
-            runtime: recipe.runtime,
-            stdin: process.stdin,
-            stdout: process.stdout,
-            stderr: process.stderr,
-            signal: interrupt.signal,
-          },
-          own,
-        ),
-      );
+      let running = 0;
+      process.on('SIGINT', () => {
+        if (running > 0 && !interrupt.signal.aborted) interrupt.abort();
+        else process.exit(EXIT.interrupted);
+      });
+      const bringUpToDate = async (stage: string) => {
+        running += 1;
+        try {
+          return await stageOutputs(recipe, stage, { storeDir, reporter: progress, signal: interrupt.signal });
+        } finally {
+          running -= 1;
+        }
+      };
+      const context: CommandContext = {
+        recipe,
+        stageOutputs: bringUpToDate,
+        stagesWithOutput: (output) => stagesWithOutput(recipe, output),
+        runtime: recipe.runtime,
+        stdin: process.stdin,
+        stdout: process.stdout,
+        stderr: process.stderr,
+        signal: interrupt.signal,
+      };
+      try {
+        done(await plugin.run(context, own));
+      } catch (error) {
+        if (!interrupt.signal.aborted) throw error;
+        process.stderr.write('interrupted\n');
+        done(EXIT.interrupted);
+      }
     });
 }
