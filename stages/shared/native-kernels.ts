@@ -1,10 +1,11 @@
 // The `native` backend: tfjs-backend-wasm for every kernel, with matrix multiplication handed to the
-// system BLAS (OpenBLAS, both cores) and the AdamW update fused into one pass, through tempa's Node-API
+// system BLAS (OpenBLAS, both cores), and the AdamW update and GELU fused into one pass each, through tempa's Node-API
 // addon (native/). The addon reads and writes the wasm heap in place, so no tensor is copied. Profiles
 // on wasm put ~80% of a training step in BatchMatMul and _FusedMatMul, single-threaded at ~30 GFLOP/s
 // (OpenBLAS sgemm reaches ~150 here); with those native, AdamW's ~13 small ops per parameter lead.
 import { createRequire } from 'node:module';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import { GELU_KERNEL } from './model/gpt.ts';
 import { ADAMW_KERNEL } from './optim.ts';
 import type { TF } from './tf.ts';
 import type { KernelArgs, WasmBackend } from './wasm-kernels.ts';
@@ -26,6 +27,9 @@ export interface NativeAddon {
     strideB: number,
     beta: number,
   ): void;
+  /** x * sigmoid(x (c2 + c1 x^2)) into y; with dy, its gradient into dx. */
+  gelu(memory: Uint8Array, x: number, y: number, count: number, c1: number, c2: number): void;
+  gelu(memory: Uint8Array, x: number, dy: number, dx: number, count: number, c1: number, c2: number): void;
   /** consts: see ADAMW_KERNEL in optim.ts. */
   adamw(memory: Uint8Array, p: number, g: number, m: number, v: number, pOut: number, mOut: number, vOut: number, count: number, consts: Float32Array): void;
   threads(): number;
@@ -60,6 +64,7 @@ export function useNativeKernels(tf: TF, addon: NativeAddon | undefined): void {
       tf.registerKernel(config);
     }
     tf.unregisterKernel(ADAMW_KERNEL, 'wasm');
+    tf.unregisterKernel(GELU_KERNEL, 'wasm');
     replaced = undefined;
     return;
   }
@@ -75,6 +80,21 @@ export function useNativeKernels(tf: TF, addon: NativeAddon | undefined): void {
     tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: kernel as unknown as KernelFunc });
   }
   tf.registerKernel({ kernelName: ADAMW_KERNEL, backendName: 'wasm', kernelFunc: adamw(addon) as unknown as KernelFunc });
+  tf.registerKernel({ kernelName: GELU_KERNEL, backendName: 'wasm', kernelFunc: gelu(addon) as unknown as KernelFunc });
+}
+
+/** Input x (and dy for the gradient), float32; attrs c1, c2; output GELU(x) or dy * GELU'(x). */
+function gelu(addon: NativeAddon): (args: KernelArgs) => TensorInfo {
+  return ({ inputs, backend, attrs }) => {
+    const { x, dy } = inputs;
+    const out = backend.makeOutput([...x!.shape], 'float32');
+    const offset = (t: TensorInfo) => backend.dataIdMap.get(t.dataId)!.memoryOffset;
+    const count = x!.shape.reduce((a, b) => a * b, 1);
+    const [c1, c2] = [attrs.c1 as number, attrs.c2 as number];
+    if (dy) addon.gelu(backend.wasm.HEAPU8, offset(x!), offset(dy), offset(out), count, c1, c2);
+    else addon.gelu(backend.wasm.HEAPU8, offset(x!), offset(out), count, c1, c2);
+    return out;
+  };
 }
 
 /** Inputs p, g, m, v (float32, one shape); attrs.consts as adamwStep builds them; outputs p', m', v'. */

@@ -202,10 +202,29 @@ function layerNorm(tf: TF, x: Tensor, weight: Tensor, bias: Tensor): Tensor {
 const GELU_SCALE = 2 * Math.sqrt(2 / Math.PI);
 
 /**
+ * A backend may compute GELU and its gradient in one pass each (the native backend does): input x (and
+ * dy for the gradient), attrs c1 = GELU_SCALE * GELU_COEF and c2 = GELU_SCALE; the same function as
+ * the composite below to float32 rounding.
+ */
+export const GELU_KERNEL = 'TempaGelu';
+
+/**
  * GPT-2's tanh GELU: 0.5x(1 + tanh(u)), u = sqrt(2/pi)(x + 0.044715x^3), computed as x*sigmoid(2u) (the
  * same function). The gradient recomputes the sigmoid from x, so only x is kept for backprop.
  */
 function gelu(tf: TF, x: Tensor): Tensor {
+  if (x.dtype === 'float32' && tf.getKernel(GELU_KERNEL, tf.getBackend())) {
+    const attrs = { c1: GELU_SCALE * GELU_COEF, c2: GELU_SCALE } as never;
+    const fused = tf.customGrad((...args) => {
+      const [[x], save] = unpack(args);
+      save([x!]);
+      return {
+        value: tf.engine().runKernel(GELU_KERNEL, { x: x! }, attrs) as Tensor,
+        gradFunc: (dy: Tensor, [x]: Tensor[]) => tf.engine().runKernel(GELU_KERNEL, { x: x!, dy }, attrs) as Tensor,
+      };
+    });
+    return fused(x);
+  }
   const op = tf.customGrad((...args) => {
     const [[x], save] = unpack(args);
     const s = tf.sigmoid(tf.mul(x!, tf.add(tf.mul(tf.square(x!), GELU_SCALE * GELU_COEF), GELU_SCALE))); // sigmoid(2u)

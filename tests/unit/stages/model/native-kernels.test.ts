@@ -1,4 +1,4 @@
-// The native backend (wasm kernels, OpenBLAS matrix products, fused AdamW through tempa's addon): every
+// The native backend (wasm kernels, OpenBLAS matrix products, fused AdamW and GELU through tempa's addon): every
 // native kernel against the pure-JS cpu backend on odd, broadcast and edge-case shapes; a training step's
 // loss and gradients against cpu within 1e-5 relative; AdamW bit-identical to the composite update;
 // the same losses on every run; no leaks; and a clear fallback when the addon is missing. Skipped, with
@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { PipelineError } from '../../../../engine/errors.ts';
-import { gptLossAndGrads, initGPT, type GPTConfig } from '../../../../stages/shared/model/gpt.ts';
+import { GELU_KERNEL, gptLossAndGrads, initGPT, type GPTConfig } from '../../../../stages/shared/model/gpt.ts';
 import { loadNativeAddon } from '../../../../stages/shared/native-kernels.ts';
 import { adamwStep, clipGradsByGlobalNorm, createAdamW, disposeAdamW } from '../../../../stages/shared/optim.ts';
 import { initTf, type TF, type Tensor } from '../../../../stages/shared/tf.ts';
@@ -148,11 +148,33 @@ describe('native backend', { skip }, () => {
     assert.ok(first.losses.at(-1)! < first.losses[0]! - 1, `loss ${first.losses[0]} -> ${first.losses.at(-1)}`);
   });
 
+  it('fused GELU and its gradient match the formula on odd sizes, threaded or not, and empty input', async () => {
+    const { tf } = await initTf('native');
+    const [c1, c2] = [2 * Math.sqrt(2 / Math.PI) * 0.044715, 2 * Math.sqrt(2 / Math.PI)];
+    for (const count of [0, 1, 7, 65537, 200003]) {
+      const x = Float32Array.from({ length: count }, (_, i) => Math.sin(i * 12.9898) * 8);
+      const dy = Float32Array.from({ length: count }, (_, i) => Math.cos(i * 78.233));
+      const [y, dx] = tf.tidy(() => {
+        const xt = tf.tensor1d(x);
+        const run = (inputs: Record<string, Tensor>) => (tf.engine().runKernel(GELU_KERNEL, inputs, { c1, c2 } as never) as Tensor).dataSync() as Float32Array;
+        return [run({ x: xt }), run({ x: xt, dy: tf.tensor1d(dy) })];
+      });
+      assert.equal(y.length, count);
+      for (let i = 0; i < count; i++) {
+        const s = 1 / (1 + Math.exp(-(x[i]! * (x[i]! * x[i]! * c1 + c2))));
+        const grad = dy[i]! * (s + x[i]! * s * (1 - s) * (3 * c1 * x[i]! * x[i]! + c2));
+        assert.ok(Math.abs(y[i]! - x[i]! * s) <= 1e-5 * Math.max(1, Math.abs(x[i]! * s)), `gelu(${x[i]}) = ${y[i]}, expected ${x[i]! * s}`);
+        assert.ok(Math.abs(dx[i]! - grad) <= 1e-5 * Math.max(1, Math.abs(grad)), `gelu'(${x[i]}) = ${dx[i]}, expected ${grad}`);
+      }
+    }
+  });
+
   it('switching back to wasm restores wasm’s own kernels', async () => {
     await initTf('native');
     const { tf, backend } = await initTf('wasm');
     assert.equal(backend, 'wasm');
     assert.equal(tf.getKernel('TempaAdamW', 'wasm'), undefined);
+    assert.equal(tf.getKernel(GELU_KERNEL, 'wasm'), undefined);
   });
 });
 
