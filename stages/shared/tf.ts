@@ -5,7 +5,8 @@
 import * as tfCore from '@tensorflow/tfjs-core';
 import { errorText, PipelineError } from '../../engine/errors.ts';
 import { registerMissingGradients } from './gradients.ts';
-import { loadNativeAddon, useNativeKernels } from './native-kernels.ts';
+import { loadNativeAddon } from './native/addon.ts';
+import { useNativeKernels } from './native/kernels.ts';
 import { registerWasmKernels } from './wasm-kernels.ts';
 
 /** The TensorFlow.js namespace that model code receives; nothing else imports tfjs. */

@@ -11,7 +11,7 @@ interface WasmModule {
   tfjs: { registerTensor(id: number, size: number, memoryOffset: number): void; disposeData(id: number): void };
 }
 
-/** The parts of tfjs-backend-wasm's BackendWasm that tempa's kernels (here and native-kernels.ts) use. */
+/** The parts of tfjs-backend-wasm's BackendWasm that tempa's kernels (here and native/) use. */
 export interface WasmBackend {
   wasm: WasmModule;
   dataIdMap: { get(dataId: unknown): { id: number; memoryOffset: number } | undefined };

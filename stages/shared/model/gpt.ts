@@ -175,10 +175,29 @@ function linear(tf: TF, x: Tensor, w: Tensor, b: Tensor): Tensor {
 }
 
 /**
+ * A backend may run LayerNorm in one pass each way (the native backend does). Forward: inputs x (N, C),
+ * weight, bias (C); attr eps; outputs [y (N, C), mean (N), rstd (N)], rstd = 1/sqrt(var + eps).
+ * Gradient: inputs x, weight, mean, rstd, dy; outputs [dx, dweight, dbias]. Same math as below.
+ */
+export const LAYER_NORM_KERNEL = 'TempaLayerNorm';
+
+/**
  * LayerNorm over the last axis of x (N, C), with its gradient written out (llm.c layernorm_backward):
  * it saves only x_hat and 1/std, where autodiff would keep every intermediate for backprop.
  */
 function layerNorm(tf: TF, x: Tensor, weight: Tensor, bias: Tensor): Tensor {
+  if (x.dtype === 'float32' && x.rank === 2 && tf.getKernel(LAYER_NORM_KERNEL, tf.getBackend())) {
+    const fused = tf.customGrad((...args) => {
+      const [[x, w, b], save] = unpack(args);
+      const [y, mean, rstd] = tf.engine().runKernel(LAYER_NORM_KERNEL, { x: x!, weight: w!, bias: b! }, { eps: LN_EPS } as never) as Tensor[];
+      save([x!, w!, mean!, rstd!]);
+      return {
+        value: y!,
+        gradFunc: (dy: Tensor, [x, weight, mean, rstd]: Tensor[]) => tf.engine().runKernel(LAYER_NORM_KERNEL, { x: x!, weight: weight!, mean: mean!, rstd: rstd!, dy }) as Tensor[],
+      };
+    });
+    return fused(x, weight, bias);
+  }
   const op = tf.customGrad((...args) => {
     const [[x, w, b], save] = unpack(args);
     const mean = tf.mean(x!, -1, true); // (N, 1)
@@ -241,6 +260,28 @@ function gelu(tf: TF, x: Tensor): Tensor {
     };
   });
   return op(x);
+}
+
+/**
+ * A backend may run causal self-attention straight from the c_attn output (the native backend does).
+ * Forward: input qkv (B*T, 3C) as [q | k | v], head h in columns h*hs..; attrs batch, heads; outputs
+ * [y (B*T, C), heads merged as the c_proj input wants them, probs (B*nh, T, T)]. Gradient: inputs qkv,
+ * probs, dy (B*T, C); output dqkv (B*T, 3C). Scale 1/sqrt(hs), position i attends to 0..i.
+ */
+export const ATTENTION_KERNEL = 'TempaAttention';
+
+function fusedSelfAttention(tf: TF, qkv: Tensor, B: number, nh: number): Tensor {
+  const attrs = { batch: B, heads: nh } as never;
+  const op = tf.customGrad((...args) => {
+    const [[qkv], save] = unpack(args);
+    const [y, probs] = tf.engine().runKernel(ATTENTION_KERNEL, { qkv: qkv! }, attrs) as Tensor[];
+    save([qkv!, probs!]);
+    return {
+      value: y!, // (B*T, C)
+      gradFunc: (dy: Tensor, [qkv, probs]: Tensor[]) => tf.engine().runKernel(ATTENTION_KERNEL, { qkv: qkv!, probs: probs!, dy }, attrs) as Tensor,
+    };
+  });
+  return op(qkv);
 }
 
 /**
@@ -326,6 +367,8 @@ function attention(tf: TF, params: GPTParams, config: GPTConfig, l: number, x: T
   const { B, T } = ctx;
   const hs = C / nh;
   const qkv = linear(tf, x, param(params, `h.${l}.attn.c_attn.weight`), param(params, `h.${l}.attn.c_attn.bias`)); // (B*T, 3C)
+  const cProj = (y: Tensor) => linear(tf, y, param(params, `h.${l}.attn.c_proj.weight`), param(params, `h.${l}.attn.c_proj.bias`)); // (B*T, C)
+  if (!cache && !ctx.rope && qkv.dtype === 'float32' && tf.getKernel(ATTENTION_KERNEL, tf.getBackend())) return cProj(fusedSelfAttention(tf, qkv, B, nh));
   const heads = tf.transpose(tf.reshape(qkv, [B * T, 3 * nh, hs]), [1, 0, 2]); // (B*T, 3nh, hs) -> (3nh, B*T, hs)
   // Heads and batch share the leading axis (index h*B + b), so attention is one 3-D batched matMul.
   let [q, k, v] = tf.split(heads, 3, 0).map((t) => tf.reshape(t, [nh * B, T, hs])) as [Tensor, Tensor, Tensor]; // (nh, B*T, hs) -> (nh*B, T, hs)
@@ -343,7 +386,7 @@ function attention(tf: TF, params: GPTParams, config: GPTConfig, l: number, x: T
   }
   const y = scaledDotProductAttention(tf, q, k, v, ctx.bias); // (nh*B, T, hs)
   const merged = tf.transpose(tf.reshape(y, [nh, B * T, hs]), [1, 0, 2]); // (nh, B*T, hs) -> (B*T, nh, hs)
-  return linear(tf, tf.reshape(merged, [B * T, C]), param(params, `h.${l}.attn.c_proj.weight`), param(params, `h.${l}.attn.c_proj.bias`)); // (B*T, C)
+  return cProj(tf.reshape(merged, [B * T, C]));
 }
 
 function mlp(tf: TF, params: GPTParams, l: number, x: Tensor): Tensor {

@@ -1,23 +1,28 @@
-// The native backend (wasm kernels, OpenBLAS matrix products, fused AdamW and GELU through tempa's addon): every
-// native kernel against the pure-JS cpu backend on odd, broadcast and edge-case shapes; a training step's
-// loss and gradients against cpu within 1e-5 relative; AdamW bit-identical to the composite update;
+// The native backend (wasm kernels, OpenBLAS matrix products, fused attention, LayerNorm, GELU, sums and
+// AdamW through tempa's addon): every native kernel against the pure-JS cpu backend on odd, broadcast,
+// threaded and edge-case shapes; training steps' loss and gradients against cpu within 1e-5 relative
+// (attention over several query blocks, one token, threads); AdamW bit-identical to the composite update;
 // the same losses on every run; no leaks; and a clear fallback when the addon is missing. Skipped, with
 // the reason, where the addon did not build (no compiler or no OpenBLAS at install).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { PipelineError } from '../../../../engine/errors.ts';
-import { GELU_KERNEL, gptLossAndGrads, initGPT, type GPTConfig } from '../../../../stages/shared/model/gpt.ts';
-import { loadNativeAddon } from '../../../../stages/shared/native-kernels.ts';
+import { ATTENTION_KERNEL, GELU_KERNEL, LAYER_NORM_KERNEL, gptLossAndGrads, initGPT, type GPTConfig } from '../../../../stages/shared/model/gpt.ts';
+import { loadNativeAddon } from '../../../../stages/shared/native/addon.ts';
 import { adamwStep, clipGradsByGlobalNorm, createAdamW, disposeAdamW } from '../../../../stages/shared/optim.ts';
 import { initTf, type TF, type Tensor } from '../../../../stages/shared/tf.ts';
-import { batchTensors, relativeError, TINY } from './tiny.ts';
+import { batchTensors, relativeError, rng, TINY } from './tiny.ts';
 
 const loaded = loadNativeAddon();
 const skip = 'error' in loaded ? `native addon unavailable: ${loaded.error}` : false;
 
+/** Both fused kernels the model takes when the backend has them. */
+const fusedKernelsRegistered = ({ tf }: { tf: TF }) => [ATTENTION_KERNEL, LAYER_NORM_KERNEL].every((name) => tf.getKernel(name, 'wasm') !== undefined);
+
 const randn = (tf: TF, shape: number[], seed: number) => tf.randomNormal(shape, 0, 1, 'float32', seed);
 
-const MATMULS: Array<[string, (tf: TF) => Tensor]> = [
+/** Matrix products and sums, each computed on cpu and on native. */
+const CASES: Array<[string, (tf: TF) => Tensor]> = [
   ['2-D', (tf) => tf.matMul(randn(tf, [7, 5], 1), randn(tf, [5, 3], 2))],
   ['2-D transposeA', (tf) => tf.matMul(randn(tf, [5, 7], 1), randn(tf, [5, 3], 2), true, false)],
   ['2-D transposeB', (tf) => tf.matMul(randn(tf, [7, 5], 1), randn(tf, [3, 5], 2), false, true)],
@@ -48,12 +53,18 @@ const MATMULS: Array<[string, (tf: TF) => Tensor]> = [
       return tf.concat([tf.reshape(da!, [-1]), tf.reshape(db!, [-1])]);
     },
   ],
+  ['sum over rows (bias gradient)', (tf) => tf.sum(randn(tf, [131, 67], 1), 0)],
+  ['sum over rows, two threads', (tf) => tf.sum(randn(tf, [1001, 300], 1), 0)],
+  ['sum over two leading axes, keepDims', (tf) => tf.sum(randn(tf, [3, 5, 7], 1), [0, 1], true)],
+  ['sum of one row', (tf) => tf.sum(randn(tf, [1, 9], 1), 0)],
+  ['sum of no rows', (tf) => tf.sum(tf.zeros([0, 4]), 0)],
+  ['sum over the last axis (wasm fallback)', (tf) => tf.sum(randn(tf, [7, 5], 1), -1)],
 ];
 
 async function evaluate(backend: 'cpu' | 'native'): Promise<Map<string, { shape: number[]; values: Float32Array }>> {
   const { tf } = await initTf(backend);
   const out = new Map<string, { shape: number[]; values: Float32Array }>();
-  for (const [name, make] of MATMULS) {
+  for (const [name, make] of CASES) {
     const t = tf.tidy(() => make(tf));
     out.set(name, { shape: t.shape, values: t.dataSync() as Float32Array });
     t.dispose();
@@ -61,16 +72,30 @@ async function evaluate(backend: 'cpu' | 'native'): Promise<Map<string, { shape:
   return out;
 }
 
-/** Loss and gradients of one step of a 2-layer tiny model, as plain arrays. */
-async function lossAndGrads(backend: 'cpu' | 'native' | 'wasm') {
+/** Loss and gradients of one step of a 2-layer tiny model (or `config` on `batch`), as plain arrays. */
+async function lossAndGrads(backend: 'cpu' | 'native' | 'wasm', config: GPTConfig = { ...TINY, nLayer: 2 }, batch?: [number, number]) {
   const { tf } = await initTf(backend);
-  const config: GPTConfig = { ...TINY, nLayer: 2 };
   const params = initGPT(tf, config, 4);
-  const { idx, targets, mask } = batchTensors(tf);
+  const { idx, targets, mask } = batch ? randomBatch(tf, config.vocabSize, ...batch) : batchTensors(tf);
   const { loss, grads } = gptLossAndGrads(tf, params, config, idx, targets, mask);
   const result = { loss: loss.dataSync()[0]!, grads: Object.fromEntries(Object.entries(grads).map(([name, g]) => [name, g.dataSync() as Float32Array])) };
   tf.dispose([loss, idx, targets, mask, ...Object.values(grads), ...Object.values(params)]);
   return result;
+}
+
+function randomBatch(tf: TF, vocab: number, B: number, T: number) {
+  const next = rng(7);
+  const ids = () => tf.tensor2d(Int32Array.from({ length: B * T }, () => Math.floor(next() * vocab)), [B, T], 'int32');
+  return { idx: ids(), targets: ids(), mask: tf.ones([B, T]) };
+}
+
+function assertSameLossAndGrads(native: Awaited<ReturnType<typeof lossAndGrads>>, cpu: Awaited<ReturnType<typeof lossAndGrads>>, label = ''): void {
+  assert.ok(Math.abs(native.loss - cpu.loss) / cpu.loss < 1e-5, `${label}loss ${native.loss} vs ${cpu.loss}`);
+  assert.deepEqual(Object.keys(native.grads), Object.keys(cpu.grads));
+  for (const [name, g] of Object.entries(cpu.grads)) {
+    const error = relativeError(native.grads[name]!, g);
+    assert.ok(error < 1e-5, `${label}${name}: relative error ${error}`);
+  }
 }
 
 /** Losses of `steps` AdamW steps (weight decay on) and the final weights. */
@@ -96,10 +121,10 @@ async function train(backend: 'native' | 'wasm', steps: number) {
 }
 
 describe('native backend', { skip }, () => {
-  it('matrix products equal the cpu backend on every shape, including fallbacks and edge cases', async () => {
+  it('matrix products and sums equal the cpu backend on every shape, including fallbacks and edge cases', async () => {
     const cpu = await evaluate('cpu');
     const native = await evaluate('native');
-    for (const [name] of MATMULS) {
+    for (const [name] of CASES) {
       const [c, n] = [cpu.get(name)!, native.get(name)!];
       assert.deepEqual(n.shape, c.shape, name);
       assert.ok(n.values.length === 0 || relativeError(n.values, c.values) < 1e-5, `${name}: relative error ${relativeError(n.values, c.values)}`);
@@ -107,13 +132,16 @@ describe('native backend', { skip }, () => {
   });
 
   it('a training step gives the cpu backend’s loss and gradients within 1e-5 relative', async () => {
-    const cpu = await lossAndGrads('cpu');
-    const native = await lossAndGrads('native');
-    assert.ok(Math.abs(native.loss - cpu.loss) / cpu.loss < 1e-5, `loss ${native.loss} vs ${cpu.loss}`);
-    assert.deepEqual(Object.keys(native.grads), Object.keys(cpu.grads));
-    for (const [name, g] of Object.entries(cpu.grads)) {
-      const error = relativeError(native.grads[name]!, g);
-      assert.ok(error < 1e-5, `${name}: relative error ${error}`);
+    assertSameLossAndGrads(await lossAndGrads('native'), await lossAndGrads('cpu'));
+  });
+
+  it('fused attention and LayerNorm give the cpu loss and gradients over several query blocks, on two threads, and for one token', async () => {
+    // Head size 88 and 131 positions: three query blocks, the last of 3 rows; 2x3 heads of 131x131 scores
+    // and 262x264 norm inputs are past the two-thread threshold. (1, 1) is a single token.
+    const config: GPTConfig = { ...TINY, nLayer: 1, nHead: 3, nEmbd: 264, blockSize: 131 };
+    assert.equal(fusedKernelsRegistered(await initTf('native')), true);
+    for (const batch of [[2, 131], [3, 64], [1, 1]] as Array<[number, number]>) {
+      assertSameLossAndGrads(await lossAndGrads('native', config, batch), await lossAndGrads('cpu', config, batch), `batch ${batch}: `);
     }
   });
 
@@ -174,7 +202,7 @@ describe('native backend', { skip }, () => {
     const { tf, backend } = await initTf('wasm');
     assert.equal(backend, 'wasm');
     assert.equal(tf.getKernel('TempaAdamW', 'wasm'), undefined);
-    assert.equal(tf.getKernel(GELU_KERNEL, 'wasm'), undefined);
+    for (const name of [GELU_KERNEL, ATTENTION_KERNEL, LAYER_NORM_KERNEL]) assert.equal(tf.getKernel(name, 'wasm'), undefined, name);
   });
 });
 

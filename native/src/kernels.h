@@ -1,0 +1,78 @@
+/* What the kernel files share: BLAS, the compiler hints that vectorise their loops, a fast exp and a
+ * two-thread split. Each kernel file holds pure compute; napi.c turns JavaScript calls into them. */
+#ifndef TEMPA_KERNELS_H
+#define TEMPA_KERNELS_H
+#include <stddef.h>
+#include <stdint.h>
+#ifdef TEMPA_ACCELERATE
+#include <Accelerate/Accelerate.h>
+#else
+#include <cblas.h>
+#endif
+
+/* One build serves every x86-64 CPU: GCC compiles an AVX-512, an AVX2 and a baseline copy of each marked
+ * function and the loader picks one for this CPU. Reductions vectorise through `#pragma omp simd` (the
+ * compiler flag -fopenmp-simd, no OpenMP runtime), so their order is fixed per machine and runs repeat. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__)
+#define VECTORIZED __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define VECTORIZED
+#endif
+
+/* exp(x) as a range-reduced polynomial (relative error ~1e-7), branch-free so loops vectorise. */
+static inline __attribute__((always_inline)) float exp_poly(float x) {
+  x = x < -87.0f ? -87.0f : x;
+  x = x > 88.0f ? 88.0f : x;
+  const float t = x * 1.44269504088896341f;
+  /* t + 128.5 > 0, so truncation rounds t to the nearest integer without a branch. */
+  const int32_t ni = (int32_t)(t + 128.5f) - 128;
+  const float n = (float)ni;
+  const float r = (x - n * 0.693359375f) + n * 2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * r * r + r + 1.0f;
+  union { int32_t i; float f; } scale;
+  scale.i = (ni + 127) << 23;
+  return p * scale.f;
+}
+
+/* Below this much work (elements) a second thread costs more than it saves. */
+#define PARALLEL_ELEMENTS 65536
+
+/* Runs fn(ctx, 0, split) on a second thread and fn(ctx, split, tasks) on this one, or everything here
+ * when `parallel` is 0 or the thread cannot start. The split depends only on `tasks`, so results do too;
+ * a range that begins at 0 is the first (or only) one. */
+typedef void (*range_fn)(void *ctx, int64_t begin, int64_t end);
+void run_halves(range_fn fn, void *ctx, int64_t tasks, int parallel);
+
+/* BLAS calls made from run_halves' two threads must each run on one thread (OpenBLAS would otherwise
+ * spread every small GEMM over both cores twice over). Returns the previous setting for blas_restore. */
+int blas_single(void);
+void blas_restore(int threads);
+int blas_threads(void);
+const char *blas_name(void);
+
+void gemm_batched(const float *a, const float *b, float *c, int64_t batch, int m, int n, int k, int trans_a,
+                  int trans_b, int64_t stride_a, int64_t stride_b, float beta);
+void adamw_update(const float *p, const float *g, const float *m, const float *v, float *p_out, float *m_out,
+                  float *v_out, int64_t count, const float *consts);
+void gelu_forward(const float *x, float *y, int64_t count, float c1, float c2);
+void gelu_backward(const float *x, const float *dy, float *dx, int64_t count, float c1, float c2);
+
+typedef struct {
+  int batch, seq, heads, head_size;
+  float scale;
+} attention_shape;
+void attention_forward(const attention_shape *s, const float *qkv, float *y, float *probs);
+int attention_backward(const attention_shape *s, const float *qkv, const float *probs, const float *dy, float *dqkv);
+
+void layer_norm_forward(const float *x, const float *w, const float *b, float *y, float *mean, float *rstd,
+                        int64_t rows, int cols, float eps);
+int layer_norm_backward(const float *dy, const float *x, const float *w, const float *mean, const float *rstd,
+                         float *dx, float *dw, float *db, int64_t rows, int cols);
+int column_sum(const float *x, float *out, int64_t rows, int64_t cols);
+#endif

@@ -1,0 +1,56 @@
+// tempa's Node-API addon (native/): what it exports and how it loads. Every function takes the memory
+// (the wasm heap), byte offsets of float32 operands in it and sizes, and runs one kernel in place.
+import { createRequire } from 'node:module';
+
+export interface NativeAddon {
+  /** C_i = op(A_i) op(B_i) + beta C_i for each batch slice; strides in elements (0 broadcasts). */
+  gemm(
+    memory: Uint8Array,
+    aOffset: number,
+    bOffset: number,
+    cOffset: number,
+    batch: number,
+    m: number,
+    n: number,
+    k: number,
+    transA: boolean,
+    transB: boolean,
+    strideA: number,
+    strideB: number,
+    beta: number,
+  ): void;
+  /** x * sigmoid(x (c2 + c1 x^2)) into y; with dy, its gradient into dx. */
+  gelu(memory: Uint8Array, x: number, y: number, count: number, c1: number, c2: number): void;
+  gelu(memory: Uint8Array, x: number, dy: number, dx: number, count: number, c1: number, c2: number): void;
+  /** consts: see ADAMW_KERNEL in optim.ts. */
+  adamw(memory: Uint8Array, p: number, g: number, m: number, v: number, pOut: number, mOut: number, vOut: number, count: number, consts: Float32Array): void;
+  /** Causal attention of qkv (batch*seq, 3C) into y (batch*seq, C), keeping probs (batch*heads, seq, seq). */
+  attention(memory: Uint8Array, qkv: number, y: number, probs: number, batch: number, seq: number, heads: number, headSize: number, scale: number): void;
+  attentionBackward(memory: Uint8Array, qkv: number, probs: number, dy: number, dqkv: number, batch: number, seq: number, heads: number, headSize: number, scale: number): void;
+  /** LayerNorm of x (rows, cols) into y, keeping each row's mean and 1/std. */
+  layerNorm(memory: Uint8Array, x: number, weight: number, bias: number, y: number, mean: number, rstd: number, rows: number, cols: number, eps: number): void;
+  layerNormBackward(memory: Uint8Array, dy: number, x: number, weight: number, mean: number, rstd: number, dx: number, dweight: number, dbias: number, rows: number, cols: number): void;
+  /** The sum of the rows of x (rows, cols) into out (cols). */
+  columnSum(memory: Uint8Array, x: number, out: number, rows: number, cols: number): void;
+  threads(): number;
+  blas(): string;
+}
+
+const FUNCTIONS = ['gemm', 'gelu', 'adamw', 'attention', 'attentionBackward', 'layerNorm', 'layerNormBackward', 'columnSum', 'threads', 'blas'] as const satisfies ReadonlyArray<keyof NativeAddon>;
+
+const ADDON_PATH = '../../../native/build/Release/tempa_native.node';
+
+/** The addon, or why it cannot load (not built: no compiler or no BLAS at install). */
+export function loadNativeAddon(): { addon: NativeAddon } | { error: string } {
+  if (process.env.TEMPA_NATIVE === '0') return { error: 'disabled by TEMPA_NATIVE=0' };
+  try {
+    const addon = createRequire(import.meta.url)(ADDON_PATH) as Record<string, unknown>;
+    const missing = FUNCTIONS.filter((name) => typeof addon[name] !== 'function');
+    // A build from an older checkout lacks newer kernels: rebuilding fixes it, guessing would not.
+    if (missing.length > 0) return { error: `addon out of date (no ${missing.join(', ')}): run \`npm run install\` to rebuild it` };
+    return { addon: addon as unknown as NativeAddon };
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    return { error: code === 'MODULE_NOT_FOUND' ? 'addon not built' : `addon failed to load: ${(error as Error).message.split('\n')[0]}` };
+  }
+}

@@ -1,0 +1,86 @@
+// The native backend's fused kernels: one pass in C where the composite model code makes many tfjs
+// ops. Each kernel's contract (inputs, attrs, outputs) is written beside its composite: GELU_KERNEL,
+// ATTENTION_KERNEL and LAYER_NORM_KERNEL in model/gpt.ts, ADAMW_KERNEL in optim.ts.
+import type { TensorInfo } from '@tensorflow/tfjs-core';
+import type { TF } from '../tf.ts';
+import type { KernelArgs } from '../wasm-kernels.ts';
+import type { NativeAddon } from './addon.ts';
+import { heapOffset, type Kernel } from './heap.ts';
+
+const count = (t: TensorInfo) => t.shape.reduce((a, b) => a * b, 1);
+
+export function gelu(addon: NativeAddon): Kernel {
+  return ({ inputs, backend, attrs }: KernelArgs) => {
+    const { x, dy } = inputs;
+    const out = backend.makeOutput([...x!.shape], 'float32');
+    const at = (t: TensorInfo) => heapOffset(backend, t);
+    const [c1, c2] = [attrs.c1 as number, attrs.c2 as number];
+    if (dy) addon.gelu(backend.wasm.HEAPU8, at(x!), at(dy), at(out), count(x!), c1, c2);
+    else addon.gelu(backend.wasm.HEAPU8, at(x!), at(out), count(x!), c1, c2);
+    return out;
+  };
+}
+
+export function adamw(addon: NativeAddon): Kernel {
+  return ({ inputs, backend, attrs }: KernelArgs) => {
+    const [p, g, m, v] = (['p', 'g', 'm', 'v'] as const).map((name) => inputs[name]!);
+    const outs = [p, m, v].map((t) => backend.makeOutput([...t!.shape], 'float32'));
+    const at = (t: TensorInfo) => heapOffset(backend, t);
+    addon.adamw(backend.wasm.HEAPU8, at(p!), at(g!), at(m!), at(v!), at(outs[0]!), at(outs[1]!), at(outs[2]!), count(p!), attrs.consts as Float32Array);
+    return outs;
+  };
+}
+
+export function attention(addon: NativeAddon): Kernel {
+  return ({ inputs, backend, attrs }: KernelArgs) => {
+    const { qkv, probs, dy } = inputs;
+    const [batch, heads] = [attrs.batch as number, attrs.heads as number];
+    const [tokens, threeC] = qkv!.shape as [number, number];
+    const [seq, headSize] = [tokens / batch, threeC / 3 / heads];
+    const scale = 1 / Math.sqrt(headSize);
+    const at = (t: TensorInfo) => heapOffset(backend, t);
+    if (dy && probs) {
+      const dqkv = backend.makeOutput([tokens, threeC], 'float32');
+      addon.attentionBackward(backend.wasm.HEAPU8, at(qkv!), at(probs), at(dy), at(dqkv), batch, seq, heads, headSize, scale);
+      return dqkv;
+    }
+    const y = backend.makeOutput([tokens, threeC / 3], 'float32');
+    const p = backend.makeOutput([batch * heads, seq, seq], 'float32');
+    addon.attention(backend.wasm.HEAPU8, at(qkv!), at(y), at(p), batch, seq, heads, headSize, scale);
+    return [y, p];
+  };
+}
+
+export function layerNorm(addon: NativeAddon): Kernel {
+  return ({ inputs, backend, attrs }: KernelArgs) => {
+    const { x, weight, bias, mean, rstd, dy } = inputs;
+    const [rows, cols] = x!.shape as [number, number];
+    const at = (t: TensorInfo) => heapOffset(backend, t);
+    if (dy && mean && rstd) {
+      const outs = [x!.shape, [cols], [cols]].map((shape) => backend.makeOutput([...shape], 'float32'));
+      const [dx, dw, db] = outs.map(at) as [number, number, number];
+      addon.layerNormBackward(backend.wasm.HEAPU8, at(dy), at(x!), at(weight!), at(mean), at(rstd), dx, dw, db, rows, cols);
+      return outs;
+    }
+    const outs = [x!.shape, [rows], [rows]].map((shape) => backend.makeOutput([...shape], 'float32'));
+    const [y, m, r] = outs.map(at) as [number, number, number];
+    addon.layerNorm(backend.wasm.HEAPU8, at(x!), at(weight!), at(bias!), y, m, r, rows, cols, attrs.eps as number);
+    return outs;
+  };
+}
+
+/** Sum over leading axes (bias gradients) as column sums; other reductions go to the wasm kernel. */
+export function sum(tf: TF, addon: NativeAddon, fallback: Kernel): Kernel {
+  return (args: KernelArgs) => {
+    const { inputs, backend, attrs } = args;
+    const x = inputs.x!;
+    const axes = tf.util.parseAxisParam(attrs.axis as number | number[], x.shape).sort((a, b) => a - b);
+    const leading = axes.length > 0 && axes.length < x.shape.length && axes.every((a, i) => a === i);
+    if (!leading || x.dtype !== 'float32') return fallback(args);
+    const rows = tf.util.sizeFromShape(x.shape.slice(0, axes.length));
+    const cols = tf.util.sizeFromShape(x.shape.slice(axes.length));
+    const out = backend.makeOutput(attrs.keepDims ? x.shape.map((d, i) => (i < axes.length ? 1 : d)) : x.shape.slice(axes.length), 'float32');
+    addon.columnSum(backend.wasm.HEAPU8, heapOffset(backend, x), heapOffset(backend, out), rows, cols);
+    return out;
+  };
+}
