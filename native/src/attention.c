@@ -100,8 +100,9 @@ static void backward_slices(void *arg, int64_t begin, int64_t end) {
 
 static int64_t slices(const attention_shape *s) { return (int64_t)s->batch * s->heads; }
 
+/* Attention does ~4 head_size multiply-adds per score, so it pays for a thread on far fewer scores. */
 static int parallel(const attention_shape *s) {
-  return slices(s) > 1 && (int64_t)s->batch * s->seq * s->seq * s->heads >= PARALLEL_ELEMENTS;
+  return slices(s) > 1 && slices(s) * s->seq * s->seq * s->head_size >= PARALLEL_ELEMENTS;
 }
 
 /* y (B*T, C) and the attention probabilities (B*heads, T, T), kept for the backward pass. */
