@@ -29,12 +29,14 @@ const MODELS = [
 ];
 const PROMPT = 8;
 const NEW_TOKENS = 64;
+/** Timed generations after one warm-up, on both sides: one 64-token run is ~0.1 s, too short to time alone. */
+const RUNS = 5;
 
 // The same GPT decoding with a KV cache in PyTorch: prompt once, then one token per step, sampled.
 const TORCH_SAMPLE = String.raw`
 import json, sys, time, torch, torch.nn as nn, torch.nn.functional as F
 torch.set_num_threads(int(sys.argv[1])); torch.manual_seed(2)
-cfg = json.loads(sys.argv[2]); B, P, N = int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+cfg = json.loads(sys.argv[2]); B, P, N, RUNS = int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
 V, T, L, H, C = 256, cfg['blockSize'], cfg['nLayer'], cfg['nHead'], cfg['nEmbd']
 class Block(nn.Module):
     def __init__(s):
@@ -66,10 +68,13 @@ def run():
             if i == N - 1: break
             logits, caches = model(nxt, P + i, caches)
 run()
-t0 = time.perf_counter(); run(); sec = time.perf_counter() - t0
-print(json.dumps({'tokensPerSec': B * N / sec}))
+t0 = time.perf_counter()
+for _ in range(RUNS): run()
+sec = time.perf_counter() - t0
+print(json.dumps({'tokensPerSec': RUNS * B * N / sec}))
 `;
 
+console.log(`${RUNS} timed runs after a warm-up; seconds and ms/step per run`);
 console.log('model   params  batch  new tokens/row  seconds  tokens/s  ms/step  PyTorch tok/s  tempa/PyTorch');
 for (const { name, spec } of MODELS) {
   const config = resolveModelConfig(spec, 256);
@@ -87,12 +92,12 @@ for (const { name, spec } of MODELS) {
     };
     run(); // warm-up: kernels compiled, memory allocated
     const started = performance.now();
-    const out = run();
-    const seconds = (performance.now() - started) / 1000;
-    const generated = out.tokens.reduce((n, row) => n + row.length, 0);
-    const tokensPerSec = generated / seconds;
+    let generated = 0;
+    for (let r = 0; r < RUNS; r++) generated += run().tokens.reduce((n, row) => n + row.length, 0);
+    const seconds = (performance.now() - started) / 1000 / RUNS;
+    const tokensPerSec = generated / RUNS / seconds;
     const pytorch = torch.ok
-      ? runTorchScript<{ tokensPerSec: number }>(TORCH_SAMPLE, [String(TORCH_THREADS), JSON.stringify(spec), String(batch), String(PROMPT), String(NEW_TOKENS)]).tokensPerSec
+      ? runTorchScript<{ tokensPerSec: number }>(TORCH_SAMPLE, [String(TORCH_THREADS), JSON.stringify(spec), String(batch), String(PROMPT), String(NEW_TOKENS), String(RUNS)]).tokensPerSec
       : undefined;
     console.log(
       `${name.padEnd(6)}  ${(countParams(params) / 1e6).toFixed(2).padStart(5)}M  ${String(batch).padStart(5)}  ${String(NEW_TOKENS).padStart(14)}  ${seconds.toFixed(2).padStart(7)}  ${Math.round(tokensPerSec).toString().padStart(8)}  ${((seconds * 1000) / NEW_TOKENS).toFixed(1).padStart(7)}` +

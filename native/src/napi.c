@@ -179,6 +179,21 @@ static napi_value attention_grad(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* cachedAttention(memory, qkv, kOld, vOld, y, kNew, vNew, batch, seq, heads, headSize, scale, cached) */
+static napi_value cached_attention_fn(napi_env env, napi_callback_info info) {
+  call c;
+  if (!open_call(&c, env, info, "cachedAttention", 13, 13)) return ready(&c), NULL;
+  const attention_shape s = attention_args(&c, 7);
+  const int64_t cached = integer(&c, 12), tokens = (int64_t)s.batch * s.seq, C = (int64_t)s.heads * s.head_size;
+  const int64_t slices = (int64_t)s.batch * s.heads;
+  float *qkv = operand(&c, 1, tokens * 3 * C), *k_old = operand(&c, 2, slices * cached * s.head_size);
+  float *v_old = operand(&c, 3, slices * cached * s.head_size), *y = operand(&c, 4, tokens * C);
+  float *k_new = operand(&c, 5, slices * (cached + s.seq) * s.head_size), *v_new = operand(&c, 6, slices * (cached + s.seq) * s.head_size);
+  if (!ready(&c) || tokens == 0 || C == 0) return NULL;
+  if (cached_attention(&s, (int)cached, qkv, k_old, v_old, y, k_new, v_new) != 0) return out_of_memory(&c);
+  return NULL;
+}
+
 /* layerNorm(memory, x, weight, bias, y, mean, rstd, rows, cols, eps) */
 static napi_value layer_norm(napi_env env, napi_callback_info info) {
   call c;
@@ -239,6 +254,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"gelu", NULL, gelu, NULL, NULL, NULL, napi_default, NULL},
       {"attention", NULL, attention, NULL, NULL, NULL, napi_default, NULL},
       {"attentionBackward", NULL, attention_grad, NULL, NULL, NULL, napi_default, NULL},
+      {"cachedAttention", NULL, cached_attention_fn, NULL, NULL, NULL, napi_default, NULL},
       {"layerNorm", NULL, layer_norm, NULL, NULL, NULL, napi_default, NULL},
       {"layerNormBackward", NULL, layer_norm_grad, NULL, NULL, NULL, napi_default, NULL},
       {"columnSum", NULL, column_sum_fn, NULL, NULL, NULL, napi_default, NULL},

@@ -270,6 +270,14 @@ function gelu(tf: TF, x: Tensor): Tensor {
  */
 export const ATTENTION_KERNEL = 'TempaAttention';
 
+/**
+ * A backend may also run attention with the KV cache in one kernel (the native backend does): inputs
+ * qkv (B*t, 3C) of t new tokens and, after the first call, the cache k, v (B*nh, Tc, hs); attrs batch,
+ * heads; outputs [y (B*t, C), k, v (B*nh, Tc+t, hs)]. New token i attends to cached keys and new ones
+ * up to itself. Its caches are its own layout: a generation uses this kernel or the composite throughout.
+ */
+export const CACHED_ATTENTION_KERNEL = 'TempaCachedAttention';
+
 function fusedSelfAttention(tf: TF, qkv: Tensor, B: number, nh: number): Tensor {
   const attrs = { batch: B, heads: nh } as never;
   const op = tf.customGrad((...args) => {
@@ -368,7 +376,15 @@ function attention(tf: TF, params: GPTParams, config: GPTConfig, l: number, x: T
   const hs = C / nh;
   const qkv = linear(tf, x, param(params, `h.${l}.attn.c_attn.weight`), param(params, `h.${l}.attn.c_attn.bias`)); // (B*T, 3C)
   const cProj = (y: Tensor) => linear(tf, y, param(params, `h.${l}.attn.c_proj.weight`), param(params, `h.${l}.attn.c_proj.bias`)); // (B*T, C)
-  if (!cache && !ctx.rope && qkv.dtype === 'float32' && tf.getKernel(ATTENTION_KERNEL, tf.getBackend())) return cProj(fusedSelfAttention(tf, qkv, B, nh));
+  const fusable = !ctx.rope && qkv.dtype === 'float32';
+  if (!cache && fusable && tf.getKernel(ATTENTION_KERNEL, tf.getBackend())) return cProj(fusedSelfAttention(tf, qkv, B, nh));
+  if (cache && fusable && tf.getKernel(CACHED_ATTENTION_KERNEL, tf.getBackend())) {
+    const inputs: Record<string, Tensor> = cache.k && cache.v ? { qkv, k: cache.k, v: cache.v } : { qkv };
+    const [y, k, v] = tf.engine().runKernel(CACHED_ATTENTION_KERNEL, inputs, { batch: B, heads: nh } as never) as Tensor[];
+    cache.k = tf.keep(k!);
+    cache.v = tf.keep(v!);
+    return cProj(y!);
+  }
   const heads = tf.transpose(tf.reshape(qkv, [B * T, 3 * nh, hs]), [1, 0, 2]); // (B*T, 3nh, hs) -> (3nh, B*T, hs)
   // Heads and batch share the leading axis (index h*B + b), so attention is one 3-D batched matMul.
   let [q, k, v] = tf.split(heads, 3, 0).map((t) => tf.reshape(t, [nh * B, T, hs])) as [Tensor, Tensor, Tensor]; // (nh, B*T, hs) -> (nh*B, T, hs)

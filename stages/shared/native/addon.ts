@@ -27,6 +27,22 @@ export interface NativeAddon {
   /** Causal attention of qkv (batch*seq, 3C) into y (batch*seq, C), keeping probs (batch*heads, seq, seq). */
   attention(memory: Uint8Array, qkv: number, y: number, probs: number, batch: number, seq: number, heads: number, headSize: number, scale: number): void;
   attentionBackward(memory: Uint8Array, qkv: number, probs: number, dy: number, dqkv: number, batch: number, seq: number, heads: number, headSize: number, scale: number): void;
+  /** Attention of `seq` new tokens over `cached` cached ones, growing the caches (batch*heads, cached+seq, headSize). */
+  cachedAttention(
+    memory: Uint8Array,
+    qkv: number,
+    kOld: number,
+    vOld: number,
+    y: number,
+    kNew: number,
+    vNew: number,
+    batch: number,
+    seq: number,
+    heads: number,
+    headSize: number,
+    scale: number,
+    cached: number,
+  ): void;
   /** LayerNorm of x (rows, cols) into y, keeping each row's mean and 1/std. */
   layerNorm(memory: Uint8Array, x: number, weight: number, bias: number, y: number, mean: number, rstd: number, rows: number, cols: number, eps: number): void;
   layerNormBackward(memory: Uint8Array, dy: number, x: number, weight: number, mean: number, rstd: number, dx: number, dweight: number, dbias: number, rows: number, cols: number): void;
@@ -36,7 +52,7 @@ export interface NativeAddon {
   blas(): string;
 }
 
-const FUNCTIONS = ['gemm', 'gelu', 'adamw', 'attention', 'attentionBackward', 'layerNorm', 'layerNormBackward', 'columnSum', 'threads', 'blas'] as const satisfies ReadonlyArray<keyof NativeAddon>;
+const FUNCTIONS = ['gemm', 'gelu', 'adamw', 'attention', 'attentionBackward', 'cachedAttention', 'layerNorm', 'layerNormBackward', 'columnSum', 'threads', 'blas'] as const satisfies ReadonlyArray<keyof NativeAddon>;
 
 /**
  * OpenBLAS keeps its worker spinning for 2^28 cycles (~0.1 s) after every GEMM, so on two cores it took a

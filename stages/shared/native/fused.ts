@@ -1,6 +1,6 @@
 // The native backend's fused kernels: one pass in C where the composite model code makes many tfjs
 // ops. Each kernel's contract (inputs, attrs, outputs) is written beside its composite: GELU_KERNEL,
-// ATTENTION_KERNEL and LAYER_NORM_KERNEL in model/gpt.ts, ADAMW_KERNEL in optim.ts.
+// ATTENTION_KERNEL, CACHED_ATTENTION_KERNEL and LAYER_NORM_KERNEL in model/gpt.ts, ADAMW_KERNEL in optim.ts.
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import type { TF } from '../tf.ts';
 import type { KernelArgs } from '../wasm-kernels.ts';
@@ -48,6 +48,21 @@ export function attention(addon: NativeAddon): Kernel {
     const p = backend.makeOutput([batch * heads, seq, seq], 'float32');
     addon.attention(backend.wasm.HEAPU8, at(qkv!), at(y), at(p), batch, seq, heads, headSize, scale);
     return [y, p];
+  };
+}
+
+export function cachedAttention(addon: NativeAddon): Kernel {
+  return ({ inputs, backend, attrs }: KernelArgs) => {
+    const { qkv, k, v } = inputs;
+    const [batch, heads] = [attrs.batch as number, attrs.heads as number];
+    const [tokens, threeC] = qkv!.shape as [number, number];
+    const [seq, headSize] = [tokens / batch, threeC / 3 / heads];
+    const cached = k ? k.shape[1]! : 0;
+    const y = backend.makeOutput([tokens, threeC / 3], 'float32');
+    const [kNew, vNew] = [0, 1].map(() => backend.makeOutput([batch * heads, cached + seq, headSize], 'float32')) as [TensorInfo, TensorInfo];
+    const at = (t: TensorInfo | undefined) => (t ? heapOffset(backend, t) : 0);
+    addon.cachedAttention(backend.wasm.HEAPU8, at(qkv), at(k), at(v), at(y), at(kNew), at(vNew), batch, seq, heads, headSize, 1 / Math.sqrt(headSize), cached);
+    return [y, kNew, vNew];
   };
 }
 

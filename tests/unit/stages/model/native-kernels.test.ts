@@ -1,13 +1,13 @@
 // The native backend (wasm kernels, OpenBLAS matrix products, fused attention, LayerNorm, GELU, sums and
 // AdamW through tempa's addon): every native kernel against the pure-JS cpu backend on odd, broadcast,
 // threaded and edge-case shapes; training steps' loss and gradients against cpu within 1e-5 relative
-// (attention over several query blocks, one token, threads); AdamW bit-identical to the composite update;
+// (attention over several query blocks, one token, threads); KV-cache decoding against the full forward; AdamW bit-identical to the composite update;
 // the same losses on every run; no leaks; and a clear fallback when the addon is missing. Skipped, with
 // the reason, where the addon did not build (no compiler or no OpenBLAS at install).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { PipelineError } from '../../../../engine/errors.ts';
-import { ATTENTION_KERNEL, GELU_KERNEL, LAYER_NORM_KERNEL, gptLossAndGrads, initGPT, type GPTConfig } from '../../../../stages/shared/model/gpt.ts';
+import { ATTENTION_KERNEL, CACHED_ATTENTION_KERNEL, createKVCache, disposeKVCache, forward, forwardStep, GELU_KERNEL, LAYER_NORM_KERNEL, gptLossAndGrads, initGPT, type GPTConfig } from '../../../../stages/shared/model/gpt.ts';
 import { loadNativeAddon } from '../../../../stages/shared/native/addon.ts';
 import { adamwStep, clipGradsByGlobalNorm, createAdamW, disposeAdamW } from '../../../../stages/shared/optim.ts';
 import { initTf, type TF, type Tensor } from '../../../../stages/shared/tf.ts';
@@ -40,6 +40,11 @@ const CASES: Array<[string, (tf: TF) => Tensor]> = [
   ['broadcast b, transposeA', (tf) => tf.matMul(randn(tf, [4, 5, 7], 1), randn(tf, [5, 3], 2), true, false)],
   ['broadcast a', (tf) => tf.matMul(randn(tf, [7, 5], 1), randn(tf, [4, 5, 3], 2))],
   ['broadcast batch dims of 1', (tf) => tf.matMul(randn(tf, [1, 4, 7, 5], 1), randn(tf, [4, 5, 3], 2))],
+  ['one row (a decoded token), odd sizes', (tf) => tf.matMul(randn(tf, [1, 67], 1), randn(tf, [67, 97], 2))],
+  ['one row, transposeA', (tf) => tf.matMul(randn(tf, [67, 1], 1), randn(tf, [67, 97], 2), true, false)],
+  ['one row, transposeB', (tf) => tf.matMul(randn(tf, [1, 67], 1), randn(tf, [97, 67], 2), false, true)],
+  ['one row, fused + bias', (tf) => tf.fused.matMul({ a: randn(tf, [1, 67], 1) as never, b: randn(tf, [67, 97], 2) as never, bias: randn(tf, [97], 3) })],
+  ['one row, fused + bias, transposeB', (tf) => tf.fused.matMul({ a: randn(tf, [1, 67], 1) as never, b: randn(tf, [97, 67], 2) as never, bias: randn(tf, [97], 3), transposeB: true })],
   ['decoding slices', (tf) => tf.matMul(randn(tf, [8, 1, 4], 1), randn(tf, [8, 6, 4], 2), false, true)],
   ['mixed broadcast (wasm fallback)', (tf) => tf.matMul(randn(tf, [2, 1, 3, 4], 1), randn(tf, [1, 2, 4, 2], 2))],
   ['fused + bias', (tf) => tf.fused.matMul({ a: randn(tf, [7, 5], 1) as never, b: randn(tf, [5, 3], 2) as never, bias: randn(tf, [3], 3) })],
@@ -145,6 +150,42 @@ describe('native backend', { skip }, () => {
     }
   });
 
+  it('fused KV-cache attention decodes the cpu backend’s full-forward logits, with no tensors left behind', async () => {
+    // A 100-token prompt over 2x3 heads of size 88 is past the two-thread threshold; then single tokens.
+    const config: GPTConfig = { ...TINY, nLayer: 2, nHead: 3, nEmbd: 264, blockSize: 131 };
+    const rows = [0, 1].map((b) => Array.from({ length: 104 }, (_, i) => (i * 7 + b * 3) % config.vocabSize));
+    const full = await (async () => {
+      const { tf } = await initTf('cpu');
+      const params = initGPT(tf, config, 5);
+      const idx = tf.tensor2d(rows, [2, 104], 'int32');
+      const logits = forward(tf, params, config, idx).arraySync() as number[][][];
+      tf.dispose([idx, ...Object.values(params)]);
+      return logits;
+    })();
+    const { tf } = await initTf('native');
+    assert.ok(tf.getKernel(CACHED_ATTENTION_KERNEL, 'wasm'));
+    const params = initGPT(tf, config, 5);
+    const before = tf.memory().numTensors;
+    for (const chunks of [[100, 1, 1, 1], [1, 2, 1]]) {
+      const cache = createKVCache(config, 2);
+      let start = 0;
+      for (const length of chunks) {
+        const step = tf.tensor2d(rows.map((r) => r.slice(start, start + length)), [2, length], 'int32');
+        const logits = forwardStep(tf, params, config, step, cache);
+        const got = logits.arraySync() as number[][];
+        start += length;
+        for (let b = 0; b < 2; b++) {
+          const error = relativeError(got[b]!, full[b]![start - 1]!);
+          assert.ok(error < 1e-5, `chunks ${chunks}, row ${b}, position ${start - 1}: relative error ${error}`);
+        }
+        tf.dispose([step, logits]);
+      }
+      disposeKVCache(cache);
+    }
+    assert.equal(tf.memory().numTensors, before);
+    tf.dispose(Object.values(params));
+  });
+
   it('fused AdamW updates weights exactly as the composite ops do', async () => {
     // The same steps on wasm (composite AdamW, wasm matmuls) and native differ only by matmul rounding,
     // so compare one update from identical gradients instead: feed both the cpu gradients.
@@ -202,7 +243,7 @@ describe('native backend', { skip }, () => {
     const { tf, backend } = await initTf('wasm');
     assert.equal(backend, 'wasm');
     assert.equal(tf.getKernel('TempaAdamW', 'wasm'), undefined);
-    for (const name of [GELU_KERNEL, ATTENTION_KERNEL, LAYER_NORM_KERNEL]) assert.equal(tf.getKernel(name, 'wasm'), undefined, name);
+    for (const name of [GELU_KERNEL, ATTENTION_KERNEL, CACHED_ATTENTION_KERNEL, LAYER_NORM_KERNEL]) assert.equal(tf.getKernel(name, 'wasm'), undefined, name);
   });
 });
 

@@ -1,0 +1,82 @@
+/* Attention for generation with a KV cache: t new tokens (a prompt, then one per step) attend to the
+ * cached keys and values and to each other, causally. One kernel per layer and step replaces the ~18
+ * small tfjs ops of the composite path (split, transposes, concats, two matmuls, mask, softmax), whose
+ * fixed cost per op dominated decoding. The cache is copied into the grown one (tensors are immutable);
+ * scores are dot products over the head, which beats a BLAS call per (batch, head) at these sizes. */
+#include "kernels.h"
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+  const attention_shape *s; /* seq = t, the new tokens */
+  int cached;
+  const float *qkv, *k_old, *v_old;
+  float *y, *k_new, *v_new;
+  float *scratch[2];
+} cached_job;
+
+VECTORIZED static void attend_slices(void *arg, int64_t begin, int64_t end) {
+  const cached_job *job = (const cached_job *)arg;
+  const attention_shape *s = job->s;
+  const int t = s->seq, hs = s->head_size, C = s->heads * hs, ld = 3 * C, keys = job->cached + t;
+  float *restrict scores = job->scratch[begin == 0 ? 0 : 1];
+  for (int64_t slice = begin; slice < end; slice++) {
+    const int64_t b = slice / s->heads, h = slice % s->heads;
+    const float *q = job->qkv + b * t * ld + h * hs;
+    float *restrict k = job->k_new + slice * keys * hs, *restrict v = job->v_new + slice * keys * hs;
+    if (job->cached > 0) {
+      memcpy(k, job->k_old + slice * job->cached * hs, sizeof(float) * job->cached * hs);
+      memcpy(v, job->v_old + slice * job->cached * hs, sizeof(float) * job->cached * hs);
+    }
+    for (int i = 0; i < t; i++) {
+      memcpy(k + (int64_t)(job->cached + i) * hs, q + (int64_t)i * ld + C, sizeof(float) * hs);
+      memcpy(v + (int64_t)(job->cached + i) * hs, q + (int64_t)i * ld + 2 * C, sizeof(float) * hs);
+    }
+    for (int i = 0; i < t; i++) {
+      const float *restrict qi = q + (int64_t)i * ld;
+      const int valid = job->cached + i + 1;
+      float max = -3.0e38f;
+      for (int j = 0; j < valid; j++) {
+        const float *restrict kj = k + (int64_t)j * hs;
+        float dot = 0.0f;
+#pragma omp simd reduction(+ : dot)
+        for (int d = 0; d < hs; d++) dot += qi[d] * kj[d];
+        scores[j] = dot * s->scale;
+        max = scores[j] > max ? scores[j] : max;
+      }
+      float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+      for (int j = 0; j < valid; j++) {
+        scores[j] = exp_poly(scores[j] - max);
+        sum += scores[j];
+      }
+      const float inv = 1.0f / sum;
+      float *restrict yi = job->y + (b * t + i) * C + h * hs;
+      for (int d = 0; d < hs; d++) yi[d] = 0.0f;
+      for (int j = 0; j < valid; j++) {
+        const float p = scores[j] * inv;
+        const float *restrict vj = v + (int64_t)j * hs;
+        for (int d = 0; d < hs; d++) yi[d] += p * vj[d];
+      }
+    }
+  }
+}
+
+/* y (B*t, C); k_new, v_new (B*heads, cached + t, head_size) from k_old, v_old (B*heads, cached, head_size)
+ * and the new keys and values in qkv (B*t, 3C). Returns -1 without memory. */
+int cached_attention(const attention_shape *s, int cached, const float *qkv, const float *k_old, const float *v_old,
+                     float *y, float *k_new, float *v_new) {
+  cached_job job = {s, cached, qkv, k_old, v_old, y, k_new, v_new, {NULL, NULL}};
+  const int64_t slices = (int64_t)s->batch * s->heads, keys = cached + s->seq;
+  job.scratch[0] = malloc(sizeof(float) * (size_t)keys);
+  job.scratch[1] = malloc(sizeof(float) * (size_t)keys);
+  if (!job.scratch[0] || !job.scratch[1]) {
+    free(job.scratch[0]);
+    free(job.scratch[1]);
+    return -1;
+  }
+  run_halves(attend_slices, &job, slices, slices > 1 && slices * s->seq * keys * s->head_size >= PARALLEL_ELEMENTS);
+  free(job.scratch[0]);
+  free(job.scratch[1]);
+  return 0;
+}
