@@ -158,12 +158,25 @@ function unpack(args: unknown[]): [Tensor[], Saver] {
   return [args.slice(0, -1) as Tensor[], args[args.length - 1] as Saver];
 }
 
+type CustomOp = Parameters<TF['customGrad']>[0];
+
+/**
+ * tf.customGrad(f), except that outside a gradient computation (sampling, evaluation) f runs in a plain
+ * tidy: customGrad's bookkeeping cost more than the kernels when decoding one token.
+ */
+function customOp(tf: TF, f: CustomOp): (...inputs: Tensor[]) => Tensor {
+  return (...inputs) => {
+    if (tf.engine().state.gradientDepth > 0) return tf.customGrad(f)(...inputs);
+    return tf.tidy(() => (f as (...args: unknown[]) => { value: Tensor })(...inputs, () => {}).value);
+  };
+}
+
 /**
  * x @ w + b for x (N, in), w (in, out): one fused XNNPACK call on wasm. The gradient keeps only x and w
  * (tf.fused.matMul's own gradient also keeps the output).
  */
 function linear(tf: TF, x: Tensor, w: Tensor, b: Tensor): Tensor {
-  const op = tf.customGrad((...args) => {
+  const op = customOp(tf, (...args) => {
     const [[x, w, b], save] = unpack(args);
     save([x!, w!]);
     return {
@@ -187,7 +200,7 @@ export const LAYER_NORM_KERNEL = 'TempaLayerNorm';
  */
 function layerNorm(tf: TF, x: Tensor, weight: Tensor, bias: Tensor): Tensor {
   if (x.dtype === 'float32' && x.rank === 2 && tf.getKernel(LAYER_NORM_KERNEL, tf.getBackend())) {
-    const fused = tf.customGrad((...args) => {
+    const fused = customOp(tf, (...args) => {
       const [[x, w, b], save] = unpack(args);
       const [y, mean, rstd] = tf.engine().runKernel(LAYER_NORM_KERNEL, { x: x!, weight: w!, bias: b! }, { eps: LN_EPS } as never) as Tensor[];
       save([x!, w!, mean!, rstd!]);
@@ -198,7 +211,7 @@ function layerNorm(tf: TF, x: Tensor, weight: Tensor, bias: Tensor): Tensor {
     });
     return fused(x, weight, bias);
   }
-  const op = tf.customGrad((...args) => {
+  const op = customOp(tf, (...args) => {
     const [[x, w, b], save] = unpack(args);
     const mean = tf.mean(x!, -1, true); // (N, 1)
     const centered = tf.sub(x!, mean); // (N, C)
@@ -234,7 +247,7 @@ export const GELU_KERNEL = 'TempaGelu';
 function gelu(tf: TF, x: Tensor): Tensor {
   if (x.dtype === 'float32' && tf.getKernel(GELU_KERNEL, tf.getBackend())) {
     const attrs = { c1: GELU_SCALE * GELU_COEF, c2: GELU_SCALE } as never;
-    const fused = tf.customGrad((...args) => {
+    const fused = customOp(tf, (...args) => {
       const [[x], save] = unpack(args);
       save([x!]);
       return {
@@ -244,7 +257,7 @@ function gelu(tf: TF, x: Tensor): Tensor {
     });
     return fused(x);
   }
-  const op = tf.customGrad((...args) => {
+  const op = customOp(tf, (...args) => {
     const [[x], save] = unpack(args);
     const s = tf.sigmoid(tf.mul(x!, tf.add(tf.mul(tf.square(x!), GELU_SCALE * GELU_COEF), GELU_SCALE))); // sigmoid(2u)
     save([x!]);
@@ -280,7 +293,7 @@ export const CACHED_ATTENTION_KERNEL = 'TempaCachedAttention';
 
 function fusedSelfAttention(tf: TF, qkv: Tensor, B: number, nh: number): Tensor {
   const attrs = { batch: B, heads: nh } as never;
-  const op = tf.customGrad((...args) => {
+  const op = customOp(tf, (...args) => {
     const [[qkv], save] = unpack(args);
     const [y, probs] = tf.engine().runKernel(ATTENTION_KERNEL, { qkv: qkv! }, attrs) as Tensor[];
     save([qkv!, probs!]);
@@ -299,7 +312,7 @@ function fusedSelfAttention(tf: TF, qkv: Tensor, B: number, nh: number): Tensor 
  */
 function scaledDotProductAttention(tf: TF, q: Tensor, k: Tensor, v: Tensor, bias: Tensor): Tensor {
   const scale = 1 / Math.sqrt(q.shape[2]!);
-  const op = tf.customGrad((...args) => {
+  const op = customOp(tf, (...args) => {
     const [[q, k, v], save] = unpack(args);
     const qs = tf.mul(q!, scale); // (BH, T, hs): scaling q is cheaper than scaling the scores
     const att = tf.softmax(tf.add(tf.matMul(qs, k!, false, true), bias)); // (BH, T, Tk)
@@ -475,7 +488,7 @@ export function lossFromLogits(tf: TF, logits: Tensor, targets: Tensor, mask?: T
     if (mask) valid = tf.mul(valid, tf.reshape(tf.cast(mask, 'float32'), [N])); // (N,)
     const weights = tf.reshape(tf.div(valid, tf.maximum(tf.sum(valid), 1)), [N, 1]); // (N, 1), sums to 1
     const onehot = tf.oneHot(flatTargets as never, V, 1, 0, 'float32'); // (N, V)
-    const crossEntropy = tf.customGrad((...args) => {
+    const crossEntropy = customOp(tf, (...args) => {
       const [x, save] = args as [Tensor, (tensors: Tensor[]) => void];
       const probs = tf.softmax(x); // (N, V)
       const lse = tf.sub(tf.max(x, -1, true), tf.log(tf.max(probs, -1, true))); // (N, 1)
