@@ -58,6 +58,8 @@ int blas_single(void);
 void blas_restore(int threads);
 int blas_threads(void);
 const char *blas_name(void);
+/* The kernel family OpenBLAS picked for this CPU (or OPENBLAS_CORETYPE forced), e.g. "SkylakeX". */
+const char *blas_core(void);
 
 void gemm_batched(const float *a, const float *b, float *c, int64_t batch, int m, int n, int k, int trans_a,
                   int trans_b, int64_t stride_a, int64_t stride_b, float beta);

@@ -247,6 +247,14 @@ static napi_value blas(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/* blasCore(): the BLAS kernel family in use ("" where the library does not say). */
+static napi_value blas_core_fn(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value out;
+  napi_create_string_utf8(env, blas_core(), NAPI_AUTO_LENGTH, &out);
+  return out;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"gemm", NULL, gemm, NULL, NULL, NULL, napi_default, NULL},
@@ -260,6 +268,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"columnSum", NULL, column_sum_fn, NULL, NULL, NULL, napi_default, NULL},
       {"threads", NULL, threads, NULL, NULL, NULL, napi_default, NULL},
       {"blas", NULL, blas, NULL, NULL, NULL, napi_default, NULL},
+      {"blasCore", NULL, blas_core_fn, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;

@@ -72,6 +72,7 @@ int blas_single(void) { return 0; }
 void blas_restore(int threads) { (void)threads; }
 int blas_threads(void) { return 0; }
 const char *blas_name(void) { return "Accelerate"; }
+const char *blas_core(void) { return ""; }
 #else
 int blas_single(void) {
   const int threads = openblas_get_num_threads();
@@ -83,4 +84,5 @@ void blas_restore(int threads) {
 }
 int blas_threads(void) { return openblas_get_num_threads(); }
 const char *blas_name(void) { return openblas_get_config(); }
+const char *blas_core(void) { return openblas_get_corename(); }
 #endif

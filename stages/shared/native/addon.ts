@@ -50,9 +50,11 @@ export interface NativeAddon {
   columnSum(memory: Uint8Array, x: number, out: number, rows: number, cols: number): void;
   threads(): number;
   blas(): string;
+  /** OpenBLAS's kernel family for this CPU, e.g. SkylakeX or Haswell ('' for Accelerate). */
+  blasCore(): string;
 }
 
-const FUNCTIONS = ['gemm', 'gelu', 'adamw', 'attention', 'attentionBackward', 'cachedAttention', 'layerNorm', 'layerNormBackward', 'columnSum', 'threads', 'blas'] as const satisfies ReadonlyArray<keyof NativeAddon>;
+const FUNCTIONS = ['gemm', 'gelu', 'adamw', 'attention', 'attentionBackward', 'cachedAttention', 'layerNorm', 'layerNormBackward', 'columnSum', 'threads', 'blas', 'blasCore'] as const satisfies ReadonlyArray<keyof NativeAddon>;
 
 /**
  * OpenBLAS keeps its worker spinning for 2^28 cycles (~0.1 s) after every GEMM, so on two cores it took a
