@@ -96,23 +96,24 @@ static napi_value out_of_memory(call *c) {
   return NULL;
 }
 
-/* gemm(memory, aOffset, bOffset, cOffset, batch, m, n, k, transA, transB, strideA, strideB, beta) */
+/* gemm(memory, aOffset, bOffset, cOffset, batch, m, n, k, transA, transB, strideA, strideB[, biasOffset]):
+ * C = op(A) op(B) per slice, plus a bias of n values on every row when given. */
 static napi_value gemm(napi_env env, napi_callback_info info) {
   call c;
-  if (!open_call(&c, env, info, "gemm", 13, 13)) return ready(&c), NULL;
+  if (!open_call(&c, env, info, "gemm", 12, 13)) return ready(&c), NULL;
   const int64_t batch = integer(&c, 4), m = integer(&c, 5), n = integer(&c, 6), k = integer(&c, 7);
   const bool trans_a = boolean(&c, 8), trans_b = boolean(&c, 9);
   const int64_t stride_a = integer(&c, 10), stride_b = integer(&c, 11);
-  const float beta = (float)number(&c, 12);
   const int64_t slices = batch > 0 ? batch - 1 : 0;
   float *a = operand(&c, 1, batch ? slices * stride_a + m * k : 0), *b = operand(&c, 2, batch ? slices * stride_b + k * n : 0);
-  float *out = operand(&c, 3, batch * m * n);
+  float *out = operand(&c, 3, batch * m * n), *bias = c.argc == 13 ? operand(&c, 12, n) : NULL;
   if (!ready(&c) || batch == 0 || m == 0 || n == 0) return NULL;
-  if (k == 0) {
-    if (beta == 0) memset(out, 0, (size_t)(4 * batch * m * n));
-    return NULL;
+  if (bias) {
+    for (int64_t row = 0; row < batch * m; row++) memcpy(out + row * n, bias, sizeof(float) * (size_t)n);
+  } else if (k == 0) {
+    memset(out, 0, sizeof(float) * (size_t)(batch * m * n));
   }
-  gemm_batched(a, b, out, batch, (int)m, (int)n, (int)k, trans_a, trans_b, stride_a, stride_b, beta);
+  if (k > 0) gemm_batched(a, b, out, batch, (int)m, (int)n, (int)k, trans_a, trans_b, stride_a, stride_b, bias ? 1.0f : 0.0f);
   return NULL;
 }
 

@@ -13,7 +13,9 @@
 // and attention runs as 3-D batched matMuls over (nh*B, T, hs); no 5-D tensors. linear, layerNorm, gelu,
 // attention and the loss have written-out gradients (the role of PyTorch's fused kernels), so backprop
 // keeps one or two tensors per op. Cross-entropy takes the log-sum-exp from the softmax (lossFromLogits).
-// Targets < 0 are ignored, as nanochat's ignore_index.
+// Targets < 0 are ignored, as nanochat's ignore_index. A backend may register fused kernels for LayerNorm,
+// GELU and attention (training and KV-cache decoding; *_KERNEL below), which the native backend does; the
+// composite code is then only the reference (tests compare the two) and the path for other backends.
 import { PipelineError } from '../../../engine/errors.ts';
 import { deriveSeed } from '../../../engine/rng.ts';
 import { MODEL_PRESETS as PRESET_NAMES } from '../../../schemas/model.schema.ts';

@@ -3,7 +3,7 @@
 import { createRequire } from 'node:module';
 
 export interface NativeAddon {
-  /** C_i = op(A_i) op(B_i) + beta C_i for each batch slice; strides in elements (0 broadcasts). */
+  /** C_i = op(A_i) op(B_i) (+ a bias row) for each batch slice; strides in elements (0 broadcasts). */
   gemm(
     memory: Uint8Array,
     aOffset: number,
@@ -17,7 +17,7 @@ export interface NativeAddon {
     transB: boolean,
     strideA: number,
     strideB: number,
-    beta: number,
+    biasOffset?: number,
   ): void;
   /** x * sigmoid(x (c2 + c1 x^2)) into y; with dy, its gradient into dx. */
   gelu(memory: Uint8Array, x: number, y: number, count: number, c1: number, c2: number): void;

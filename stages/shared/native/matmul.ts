@@ -8,7 +8,8 @@ import { heapOffset, type Kernel } from './heap.ts';
 
 interface Product {
   out: TensorInfo;
-  run(beta: number): void;
+  /** Computes the product, plus `bias` (n values) on every row when given. */
+  run(bias?: TensorInfo): void;
 }
 
 /** Plans op(a) @ op(b) with batch broadcasting; undefined when the shapes need the wasm kernel. */
@@ -29,9 +30,11 @@ function planProduct(tf: TF, addon: NativeAddon, backend: WasmBackend, a: Tensor
   const out = backend.makeOutput([...batchShape, m, n], 'float32');
   return {
     out,
-    run(beta) {
+    run(bias) {
       const at = (t: TensorInfo) => heapOffset(backend, t);
-      addon.gemm(backend.wasm.HEAPU8, at(a), at(b), at(out), batch, m, n, k, transA, transB, batchA === 1 ? 0 : m * k, batchB === 1 ? 0 : k * n, beta);
+      const strides = [batchA === 1 ? 0 : m * k, batchB === 1 ? 0 : k * n] as const;
+      if (bias) addon.gemm(backend.wasm.HEAPU8, at(a), at(b), at(out), batch, m, n, k, transA, transB, ...strides, at(bias));
+      else addon.gemm(backend.wasm.HEAPU8, at(a), at(b), at(out), batch, m, n, k, transA, transB, ...strides);
     },
   };
 }
@@ -41,7 +44,7 @@ export function batchMatMul(tf: TF, addon: NativeAddon, fallback: Kernel): Kerne
     const { inputs, backend, attrs } = args;
     const product = planProduct(tf, addon, backend, inputs.a!, inputs.b!, attrs.transposeA as boolean, attrs.transposeB as boolean);
     if (!product) return fallback(args);
-    product.run(0);
+    product.run();
     return product.out;
   };
 }
@@ -57,13 +60,7 @@ export function fusedMatMul(tf: TF, addon: NativeAddon, fallback: Kernel): Kerne
     if (bias && (bias.dtype !== 'float32' || tf.util.sizeFromShape(bias.shape) !== n || bias.shape.at(-1) !== n)) return fallback(args);
     const product = planProduct(tf, addon, backend, a!, b!, attrs.transposeA as boolean, attrs.transposeB as boolean);
     if (!product) return fallback(args);
-    if (bias) {
-      // Start C at the bias on every row, then accumulate the product into it (beta 1).
-      const c = backend.typedArrayFromHeap(product.out);
-      const row = backend.typedArrayFromHeap(bias);
-      for (let at = 0; at < c.length; at += n) c.set(row, at);
-    }
-    product.run(bias ? 1 : 0);
+    product.run(bias);
     return product.out;
   };
 }
