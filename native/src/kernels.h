@@ -82,4 +82,5 @@ void layer_norm_forward(const float *x, const float *w, const float *b, float *y
 int layer_norm_backward(const float *dy, const float *x, const float *w, const float *mean, const float *rstd,
                          float *dx, float *dw, float *db, int64_t rows, int cols);
 int column_sum(const float *x, float *out, int64_t rows, int64_t cols);
+double sum_squares(const float *x, int64_t count);
 #endif

@@ -232,6 +232,18 @@ static napi_value column_sum_fn(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* sumSquares(memory, x, count): the sum of x's squares, as a number. */
+static napi_value sum_squares_fn(napi_env env, napi_callback_info info) {
+  call c;
+  if (!open_call(&c, env, info, "sumSquares", 3, 3)) return ready(&c), NULL;
+  const int64_t count = integer(&c, 2);
+  const float *x = operand(&c, 1, count);
+  if (!ready(&c)) return NULL;
+  napi_value out;
+  napi_create_double(env, sum_squares(x, count), &out);
+  return out;
+}
+
 /* threads(): how many threads BLAS uses (0: the library decides). */
 static napi_value threads(napi_env env, napi_callback_info info) {
   (void)info;
@@ -267,6 +279,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"layerNorm", NULL, layer_norm, NULL, NULL, NULL, napi_default, NULL},
       {"layerNormBackward", NULL, layer_norm_grad, NULL, NULL, NULL, napi_default, NULL},
       {"columnSum", NULL, column_sum_fn, NULL, NULL, NULL, napi_default, NULL},
+      {"sumSquares", NULL, sum_squares_fn, NULL, NULL, NULL, napi_default, NULL},
       {"threads", NULL, threads, NULL, NULL, NULL, napi_default, NULL},
       {"blas", NULL, blas, NULL, NULL, NULL, napi_default, NULL},
       {"blasCore", NULL, blas_core_fn, NULL, NULL, NULL, napi_default, NULL},

@@ -1,5 +1,6 @@
-/* LayerNorm over the last axis and its gradient, and the column sums of bias gradients: one pass each
- * where the composite makes ~6 forward and ~12 backward passes. Gradients of weights and biases are
+/* LayerNorm over the last axis and its gradient, column sums (bias gradients) and sums of squares
+ * (the gradient norm): one pass each
+ * where composite ops make several. Gradients of weights and biases are
  * summed per thread and added in a fixed order, so they repeat exactly. */
 #include "kernels.h"
 #include <math.h>
@@ -117,4 +118,12 @@ int column_sum(const float *x, float *out, int64_t rows, int64_t cols) {
   for (int64_t c = 0; c < cols; c++) out[c] = (float)(parallel ? sums[c] + sums[cols + c] : sums[c]);
   free(sums);
   return 0;
+}
+
+/* The sum of squares of x, in double: the global gradient norm adds up millions of them. */
+VECTORIZED double sum_squares(const float *x, int64_t count) {
+  double sum = 0.0;
+#pragma omp simd reduction(+ : sum)
+  for (int64_t i = 0; i < count; i++) sum += (double)x[i] * (double)x[i];
+  return sum;
 }

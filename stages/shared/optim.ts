@@ -78,6 +78,12 @@ export function adamwStep(tf: TF, opt: AdamW, params: Record<string, Variable>, 
   });
 }
 
+/**
+ * A backend may compute the global norm in one kernel (the native backend does, in double): inputs
+ * named 0, 1, ... (float32); output the float32 scalar sqrt(sum of all their squares).
+ */
+export const GLOBAL_NORM_KERNEL = 'TempaGlobalNorm';
+
 /** Guards the clip coefficient against a zero norm, as torch.nn.utils.clip_grad_norm_. */
 const CLIP_EPS = 1e-6;
 
@@ -88,7 +94,10 @@ const CLIP_EPS = 1e-6;
 export function clipGradsByGlobalNorm(tf: TF, grads: Record<string, Tensor>, maxNorm: number): number {
   const tensors = Object.values(grads);
   if (tensors.length === 0) return 0;
-  const normTensor = tf.tidy(() => tf.sqrt(tf.addN(tensors.map((g) => tf.sum(tf.square(g))))));
+  const fused = tf.getKernel(GLOBAL_NORM_KERNEL, tf.getBackend()) !== undefined && tensors.every((g) => g.dtype === 'float32');
+  const normTensor = fused
+    ? (tf.engine().runKernel(GLOBAL_NORM_KERNEL, Object.fromEntries(tensors.map((g, i) => [String(i), g]))) as Tensor)
+    : tf.tidy(() => tf.sqrt(tf.addN(tensors.map((g) => tf.sum(tf.square(g))))));
   const norm = normTensor.dataSync()[0]!;
   normTensor.dispose();
   const clipCoef = maxNorm / (norm + CLIP_EPS);

@@ -48,13 +48,15 @@ export interface NativeAddon {
   layerNormBackward(memory: Uint8Array, dy: number, x: number, weight: number, mean: number, rstd: number, dx: number, dweight: number, dbias: number, rows: number, cols: number): void;
   /** The sum of the rows of x (rows, cols) into out (cols). */
   columnSum(memory: Uint8Array, x: number, out: number, rows: number, cols: number): void;
+  /** The sum of the squares of `count` floats, accumulated in double. */
+  sumSquares(memory: Uint8Array, x: number, count: number): number;
   threads(): number;
   blas(): string;
   /** OpenBLAS's kernel family for this CPU, e.g. SkylakeX or Haswell ('' for Accelerate). */
   blasCore(): string;
 }
 
-const FUNCTIONS = ['gemm', 'gelu', 'adamw', 'attention', 'attentionBackward', 'cachedAttention', 'layerNorm', 'layerNormBackward', 'columnSum', 'threads', 'blas', 'blasCore'] as const satisfies ReadonlyArray<keyof NativeAddon>;
+const FUNCTIONS = ['gemm', 'gelu', 'adamw', 'attention', 'attentionBackward', 'cachedAttention', 'layerNorm', 'layerNormBackward', 'columnSum', 'sumSquares', 'threads', 'blas', 'blasCore'] as const satisfies ReadonlyArray<keyof NativeAddon>;
 
 /**
  * OpenBLAS keeps its worker spinning for 2^28 cycles (~0.1 s) after every GEMM, so on two cores it took a

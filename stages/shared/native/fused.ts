@@ -1,6 +1,7 @@
 // The native backend's fused kernels: one pass in C where the composite model code makes many tfjs
 // ops. Each kernel's contract (inputs, attrs, outputs) is written beside its composite: GELU_KERNEL,
-// ATTENTION_KERNEL, CACHED_ATTENTION_KERNEL and LAYER_NORM_KERNEL in model/gpt.ts, ADAMW_KERNEL in optim.ts.
+// ATTENTION_KERNEL, CACHED_ATTENTION_KERNEL and LAYER_NORM_KERNEL in model/gpt.ts, ADAMW_KERNEL and
+// GLOBAL_NORM_KERNEL in optim.ts.
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import type { TF } from '../tf.ts';
 import type { KernelArgs } from '../wasm-kernels.ts';
@@ -81,6 +82,17 @@ export function layerNorm(addon: NativeAddon): Kernel {
     const [y, m, r] = outs.map(at) as [number, number, number];
     addon.layerNorm(backend.wasm.HEAPU8, at(x!), at(weight!), at(bias!), y, m, r, rows, cols, attrs.eps as number);
     return outs;
+  };
+}
+
+/** sqrt of the sum of squares of every input (named 0, 1, ...), as a float32 scalar. */
+export function globalNorm(addon: NativeAddon): Kernel {
+  return ({ inputs, backend }: KernelArgs) => {
+    let sum = 0;
+    for (const t of Object.values(inputs)) sum += addon.sumSquares(backend.wasm.HEAPU8, heapOffset(backend, t!), count(t!));
+    const out = backend.makeOutput([], 'float32');
+    backend.typedArrayFromHeap(out)[0] = Math.sqrt(sum);
+    return out;
   };
 }
 

@@ -1,7 +1,8 @@
 // The native backend (wasm kernels, OpenBLAS matrix products, fused attention, LayerNorm, GELU, sums and
 // AdamW through tempa's addon): every native kernel against the pure-JS cpu backend on odd, broadcast,
 // threaded and edge-case shapes; training steps' loss and gradients against cpu within 1e-5 relative
-// (attention over several query blocks, one token, threads); KV-cache decoding against the full forward; AdamW bit-identical to the composite update;
+// (attention over several query blocks, one token, threads); KV-cache decoding against the full forward;
+// the gradient norm against the composite; AdamW bit-identical to the composite update;
 // the same losses on every run; no leaks; and a clear fallback when the addon is missing. Skipped, with
 // the reason, where the addon did not build (no compiler or no OpenBLAS at install).
 import assert from 'node:assert/strict';
@@ -184,6 +185,22 @@ describe('native backend', { skip }, () => {
     }
     assert.equal(tf.memory().numTensors, before);
     tf.dispose(Object.values(params));
+  });
+
+  it('the fused gradient norm equals the composite one, and clipping scales by it', async () => {
+    const shapes = [[0], [1], [7, 5], [65537]];
+    const clip = async (backend: 'cpu' | 'native') => {
+      const { tf } = await initTf(backend);
+      const grads = Object.fromEntries(shapes.map((shape, i) => [`g${i}`, tf.tidy(() => tf.mul(randn(tf, shape, i + 1), 0.01))]));
+      const norm = clipGradsByGlobalNorm(tf, grads, 1);
+      const values = Object.values(grads).map((g) => g.dataSync() as Float32Array);
+      tf.dispose(Object.values(grads));
+      return { norm, values };
+    };
+    const [cpu, native] = [await clip('cpu'), await clip('native')];
+    assert.ok(cpu.norm > 1, `the norm must be clipped to test scaling, got ${cpu.norm}`);
+    assert.ok(Math.abs(native.norm - cpu.norm) / cpu.norm < 1e-6, `norm ${native.norm} vs ${cpu.norm}`);
+    cpu.values.forEach((values, i) => assert.ok(values.length === 0 || relativeError(native.values[i]!, values) < 1e-6, `tensor ${i}`));
   });
 
   it('fused AdamW updates weights exactly as the composite ops do', async () => {
