@@ -3,7 +3,7 @@
  * the softmax and its gradient fused between the GEMMs. Queries go in blocks of BLOCK rows, and a block
  * multiplies only the keys at or before its last row, so ~40% of the work above the causal diagonal is
  * skipped (PyTorch's flash attention skips it too). Each thread takes whole (batch, head) slices, which
- * keeps a slice's (T, T) scores in its core's cache. */
+ * keeps a slice's (T, T) scores in its core's cache, and calls BLAS on its own thread. */
 #include "kernels.h"
 #include <stdlib.h>
 #include <string.h>
@@ -48,7 +48,7 @@ typedef struct {
   const attention_shape *s;
   const float *qkv, *probs, *dy;
   float *y, *probs_out, *dqkv;
-  float *scratch[2];
+  float *scratch; /* BLOCK x seq floats per part */
 } attention_job;
 
 /* Where slice `slice` (= batch * heads + head) finds its queries and its row of the merged output. */
@@ -57,7 +57,8 @@ typedef struct {
   const int64_t b = slice / s->heads, h = slice % s->heads;                                 \
   const int64_t q_at = b * T * ld + h * hs, o_at = b * T * C + h * hs, p_at = slice * T * T
 
-static void forward_slices(void *arg, int64_t begin, int64_t end) {
+static void forward_slices(void *arg, int64_t begin, int64_t end, int part) {
+  (void)part;
   const attention_job *job = (const attention_job *)arg;
   const attention_shape *s = job->s;
   for (int64_t slice = begin; slice < end; slice++) {
@@ -74,10 +75,10 @@ static void forward_slices(void *arg, int64_t begin, int64_t end) {
   }
 }
 
-static void backward_slices(void *arg, int64_t begin, int64_t end) {
+static void backward_slices(void *arg, int64_t begin, int64_t end, int part) {
   const attention_job *job = (const attention_job *)arg;
   const attention_shape *s = job->s;
-  float *ds = job->scratch[begin == 0 ? 0 : 1];
+  float *ds = job->scratch + (int64_t)part * BLOCK * s->seq;
   for (int64_t slice = begin; slice < end; slice++) {
     SLICE_POINTERS;
     const float *q = job->qkv + q_at, *k = q + C, *v = q + 2 * C, *p = job->probs + p_at, *dout = job->dy + o_at;
@@ -107,27 +108,16 @@ static int parallel(const attention_shape *s) {
 
 /* y (B*T, C) and the attention probabilities (B*heads, T, T), kept for the backward pass. */
 void attention_forward(const attention_shape *s, const float *qkv, float *y, float *probs) {
-  attention_job job = {s, qkv, NULL, NULL, y, probs, NULL, {NULL, NULL}};
-  const int threads = blas_single();
-  run_halves(forward_slices, &job, slices(s), parallel(s));
-  blas_restore(threads);
+  attention_job job = {s, qkv, NULL, NULL, y, probs, NULL, NULL};
+  run_parts(forward_slices, &job, slices(s), parallel(s));
 }
 
 /* dqkv (B*T, 3C) from the forward's inputs, its probabilities and dy (B*T, C). Returns -1 without memory. */
 int attention_backward(const attention_shape *s, const float *qkv, const float *probs, const float *dy, float *dqkv) {
-  attention_job job = {s, qkv, probs, dy, NULL, NULL, dqkv, {NULL, NULL}};
-  const size_t scratch = sizeof(float) * BLOCK * (size_t)s->seq;
-  job.scratch[0] = malloc(scratch);
-  job.scratch[1] = malloc(scratch);
-  if (!job.scratch[0] || !job.scratch[1]) {
-    free(job.scratch[0]);
-    free(job.scratch[1]);
-    return -1;
-  }
-  const int threads = blas_single();
-  run_halves(backward_slices, &job, slices(s), parallel(s));
-  blas_restore(threads);
-  free(job.scratch[0]);
-  free(job.scratch[1]);
+  attention_job job = {s, qkv, probs, dy, NULL, NULL, dqkv, NULL};
+  job.scratch = malloc(sizeof(float) * BLOCK * (size_t)s->seq * (size_t)pool_parts(slices(s), parallel(s)));
+  if (!job.scratch) return -1;
+  run_parts(backward_slices, &job, slices(s), parallel(s));
+  free(job.scratch);
   return 0;
 }

@@ -12,14 +12,14 @@ typedef struct {
   int cached;
   const float *qkv, *k_old, *v_old;
   float *y, *k_new, *v_new;
-  float *scratch[2];
+  float *scratch; /* keys floats per part */
 } cached_job;
 
-VECTORIZED static void attend_slices(void *arg, int64_t begin, int64_t end) {
+VECTORIZED static void attend_slices(void *arg, int64_t begin, int64_t end, int part) {
   const cached_job *job = (const cached_job *)arg;
   const attention_shape *s = job->s;
   const int t = s->seq, hs = s->head_size, C = s->heads * hs, ld = 3 * C, keys = job->cached + t;
-  float *restrict scores = job->scratch[begin == 0 ? 0 : 1];
+  float *restrict scores = job->scratch + (int64_t)part * keys;
   for (int64_t slice = begin; slice < end; slice++) {
     const int64_t b = slice / s->heads, h = slice % s->heads;
     const float *q = job->qkv + b * t * ld + h * hs;
@@ -66,17 +66,11 @@ VECTORIZED static void attend_slices(void *arg, int64_t begin, int64_t end) {
  * and the new keys and values in qkv (B*t, 3C). Returns -1 without memory. */
 int cached_attention(const attention_shape *s, int cached, const float *qkv, const float *k_old, const float *v_old,
                      float *y, float *k_new, float *v_new) {
-  cached_job job = {s, cached, qkv, k_old, v_old, y, k_new, v_new, {NULL, NULL}};
   const int64_t slices = (int64_t)s->batch * s->heads, keys = cached + s->seq;
-  job.scratch[0] = malloc(sizeof(float) * (size_t)keys);
-  job.scratch[1] = malloc(sizeof(float) * (size_t)keys);
-  if (!job.scratch[0] || !job.scratch[1]) {
-    free(job.scratch[0]);
-    free(job.scratch[1]);
-    return -1;
-  }
-  run_halves(attend_slices, &job, slices, slices > 1 && slices * s->seq * keys * s->head_size >= PARALLEL_ELEMENTS);
-  free(job.scratch[0]);
-  free(job.scratch[1]);
+  const int parallel = slices > 1 && slices * s->seq * keys * s->head_size >= PARALLEL_ELEMENTS;
+  cached_job job = {s, cached, qkv, k_old, v_old, y, k_new, v_new, malloc(sizeof(float) * (size_t)(keys * pool_parts(slices, parallel)))};
+  if (!job.scratch) return -1;
+  run_parts(attend_slices, &job, slices, parallel);
+  free(job.scratch);
   return 0;
 }

@@ -8,7 +8,8 @@ typedef struct {
   float c1, c2;
 } gelu_job;
 
-VECTORIZED static void gelu_forward_range(void *arg, int64_t begin, int64_t end) {
+VECTORIZED static void gelu_forward_range(void *arg, int64_t begin, int64_t end, int part) {
+  (void)part;
   const gelu_job *j = (const gelu_job *)arg;
   const float *restrict x = j->x;
   float *restrict y = j->out;
@@ -19,7 +20,8 @@ VECTORIZED static void gelu_forward_range(void *arg, int64_t begin, int64_t end)
   }
 }
 
-VECTORIZED static void gelu_backward_range(void *arg, int64_t begin, int64_t end) {
+VECTORIZED static void gelu_backward_range(void *arg, int64_t begin, int64_t end, int part) {
+  (void)part;
   const gelu_job *j = (const gelu_job *)arg;
   const float *restrict x = j->x, *restrict dy = j->dy;
   float *restrict dx = j->out;
@@ -33,10 +35,10 @@ VECTORIZED static void gelu_backward_range(void *arg, int64_t begin, int64_t end
 
 void gelu_forward(const float *x, float *y, int64_t count, float c1, float c2) {
   gelu_job job = {x, NULL, y, c1, c2};
-  run_halves(gelu_forward_range, &job, count, count >= PARALLEL_ELEMENTS);
+  run_parts(gelu_forward_range, &job, count, count >= PARALLEL_ELEMENTS);
 }
 
 void gelu_backward(const float *x, const float *dy, float *dx, int64_t count, float c1, float c2) {
   gelu_job job = {x, dy, dx, c1, c2};
-  run_halves(gelu_backward_range, &job, count, count >= PARALLEL_ELEMENTS);
+  run_parts(gelu_backward_range, &job, count, count >= PARALLEL_ELEMENTS);
 }

@@ -1,8 +1,7 @@
-/* Batched, transposed and broadcast matrix products on the system BLAS, which threads them itself. */
+/* Batched, transposed and broadcast matrix products on the system BLAS, split over tempa's thread pool:
+ * the rows of one product (or of the slices stacked into one), or whole slices of a batch, each part a
+ * single-threaded BLAS call (see threads.c for why). */
 #include "kernels.h"
-
-static void gemm_run(const float *a, const float *b, float *c, int64_t batch, int m, int n, int k, int trans_a,
-                     int trans_b, int64_t stride_a, int64_t stride_b, float beta);
 
 /* c (n) = a (k) op(B) + beta c for one row a, as decoding a token does for every weight matrix. OpenBLAS
  * 0.3.21 runs such products as full GEMMs, which first pack a copy of B; this streams B once. */
@@ -26,34 +25,56 @@ VECTORIZED static void row_times_matrix(const float *restrict a, const float *re
   }
 }
 
+/* Below this many multiply-adds a product runs on the calling thread alone (decoding a token): waking
+ * the pool would cost more than it saves. */
 #ifndef SMALL_GEMM
 #define SMALL_GEMM 4000000
 #endif
+
+typedef struct {
+  const float *a, *b;
+  float *c;
+  int64_t batch, stride_a, stride_b;
+  int m, n, k, trans_a, trans_b;
+  float beta;
+} gemm_job;
+
+/* Rows begin..end of C = op(A) op(B) + beta C, for one (m x n) product whose A rows are contiguous. */
+static void gemm_rows(const gemm_job *j, const float *a, const float *b, float *c, int64_t begin, int64_t end, int m) {
+  if (end <= begin) return;
+  const int lda = j->trans_a ? m : j->k, ldb = j->trans_b ? j->k : j->n;
+  const float *a_rows = j->trans_a ? a + begin : a + begin * j->k; /* op(A) row r: a row of A, or a column of stored A */
+  cblas_sgemm(CblasRowMajor, j->trans_a ? CblasTrans : CblasNoTrans, j->trans_b ? CblasTrans : CblasNoTrans, (int)(end - begin), j->n,
+              j->k, 1.0f, a_rows, lda, b, ldb, j->beta, c + begin * j->n, j->n);
+}
+
+/* Tasks are rows of C (batch 1, or slices stacked under one shared B). */
+static void row_part(void *arg, int64_t begin, int64_t end, int part) {
+  (void)part;
+  const gemm_job *j = (const gemm_job *)arg;
+  gemm_rows(j, j->a, j->b, j->c, begin, end, (int)(j->batch * j->m));
+}
+
+/* Tasks are slices of the batch. */
+static void slice_part(void *arg, int64_t begin, int64_t end, int part) {
+  (void)part;
+  const gemm_job *j = (const gemm_job *)arg;
+  for (int64_t i = begin; i < end; i++) {
+    const float *a = j->a + i * j->stride_a, *b = j->b + i * j->stride_b;
+    float *c = j->c + i * (int64_t)j->m * j->n;
+    if (j->m == 1) row_times_matrix(a, b, c, j->n, j->k, j->trans_b, j->beta);
+    else gemm_rows(j, a, b, c, 0, j->m, j->m);
+  }
+}
 
 /* For each slice i: C_i (m x n) = op(A_i) op(B_i) + beta C_i, row-major, A_i = A + i stride_a,
  * B_i = B + i stride_b (a stride of 0 broadcasts one matrix), C_i = C + i m n. */
 void gemm_batched(const float *a, const float *b, float *c, int64_t batch, int m, int n, int k, int trans_a,
                   int trans_b, int64_t stride_a, int64_t stride_b, float beta) {
-  /* Small products (decoding a token) on one thread: the second would have to be woken for each. */
-  const int threads = (int64_t)m * n * k * batch < SMALL_GEMM ? blas_single() : -1;
-  gemm_run(a, b, c, batch, m, n, k, trans_a, trans_b, stride_a, stride_b, beta);
-  if (threads >= 0) blas_restore(threads);
-}
-
-static void gemm_run(const float *a, const float *b, float *c, int64_t batch, int m, int n, int k, int trans_a,
-                     int trans_b, int64_t stride_a, int64_t stride_b, float beta) {
-  if (m == 1) {
-    for (int64_t i = 0; i < batch; i++) row_times_matrix(a + i * stride_a, b + i * stride_b, c + i * n, n, k, trans_b, beta);
-    return;
-  }
-  const int lda = trans_a ? m : k, ldb = trans_b ? k : n;
-  const enum CBLAS_TRANSPOSE ta = trans_a ? CblasTrans : CblasNoTrans, tb = trans_b ? CblasTrans : CblasNoTrans;
-  if (stride_b == 0 && !trans_a && batch > 1 && stride_a == (int64_t)m * k) {
-    /* One right-hand matrix for every slice: the slices stack into one tall GEMM. */
-    cblas_sgemm(CblasRowMajor, ta, tb, (int)(batch * m), n, k, 1.0f, a, lda, b, ldb, beta, c, n);
-    return;
-  }
-  for (int64_t i = 0; i < batch; i++) {
-    cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, 1.0f, a + i * stride_a, lda, b + i * stride_b, ldb, beta, c + i * (int64_t)m * n, n);
-  }
+  gemm_job job = {a, b, c, batch, stride_a, stride_b, m, n, k, trans_a, trans_b, beta};
+  const int parallel = (int64_t)m * n * k * batch >= SMALL_GEMM;
+  /* One right-hand matrix for every slice: the slices stack into one tall product. */
+  const int stacked = batch > 1 && stride_b == 0 && !trans_a && stride_a == (int64_t)m * k;
+  if ((batch == 1 || stacked) && m > 1) run_parts(row_part, &job, batch * m, parallel);
+  else run_parts(slice_part, &job, batch, parallel);
 }

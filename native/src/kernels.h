@@ -46,17 +46,17 @@ static inline __attribute__((always_inline)) float exp_poly(float x) {
 #define PARALLEL_ELEMENTS 262144
 #endif
 
-/* Runs fn(ctx, 0, split) on a second thread and fn(ctx, split, tasks) on this one, or everything here
- * when `parallel` is 0 or the thread cannot start. The split depends only on `tasks`, so results do too;
- * a range that begins at 0 is the first (or only) one. */
-typedef void (*range_fn)(void *ctx, int64_t begin, int64_t end);
-void run_halves(range_fn fn, void *ctx, int64_t tasks, int parallel);
-
-/* BLAS calls made from run_halves' two threads must each run on one thread (OpenBLAS would otherwise
- * spread every small GEMM over both cores twice over). Returns the previous setting for blas_restore. */
-int blas_single(void);
-void blas_restore(int threads);
-int blas_threads(void);
+/* Splits `tasks` into contiguous parts, one per pool thread (fewer when `parallel` is 0 or there are
+ * fewer tasks), and runs fn(ctx, begin, end, part) for each, part 0 on the calling thread. Which tasks
+ * form a part depends only on `tasks` and the pool size, so results repeat run to run. */
+typedef void (*range_fn)(void *ctx, int64_t begin, int64_t end, int part);
+void run_parts(range_fn fn, void *ctx, int64_t tasks, int parallel);
+/* How many parts run_parts will use at most: size per-part scratch with it (part < pool_parts). */
+int pool_parts(int64_t tasks, int parallel);
+/* Called once when the addon loads: sizes the pool and puts BLAS on one thread (each pool thread
+ * calls it for its own part). */
+void threads_init(void);
+int pool_size(void);
 const char *blas_name(void);
 /* The kernel family OpenBLAS picked for this CPU (or OPENBLAS_CORETYPE forced), e.g. "SkylakeX". */
 const char *blas_core(void);

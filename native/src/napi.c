@@ -244,11 +244,11 @@ static napi_value sum_squares_fn(napi_env env, napi_callback_info info) {
   return out;
 }
 
-/* threads(): how many threads BLAS uses (0: the library decides). */
+/* threads(): how many threads the kernels split their work over. */
 static napi_value threads(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value out;
-  napi_create_int32(env, blas_threads(), &out);
+  napi_create_int32(env, pool_size(), &out);
   return out;
 }
 
@@ -269,6 +269,7 @@ static napi_value blas_core_fn(napi_env env, napi_callback_info info) {
 }
 
 static napi_value init(napi_env env, napi_value exports) {
+  threads_init();
   napi_property_descriptor props[] = {
       {"gemm", NULL, gemm, NULL, NULL, NULL, napi_default, NULL},
       {"adamw", NULL, adamw, NULL, NULL, NULL, napi_default, NULL},

@@ -1,7 +1,6 @@
 /* LayerNorm over the last axis and its gradient, column sums (bias gradients) and sums of squares
- * (the gradient norm): one pass each
- * where composite ops make several. Gradients of weights and biases are
- * summed per thread and added in a fixed order, so they repeat exactly. */
+ * (the gradient norm): one pass each where composite ops make several. Gradients of weights and biases
+ * are summed per part of the rows and the parts added in a fixed order, so they repeat exactly. */
 #include "kernels.h"
 #include <math.h>
 #include <stdlib.h>
@@ -10,12 +9,13 @@
 typedef struct {
   const float *x, *w, *b, *dy, *mean, *rstd;
   float *y, *mean_out, *rstd_out, *dx;
-  float *dw[2], *db[2];
+  float *partials; /* per part: cols weight-gradient sums, then cols bias-gradient sums */
   int cols;
   float eps;
 } layer_norm_job;
 
-VECTORIZED static void forward_rows(void *arg, int64_t begin, int64_t end) {
+VECTORIZED static void forward_rows(void *arg, int64_t begin, int64_t end, int part) {
+  (void)part;
   const layer_norm_job *j = (const layer_norm_job *)arg;
   const int C = j->cols;
   const float *restrict w = j->w, *restrict bias = j->b;
@@ -37,11 +37,11 @@ VECTORIZED static void forward_rows(void *arg, int64_t begin, int64_t end) {
 }
 
 /* dx = rstd (dxhat - mean(dxhat) - xhat mean(dxhat xhat)), dxhat = dy w (llm.c layernorm_backward). */
-VECTORIZED static void backward_rows(void *arg, int64_t begin, int64_t end) {
+VECTORIZED static void backward_rows(void *arg, int64_t begin, int64_t end, int part) {
   const layer_norm_job *j = (const layer_norm_job *)arg;
   const int C = j->cols;
   const float *restrict w = j->w;
-  float *restrict dw = j->dw[begin == 0 ? 0 : 1], *restrict db = j->db[begin == 0 ? 0 : 1];
+  float *restrict dw = j->partials + (int64_t)part * 2 * C, *restrict db = dw + C;
   for (int64_t r = begin; r < end; r++) {
     const float *restrict x = j->x + r * C, *restrict dy = j->dy + r * C;
     float *restrict dx = j->dx + r * C;
@@ -67,41 +67,40 @@ VECTORIZED static void backward_rows(void *arg, int64_t begin, int64_t end) {
 void layer_norm_forward(const float *x, const float *w, const float *b, float *y, float *mean, float *rstd,
                         int64_t rows, int cols, float eps) {
   layer_norm_job job = {.x = x, .w = w, .b = b, .y = y, .mean_out = mean, .rstd_out = rstd, .cols = cols, .eps = eps};
-  run_halves(forward_rows, &job, rows, rows * cols >= PARALLEL_ELEMENTS);
+  run_parts(forward_rows, &job, rows, rows * cols >= PARALLEL_ELEMENTS);
 }
 
-/* Returns -1 without memory for the second thread's sums. */
+/* Returns -1 without memory for the per-part sums. */
 int layer_norm_backward(const float *dy, const float *x, const float *w, const float *mean, const float *rstd,
                         float *dx, float *dw, float *db, int64_t rows, int cols) {
-  const int parallel = rows > 1 && rows * cols >= PARALLEL_ELEMENTS;
-  float *second = parallel ? calloc(2 * (size_t)cols, sizeof(float)) : NULL;
-  if (parallel && !second) return -1;
-  memset(dw, 0, sizeof(float) * cols);
-  memset(db, 0, sizeof(float) * cols);
-  layer_norm_job job = {.x = x, .w = w, .dy = dy, .mean = mean, .rstd = rstd, .dx = dx, .cols = cols,
-                        .dw = {dw, second}, .db = {db, second ? second + cols : NULL}};
-  /* The range starting at row 0 sums into dw and db directly, the other one into `second`. */
-  run_halves(backward_rows, &job, rows, parallel);
-  if (second) {
-    for (int c = 0; c < cols; c++) {
-      dw[c] += second[c];
-      db[c] += second[cols + c];
+  const int parallel = rows * cols >= PARALLEL_ELEMENTS, parts = pool_parts(rows, parallel);
+  float *partials = calloc((size_t)parts * 2 * (size_t)cols, sizeof(float));
+  if (!partials) return -1;
+  layer_norm_job job = {.x = x, .w = w, .dy = dy, .mean = mean, .rstd = rstd, .dx = dx, .cols = cols, .partials = partials};
+  run_parts(backward_rows, &job, rows, parallel);
+  for (int c = 0; c < cols; c++) {
+    float sum_w = 0.0f, sum_b = 0.0f;
+    for (int p = 0; p < parts; p++) {
+      sum_w += partials[(int64_t)p * 2 * cols + c];
+      sum_b += partials[(int64_t)p * 2 * cols + cols + c];
     }
-    free(second);
+    dw[c] = sum_w;
+    db[c] = sum_b;
   }
+  free(partials);
   return 0;
 }
 
 typedef struct {
   const float *x;
-  double *sums[2];
+  double *sums; /* cols per part */
   int64_t cols;
 } column_sum_job;
 
 /* Sums in double: thousands of rows go into each column. */
-VECTORIZED static void column_sum_rows(void *arg, int64_t begin, int64_t end) {
+VECTORIZED static void column_sum_rows(void *arg, int64_t begin, int64_t end, int part) {
   const column_sum_job *j = (const column_sum_job *)arg;
-  double *restrict sums = j->sums[begin == 0 ? 0 : 1];
+  double *restrict sums = j->sums + part * j->cols;
   for (int64_t r = begin; r < end; r++) {
     const float *restrict x = j->x + r * j->cols;
     for (int64_t c = 0; c < j->cols; c++) sums[c] += x[c];
@@ -110,12 +109,16 @@ VECTORIZED static void column_sum_rows(void *arg, int64_t begin, int64_t end) {
 
 /* out (cols) = the sum of x's rows; -1 without memory. The bias gradient of a linear layer. */
 int column_sum(const float *x, float *out, int64_t rows, int64_t cols) {
-  const int parallel = rows > 1 && rows * cols >= PARALLEL_ELEMENTS;
-  double *sums = calloc((size_t)(parallel ? 2 : 1) * (size_t)cols, sizeof(double));
+  const int parallel = rows * cols >= PARALLEL_ELEMENTS, parts = pool_parts(rows, parallel);
+  double *sums = calloc((size_t)parts * (size_t)cols, sizeof(double));
   if (!sums) return -1;
-  column_sum_job job = {x, {sums, sums + cols}, cols};
-  run_halves(column_sum_rows, &job, rows, parallel);
-  for (int64_t c = 0; c < cols; c++) out[c] = (float)(parallel ? sums[c] + sums[cols + c] : sums[c]);
+  column_sum_job job = {x, sums, cols};
+  run_parts(column_sum_rows, &job, rows, parallel);
+  for (int64_t c = 0; c < cols; c++) {
+    double total = 0.0;
+    for (int p = 0; p < parts; p++) total += sums[p * cols + c];
+    out[c] = (float)total;
+  }
   free(sums);
   return 0;
 }

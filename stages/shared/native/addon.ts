@@ -50,6 +50,7 @@ export interface NativeAddon {
   columnSum(memory: Uint8Array, x: number, out: number, rows: number, cols: number): void;
   /** The sum of the squares of `count` floats, accumulated in double. */
   sumSquares(memory: Uint8Array, x: number, count: number): number;
+  /** Threads the kernels split their work over (BLAS runs on one inside each). */
   threads(): number;
   blas(): string;
   /** OpenBLAS's kernel family for this CPU, e.g. SkylakeX or Haswell ('' for Accelerate). */
@@ -58,29 +59,13 @@ export interface NativeAddon {
 
 const FUNCTIONS = ['gemm', 'gelu', 'adamw', 'attention', 'attentionBackward', 'cachedAttention', 'layerNorm', 'layerNormBackward', 'columnSum', 'sumSquares', 'threads', 'blas', 'blasCore'] as const satisfies ReadonlyArray<keyof NativeAddon>;
 
-/**
- * OpenBLAS keeps its worker spinning for 2^28 cycles (~0.1 s) after every GEMM, so on two cores it took a
- * core from the kernels that run between GEMMs (attention, GELU, norms on two threads): the 0.87M model
- * trained 22.0k tok/s by default and 27.3k with a timeout of 2^10 cycles, read once when the library
- * loads. A value the user set wins; child processes do not inherit ours.
- */
-function withBlasThreadTimeout<T>(load: () => T): T {
-  const own = process.env.OPENBLAS_THREAD_TIMEOUT;
-  if (own === undefined) process.env.OPENBLAS_THREAD_TIMEOUT = '10';
-  try {
-    return load();
-  } finally {
-    if (own === undefined) delete process.env.OPENBLAS_THREAD_TIMEOUT;
-  }
-}
-
 const ADDON_PATH = '../../../native/build/Release/tempa_native.node';
 
 /** The addon, or why it cannot load (not built: no compiler or no BLAS at install). */
 export function loadNativeAddon(): { addon: NativeAddon } | { error: string } {
   if (process.env.TEMPA_NATIVE === '0') return { error: 'disabled by TEMPA_NATIVE=0' };
   try {
-    const addon = withBlasThreadTimeout(() => createRequire(import.meta.url)(ADDON_PATH) as Record<string, unknown>);
+    const addon = createRequire(import.meta.url)(ADDON_PATH) as Record<string, unknown>;
     const missing = FUNCTIONS.filter((name) => typeof addon[name] !== 'function');
     // A build from an older checkout lacks newer kernels: rebuilding fixes it, guessing would not.
     if (missing.length > 0) return { error: `addon out of date (no ${missing.join(', ')}): run \`npm run install\` to rebuild it` };

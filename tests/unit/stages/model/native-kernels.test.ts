@@ -12,7 +12,8 @@ import { ATTENTION_KERNEL, CACHED_ATTENTION_KERNEL, createKVCache, disposeKVCach
 import { loadNativeAddon } from '../../../../stages/shared/native/addon.ts';
 import { adamwStep, clipGradsByGlobalNorm, createAdamW, disposeAdamW } from '../../../../stages/shared/optim.ts';
 import { initTf, type TF, type Tensor } from '../../../../stages/shared/tf.ts';
-import { batchTensors, relativeError, rng, TINY } from './tiny.ts';
+import { assertSameLossAndGrads, checkLayerNormKernel, lossAndGrads, THREADED } from './native-compare.ts';
+import { batchTensors, relativeError, TINY } from './tiny.ts';
 
 const loaded = loadNativeAddon();
 const skip = 'error' in loaded ? `native addon unavailable: ${loaded.error}` : false;
@@ -78,32 +79,6 @@ async function evaluate(backend: 'cpu' | 'native'): Promise<Map<string, { shape:
   return out;
 }
 
-/** Loss and gradients of one step of a 2-layer tiny model (or `config` on `batch`), as plain arrays. */
-async function lossAndGrads(backend: 'cpu' | 'native' | 'wasm', config: GPTConfig = { ...TINY, nLayer: 2 }, batch?: [number, number]) {
-  const { tf } = await initTf(backend);
-  const params = initGPT(tf, config, 4);
-  const { idx, targets, mask } = batch ? randomBatch(tf, config.vocabSize, ...batch) : batchTensors(tf);
-  const { loss, grads } = gptLossAndGrads(tf, params, config, idx, targets, mask);
-  const result = { loss: loss.dataSync()[0]!, grads: Object.fromEntries(Object.entries(grads).map(([name, g]) => [name, g.dataSync() as Float32Array])) };
-  tf.dispose([loss, idx, targets, mask, ...Object.values(grads), ...Object.values(params)]);
-  return result;
-}
-
-function randomBatch(tf: TF, vocab: number, B: number, T: number) {
-  const next = rng(7);
-  const ids = () => tf.tensor2d(Int32Array.from({ length: B * T }, () => Math.floor(next() * vocab)), [B, T], 'int32');
-  return { idx: ids(), targets: ids(), mask: tf.ones([B, T]) };
-}
-
-function assertSameLossAndGrads(native: Awaited<ReturnType<typeof lossAndGrads>>, cpu: Awaited<ReturnType<typeof lossAndGrads>>, label = ''): void {
-  assert.ok(Math.abs(native.loss - cpu.loss) / cpu.loss < 1e-5, `${label}loss ${native.loss} vs ${cpu.loss}`);
-  assert.deepEqual(Object.keys(native.grads), Object.keys(cpu.grads));
-  for (const [name, g] of Object.entries(cpu.grads)) {
-    const error = relativeError(native.grads[name]!, g);
-    assert.ok(error < 1e-5, `${label}${name}: relative error ${error}`);
-  }
-}
-
 /** Losses of `steps` AdamW steps (weight decay on) and the final weights. */
 async function train(backend: 'native' | 'wasm', steps: number) {
   const { tf } = await initTf(backend);
@@ -143,12 +118,17 @@ describe('native backend', { skip }, () => {
 
   it('fused attention and LayerNorm give the cpu loss and gradients over several query blocks, on two threads, and for one token', async () => {
     // Head size 88 and 131 positions: three query blocks, the last of 3 rows; 2x3 heads of 131x131 scores
-    // and 262x264 norm inputs are past the two-thread threshold. (1, 1) is a single token.
-    const config: GPTConfig = { ...TINY, nLayer: 1, nHead: 3, nEmbd: 264, blockSize: 131 };
+    // and the matrix products are past the threading thresholds. (1, 1) is a single token.
+    const config = THREADED;
     assert.equal(fusedKernelsRegistered(await initTf('native')), true);
     for (const batch of [[2, 131], [3, 64], [1, 1]] as Array<[number, number]>) {
       assertSameLossAndGrads(await lossAndGrads('native', config, batch), await lossAndGrads('cpu', config, batch), `batch ${batch}: `);
     }
+  });
+
+  it('the LayerNorm kernel matches float64 loops on an input split over threads', async () => {
+    const { tf } = await initTf('native');
+    checkLayerNormKernel(tf, LAYER_NORM_KERNEL);
   });
 
   it('fused KV-cache attention decodes the cpu backend’s full-forward logits, with no tensors left behind', async () => {

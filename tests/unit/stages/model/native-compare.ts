@@ -1,0 +1,74 @@
+// Loss and gradients of one training step as plain arrays, and their comparison across backends: the
+// checks the native backend's tests share (native-kernels, native-threads).
+import assert from 'node:assert/strict';
+import { gptLossAndGrads, initGPT, type GPTConfig } from '../../../../stages/shared/model/gpt.ts';
+import { initTf, type TF, type Tensor } from '../../../../stages/shared/tf.ts';
+import { batchTensors, relativeError, rng, TINY } from './tiny.ts';
+
+/** A config whose attention spans three query blocks and whose norms and heads pass the threading thresholds. */
+export const THREADED: GPTConfig = { ...TINY, nLayer: 1, nHead: 3, nEmbd: 264, blockSize: 131 };
+
+/** Loss and gradients of one step of a 2-layer tiny model (or `config` on `batch`), as plain arrays. */
+export async function lossAndGrads(backend: 'cpu' | 'native' | 'wasm', config: GPTConfig = { ...TINY, nLayer: 2 }, batch?: [number, number]) {
+  const { tf } = await initTf(backend);
+  const params = initGPT(tf, config, 4);
+  const { idx, targets, mask } = batch ? randomBatch(tf, config.vocabSize, ...batch) : batchTensors(tf);
+  const { loss, grads } = gptLossAndGrads(tf, params, config, idx, targets, mask);
+  const result = { loss: loss.dataSync()[0]!, grads: Object.fromEntries(Object.entries(grads).map(([name, g]) => [name, g.dataSync() as Float32Array])) };
+  tf.dispose([loss, idx, targets, mask, ...Object.values(grads), ...Object.values(params)]);
+  return result;
+}
+
+function randomBatch(tf: TF, vocab: number, B: number, T: number) {
+  const next = rng(7);
+  const ids = () => tf.tensor2d(Int32Array.from({ length: B * T }, () => Math.floor(next() * vocab)), [B, T], 'int32');
+  return { idx: ids(), targets: ids(), mask: tf.ones([B, T]) };
+}
+
+export function assertSameLossAndGrads(native: Awaited<ReturnType<typeof lossAndGrads>>, cpu: Awaited<ReturnType<typeof lossAndGrads>>, label = ''): void {
+  assert.ok(Math.abs(native.loss - cpu.loss) / cpu.loss < 1e-5, `${label}loss ${native.loss} vs ${cpu.loss}`);
+  assert.deepEqual(Object.keys(native.grads), Object.keys(cpu.grads));
+  for (const [name, g] of Object.entries(cpu.grads)) {
+    const error = relativeError(native.grads[name]!, g);
+    assert.ok(error < 1e-5, `${label}${name}: relative error ${error}`);
+  }
+}
+
+
+/**
+ * The LayerNorm kernel on a (1001, 300) input, past the threading threshold, forward and gradient
+ * against float64 loops of the same formulas.
+ */
+export function checkLayerNormKernel(tf: TF, kernelName: string): void {
+  const [rows, cols] = [1001, 300];
+  const next = rng(11);
+  const data = (n: number, scale: number, offset = 0) => Float32Array.from({ length: n }, () => offset + (next() - 0.5) * scale);
+  const [x, w, b, dy] = [data(rows * cols, 4, 1), data(cols, 1, 1), data(cols, 1), data(rows * cols, 2)];
+  const run = (inputs: Record<string, Float32Array>, shapes: Record<string, number[]>) =>
+    tf.tidy(() => (tf.engine().runKernel(kernelName, Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, tf.tensor(v, shapes[k])])), { eps: 1e-5 } as never) as Tensor[]).map((t) => t.dataSync() as Float32Array));
+  const [y, mean, rstd] = run({ x, weight: w, bias: b }, { x: [rows, cols], weight: [cols], bias: [cols] }) as [Float32Array, Float32Array, Float32Array];
+  const [dx, dw, db] = run({ x, weight: w, mean, rstd, dy }, { x: [rows, cols], weight: [cols], mean: [rows], rstd: [rows], dy: [rows, cols] });
+  const want = { y: new Float64Array(rows * cols), dx: new Float64Array(rows * cols), dw: new Float64Array(cols), db: new Float64Array(cols) };
+  for (let r = 0; r < rows; r++) {
+    const row = (a: Float32Array, c: number) => a[r * cols + c]!;
+    let mu = 0;
+    for (let c = 0; c < cols; c++) mu += row(x, c) / cols;
+    let variance = 0;
+    for (let c = 0; c < cols; c++) variance += (row(x, c) - mu) ** 2 / cols;
+    const s = 1 / Math.sqrt(variance + 1e-5);
+    let [m1, m2] = [0, 0];
+    for (let c = 0; c < cols; c++) {
+      const xhat = (row(x, c) - mu) * s;
+      want.y[r * cols + c] = xhat * w[c]! + b[c]!;
+      m1 += (row(dy, c) * w[c]!) / cols;
+      m2 += (row(dy, c) * w[c]! * xhat) / cols;
+      want.dw[c] = want.dw[c]! + row(dy, c) * xhat;
+      want.db[c] = want.db[c]! + row(dy, c);
+    }
+    for (let c = 0; c < cols; c++) want.dx[r * cols + c] = s * (row(dy, c) * w[c]! - m1 - (row(x, c) - mu) * s * m2);
+  }
+  for (const [name, got] of Object.entries({ y, dx, dw, db })) {
+    const error = relativeError(got!, want[name as keyof typeof want]);
+    assert.ok(error < 1e-5, `LayerNorm ${name}: relative error ${error}`);
+  }
+}
