@@ -113,7 +113,7 @@ async function printProfile(tf: TF, size: BenchSize, step: () => number): Promis
 
 /** The same model and step in PyTorch (nanoGPT-style), on TORCH_THREADS threads. */
 const TORCH_SCRIPT = String.raw`
-import json, math, sys, time, torch, torch.nn as nn, torch.nn.functional as F
+import json, math, resource, sys, time, torch, torch.nn as nn, torch.nn.functional as F
 torch.set_num_threads(int(sys.argv[1])); torch.manual_seed(1337)
 cfg = json.loads(sys.argv[2]); steps = int(sys.argv[3]); warmup = int(sys.argv[4])
 V, T, L, H, C, B = cfg['vocabSize'], cfg['blockSize'], cfg['nLayer'], cfg['nHead'], cfg['nEmbd'], cfg['batch']
@@ -146,10 +146,10 @@ for _ in range(warmup): step()
 t0 = time.perf_counter()
 for _ in range(steps): step()
 ms = (time.perf_counter() - t0) / steps * 1000
-print(json.dumps({'tokensPerSec': B*T/(ms/1000), 'msPerStep': ms, 'threads': torch.get_num_threads(), 'version': torch.__version__}))
+print(json.dumps({'tokensPerSec': B*T/(ms/1000), 'msPerStep': ms, 'peakRssMiB': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 'threads': torch.get_num_threads(), 'version': torch.__version__}))
 `;
 
-function runTorch(size: BenchSize, steps: number): { tokensPerSec: number; msPerStep: number } {
+function runTorch(size: BenchSize, steps: number): { tokensPerSec: number; msPerStep: number; peakRssMiB: number } {
   const cfg = JSON.stringify({ ...size.config, batch: size.batch });
   return runTorchScript(TORCH_SCRIPT, [String(TORCH_THREADS), cfg, String(steps), String(WARMUP_STEPS)]);
 }
@@ -182,7 +182,7 @@ async function main(): Promise<void> {
     let torchNote = 'PyTorch unavailable';
     if (torch.ok) {
       const t = runTorch(size, steps);
-      torchNote = `PyTorch ${t.tokensPerSec.toFixed(0)} tok/s; tfjs/PyTorch = ${(r.tokensPerSec / t.tokensPerSec).toFixed(2)}`;
+      torchNote = `PyTorch ${t.tokensPerSec.toFixed(0)} tok/s, peak RSS ${t.peakRssMiB.toFixed(0)} MiB; tfjs/PyTorch = ${(r.tokensPerSec / t.tokensPerSec).toFixed(2)}`;
     }
     const heap = r.wasmHeapMiB === undefined ? '-' : r.wasmHeapMiB.toFixed(0);
     rows.push([`${size.label} (${(params / 1e6).toFixed(3)}M, ${shape})`, backend, r.tokensPerSec.toFixed(0), r.msPerStep.toFixed(0), r.peakRssMiB.toFixed(0), heap, r.peakTensorMiB.toFixed(1), r.finalLoss.toFixed(3), torchNote]);

@@ -1,5 +1,5 @@
-/* What the kernel files share: BLAS, the compiler hints that vectorise their loops, a fast exp and a
- * two-thread split. Each kernel file holds pure compute; napi.c turns JavaScript calls into them. */
+/* What the kernel files share: BLAS, the compiler hints that vectorise their loops, a fast exp and the
+ * thread pool. Each kernel file holds pure compute; napi.c turns JavaScript calls into them. */
 #ifndef TEMPA_KERNELS_H
 #define TEMPA_KERNELS_H
 #include <stddef.h>
@@ -40,8 +40,8 @@ static inline __attribute__((always_inline)) float exp_poly(float x) {
   return p * scale.f;
 }
 
-/* Below this many elements a second thread costs more than it saves: waking it takes ~20-30 us on the
- * 2-vCPU VMs measured, and a GELU over 262,144 floats took 91 us on one thread, 83 us on two. */
+/* Below this many elements splitting costs more than it saves: waking a pool thread takes ~20-30 us on
+ * the 2-vCPU VMs measured, and a GELU over 262,144 floats took 91 us on one thread, 83 us on two. */
 #ifndef PARALLEL_ELEMENTS
 #define PARALLEL_ELEMENTS 262144
 #endif
