@@ -61,8 +61,8 @@ const char *blas_name(void);
 /* The kernel family OpenBLAS picked for this CPU (or OPENBLAS_CORETYPE forced), e.g. "SkylakeX". */
 const char *blas_core(void);
 
-void gemm_batched(const float *a, const float *b, float *c, int64_t batch, int m, int n, int k, int trans_a,
-                  int trans_b, int64_t stride_a, int64_t stride_b, float beta);
+void gemm_batched(const float *a, const float *b, const float *bias, float *c, int64_t batch, int m, int n, int k,
+                  int trans_a, int trans_b, int64_t stride_a, int64_t stride_b);
 void adamw_update(const float *p, const float *g, const float *m, const float *v, float *p_out, float *m_out,
                   float *v_out, int64_t count, const float *consts);
 void gelu_forward(const float *x, float *y, int64_t count, float c1, float c2);

@@ -108,12 +108,13 @@ static napi_value gemm(napi_env env, napi_callback_info info) {
   float *a = operand(&c, 1, batch ? slices * stride_a + m * k : 0), *b = operand(&c, 2, batch ? slices * stride_b + k * n : 0);
   float *out = operand(&c, 3, batch * m * n), *bias = c.argc == 13 ? operand(&c, 12, n) : NULL;
   if (!ready(&c) || batch == 0 || m == 0 || n == 0) return NULL;
-  if (bias) {
+  if (k > 0) {
+    gemm_batched(a, b, bias, out, batch, (int)m, (int)n, (int)k, trans_a, trans_b, stride_a, stride_b);
+  } else if (bias) {
     for (int64_t row = 0; row < batch * m; row++) memcpy(out + row * n, bias, sizeof(float) * (size_t)n);
-  } else if (k == 0) {
+  } else {
     memset(out, 0, sizeof(float) * (size_t)(batch * m * n));
   }
-  if (k > 0) gemm_batched(a, b, out, batch, (int)m, (int)n, (int)k, trans_a, trans_b, stride_a, stride_b, bias ? 1.0f : 0.0f);
   return NULL;
 }
 
