@@ -13,8 +13,8 @@
 // and attention runs as 3-D batched matMuls over (nh*B, T, hs); no 5-D tensors. linear, layerNorm, gelu,
 // attention and the loss have written-out gradients (the role of PyTorch's fused kernels), so backprop
 // keeps one or two tensors per op. Cross-entropy takes the log-sum-exp from the softmax (lossFromLogits).
-// Targets < 0 are ignored, as nanochat's ignore_index. A backend may register fused kernels for LayerNorm,
-// GELU and attention (training and KV-cache decoding; *_KERNEL below), which the native backend does; the
+// Targets < 0 are ignored, as nanochat's ignore_index. A backend may register fused kernels for linear,
+// LayerNorm, GELU and attention (training and KV-cache decoding; *_KERNEL below), which the native backend does; the
 // composite code is then only the reference (tests compare the two) and the path for other backends.
 import { PipelineError } from '../../../engine/errors.ts';
 import { deriveSeed } from '../../../engine/rng.ts';
@@ -174,15 +174,23 @@ function customOp(tf: TF, f: CustomOp): (...inputs: Tensor[]) => Tensor {
 }
 
 /**
+ * A backend may run x @ w + b for 2-D x in one kernel (the native backend does): inputs x (N, in),
+ * w (in, out), b (out); output (N, out). tf.fused.matMul wraps its kernel in three reshapes to 3-D,
+ * which cost more than the product when decoding one token.
+ */
+export const LINEAR_KERNEL = 'TempaLinear';
+
+/**
  * x @ w + b for x (N, in), w (in, out): one fused XNNPACK call on wasm. The gradient keeps only x and w
  * (tf.fused.matMul's own gradient also keeps the output).
  */
 function linear(tf: TF, x: Tensor, w: Tensor, b: Tensor): Tensor {
+  const direct = x.rank === 2 && x.dtype === 'float32' && tf.getKernel(LINEAR_KERNEL, tf.getBackend()) !== undefined;
   const op = customOp(tf, (...args) => {
     const [[x, w, b], save] = unpack(args);
     save([x!, w!]);
     return {
-      value: tf.fused.matMul({ a: x as never, b: w as never, bias: b }), // (N, out)
+      value: direct ? (tf.engine().runKernel(LINEAR_KERNEL, { x: x!, w: w!, b: b! }) as Tensor) : tf.fused.matMul({ a: x as never, b: w as never, bias: b }), // (N, out)
       gradFunc: (dy: Tensor, [x, w]: Tensor[]) => [tf.matMul(dy, w!, false, true), tf.matMul(x!, dy, true, false), tf.sum(dy, 0)],
     };
   });

@@ -1,7 +1,7 @@
 // The native backend's fused kernels: one pass in C where the composite model code makes many tfjs
-// ops. Each kernel's contract (inputs, attrs, outputs) is written beside its composite: GELU_KERNEL,
-// ATTENTION_KERNEL, CACHED_ATTENTION_KERNEL and LAYER_NORM_KERNEL in model/gpt.ts, ADAMW_KERNEL and
-// GLOBAL_NORM_KERNEL in optim.ts.
+// ops. Each kernel's contract (inputs, attrs, outputs) is written beside its composite: LINEAR_KERNEL,
+// GELU_KERNEL, ATTENTION_KERNEL, CACHED_ATTENTION_KERNEL and LAYER_NORM_KERNEL in model/gpt.ts,
+// ADAMW_KERNEL and GLOBAL_NORM_KERNEL in optim.ts.
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import type { TF } from '../tf.ts';
 import type { KernelArgs } from '../wasm-kernels.ts';
@@ -9,6 +9,17 @@ import type { NativeAddon } from './addon.ts';
 import { heapOffset, type Kernel } from './heap.ts';
 
 const count = (t: TensorInfo) => t.shape.reduce((a, b) => a * b, 1);
+
+export function linear(addon: NativeAddon): Kernel {
+  return ({ inputs, backend }: KernelArgs) => {
+    const { x, w, b } = inputs;
+    const [[rows, k], n] = [x!.shape as [number, number], w!.shape[1]!];
+    const out = backend.makeOutput([rows, n], 'float32');
+    const at = (t: TensorInfo) => heapOffset(backend, t);
+    addon.gemm(backend.wasm.HEAPU8, at(x!), at(w!), at(out), 1, rows, n, k, false, false, 0, 0, at(b!));
+    return out;
+  };
+}
 
 export function gelu(addon: NativeAddon): Kernel {
   return ({ inputs, backend, attrs }: KernelArgs) => {

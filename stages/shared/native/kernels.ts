@@ -5,11 +5,11 @@
 // wasm put ~80% of a step in matrix products at ~30 GFLOP/s on one thread (OpenBLAS reaches ~150-250
 // here); with those native, the ~10-20 small ops of each attention, norm and GELU led, hence the rest.
 import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs-core';
-import { ATTENTION_KERNEL, CACHED_ATTENTION_KERNEL, GELU_KERNEL, LAYER_NORM_KERNEL } from '../model/gpt.ts';
+import { ATTENTION_KERNEL, CACHED_ATTENTION_KERNEL, GELU_KERNEL, LAYER_NORM_KERNEL, LINEAR_KERNEL } from '../model/gpt.ts';
 import { ADAMW_KERNEL, GLOBAL_NORM_KERNEL } from '../optim.ts';
 import type { TF } from '../tf.ts';
 import type { NativeAddon } from './addon.ts';
-import { adamw, attention, cachedAttention, gelu, globalNorm, layerNorm, sum } from './fused.ts';
+import { adamw, attention, cachedAttention, gelu, globalNorm, layerNorm, linear, sum } from './fused.ts';
 import type { Kernel } from './heap.ts';
 import { batchMatMul, fusedMatMul } from './matmul.ts';
 
@@ -24,6 +24,7 @@ const REPLACED: Record<string, (tf: TF, addon: NativeAddon, fallback: Kernel) =>
 const ADDED: Record<string, (addon: NativeAddon) => Kernel> = {
   [ADAMW_KERNEL]: adamw,
   [GLOBAL_NORM_KERNEL]: globalNorm,
+  [LINEAR_KERNEL]: linear,
   [GELU_KERNEL]: gelu,
   [ATTENTION_KERNEL]: attention,
   [CACHED_ATTENTION_KERNEL]: cachedAttention,
