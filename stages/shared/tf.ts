@@ -43,7 +43,7 @@ export function initTf(choice: BackendChoice = 'auto'): Promise<TfRuntime> {
 /** "OpenBLAS 0.3.21, SkylakeX kernels, 2 threads", and who chose the kernels when the environment did. */
 function blasText(addon: NativeAddon): string {
   const [name, core, forced] = [addon.blas().split(' ').slice(0, 2).join(' '), addon.blasCore(), process.env.OPENBLAS_CORETYPE];
-  // OPENBLAS_CORETYPE=Haswell on an AVX-512 CPU cost 26-35% of training speed where measured; say so.
+  // OPENBLAS_CORETYPE=Haswell on an AVX-512 CPU cost about a third of training speed where measured; say so.
   const kernels = core ? `, ${core} kernels${forced ? ` (set by OPENBLAS_CORETYPE=${forced})` : ''}` : '';
   return `${name}${kernels}, ${addon.threads()} threads`;
 }
