@@ -186,12 +186,15 @@ describe('native backend', { skip }, () => {
   it('fused AdamW updates weights exactly as the composite ops do', async () => {
     // The same steps on wasm (composite AdamW, wasm matmuls) and native differ only by matmul rounding,
     // so compare one update from identical gradients instead: feed both the cpu gradients.
+    // One extra parameter of 300,001 values is updated by several threads.
     const { tf } = await initTf('native');
-    const grads = (await lossAndGrads('cpu')).grads;
+    const big = Float32Array.from({ length: 300001 }, (_, i) => Math.sin(i) * 1e-2);
+    const grads = { ...(await lossAndGrads('cpu')).grads, 'extra.weight': big };
     const updated: Record<string, Record<string, Float32Array>> = {};
     for (const backend of ['wasm', 'native'] as const) {
       await initTf(backend);
       const params = initGPT(tf, { ...TINY, nLayer: 2 }, 4);
+      params['extra.weight'] = tf.variable(tf.tensor2d(Float32Array.from(big, (v) => v * 3), [1, big.length]));
       const opt = createAdamW(tf, params, { weightDecay: 0.1 });
       for (let step = 0; step < 3; step++) {
         const g = Object.fromEntries(Object.entries(grads).map(([name, values]) => [name, tf.tensor(values, params[name]!.shape, 'float32')]));
