@@ -14,7 +14,7 @@
 /* One build serves every x86-64 CPU: GCC compiles an AVX-512, an AVX2 and a baseline copy of each marked
  * function and the loader picks one for this CPU. Reductions vectorise through `#pragma omp simd` (the
  * compiler flag -fopenmp-simd, no OpenMP runtime), so their order is fixed per machine and runs repeat. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__GLIBC__) /* ifunc needs glibc */
 #define VECTORIZED __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
 #define VECTORIZED
