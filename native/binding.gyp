@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "tempa_native",
-      "sources": ["src/napi.c", "src/threads.c", "src/gemm.c", "src/adamw.c", "src/gelu.c", "src/attention.c", "src/cached-attention.c", "src/norm-and-sum.c"],
+      "sources": ["src/napi.c", "src/threads.c", "src/gemm.c", "src/adamw.c", "src/gelu.c", "src/attention.c", "src/cached-attention.c", "src/norm-and-sum.c", "src/cross-entropy.c"],
       "cflags": ["-O3", "-std=c11", "-fno-trapping-math", "-fopenmp-simd", "-Wall", "-Wextra"],
       "conditions": [
         ["OS=='linux'", {

@@ -83,4 +83,8 @@ int layer_norm_backward(const float *dy, const float *x, const float *w, const f
                          float *dx, float *dw, float *db, int64_t rows, int cols);
 int column_sum(const float *x, float *out, int64_t rows, int64_t cols);
 double sum_squares(const float *x, int64_t count);
+int cross_entropy_forward(const float *logits, const int32_t *targets, const float *weights, float *probs, float *loss,
+                          int64_t rows, int64_t vocab);
+void cross_entropy_backward(const float *probs, const int32_t *targets, const float *weights, float dy, float *dlogits,
+                            int64_t rows, int64_t vocab);
 #endif

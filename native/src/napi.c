@@ -233,6 +233,34 @@ static napi_value column_sum_fn(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* crossEntropy(memory, logits, targets (int32), weights, probs, loss, rows, vocab) */
+static napi_value cross_entropy_fn(napi_env env, napi_callback_info info) {
+  call c;
+  if (!open_call(&c, env, info, "crossEntropy", 8, 8)) return ready(&c), NULL;
+  const int64_t rows = integer(&c, 6), vocab = integer(&c, 7);
+  float *logits = operand(&c, 1, rows * vocab), *targets = operand(&c, 2, rows), *weights = operand(&c, 3, rows);
+  float *probs = operand(&c, 4, rows * vocab), *loss = operand(&c, 5, 1);
+  if (!ready(&c)) return NULL;
+  if (rows == 0 || vocab == 0) {
+    *loss = 0.0f;
+    return NULL;
+  }
+  if (cross_entropy_forward(logits, (const int32_t *)targets, weights, probs, loss, rows, vocab) != 0) return out_of_memory(&c);
+  return NULL;
+}
+
+/* crossEntropyBackward(memory, probs, targets (int32), weights, dy (one float), dlogits, rows, vocab) */
+static napi_value cross_entropy_grad(napi_env env, napi_callback_info info) {
+  call c;
+  if (!open_call(&c, env, info, "crossEntropyBackward", 8, 8)) return ready(&c), NULL;
+  const int64_t rows = integer(&c, 6), vocab = integer(&c, 7);
+  float *probs = operand(&c, 1, rows * vocab), *targets = operand(&c, 2, rows), *weights = operand(&c, 3, rows);
+  float *dy = operand(&c, 4, 1), *dlogits = operand(&c, 5, rows * vocab);
+  if (!ready(&c) || rows == 0 || vocab == 0) return NULL;
+  cross_entropy_backward(probs, (const int32_t *)targets, weights, *dy, dlogits, rows, vocab);
+  return NULL;
+}
+
 /* sumSquares(memory, x, count): the sum of x's squares, as a number. */
 static napi_value sum_squares_fn(napi_env env, napi_callback_info info) {
   call c;
@@ -281,6 +309,8 @@ static napi_value init(napi_env env, napi_value exports) {
       {"layerNorm", NULL, layer_norm, NULL, NULL, NULL, napi_default, NULL},
       {"layerNormBackward", NULL, layer_norm_grad, NULL, NULL, NULL, napi_default, NULL},
       {"columnSum", NULL, column_sum_fn, NULL, NULL, NULL, napi_default, NULL},
+      {"crossEntropy", NULL, cross_entropy_fn, NULL, NULL, NULL, napi_default, NULL},
+      {"crossEntropyBackward", NULL, cross_entropy_grad, NULL, NULL, NULL, napi_default, NULL},
       {"sumSquares", NULL, sum_squares_fn, NULL, NULL, NULL, napi_default, NULL},
       {"threads", NULL, threads, NULL, NULL, NULL, napi_default, NULL},
       {"blas", NULL, blas, NULL, NULL, NULL, napi_default, NULL},

@@ -14,7 +14,7 @@
 // attention and the loss have written-out gradients (the role of PyTorch's fused kernels), so backprop
 // keeps one or two tensors per op. Cross-entropy takes the log-sum-exp from the softmax (lossFromLogits).
 // Targets < 0 are ignored, as nanochat's ignore_index. A backend may register fused kernels for linear,
-// LayerNorm, GELU and attention (training and KV-cache decoding; *_KERNEL below), which the native backend does; the
+// LayerNorm, GELU, attention and the loss (training and KV-cache decoding; *_KERNEL below), which the native backend does; the
 // composite code is then only the reference (tests compare the two) and the path for other backends.
 import { PipelineError } from '../../../engine/errors.ts';
 import { deriveSeed } from '../../../engine/rng.ts';
@@ -483,6 +483,14 @@ export function forward(tf: TF, params: GPTParams, config: GPTConfig, idx: Tenso
 // -------------------------------------------------------------------------------------------------- loss
 
 /**
+ * A backend may compute the loss below in one kernel each way (the native backend does). Forward: inputs
+ * logits (N, V) float32, targets (N) int32, weights (N) float32 (0 where a row does not count); outputs
+ * [loss scalar = sum of weight * (logsumexp - target logit), probs (N, V)]. Gradient: inputs probs,
+ * targets, weights, dy (scalar); output (probs - onehot) * weight * dy.
+ */
+export const CROSS_ENTROPY_KERNEL = 'TempaCrossEntropy';
+
+/**
  * Mean cross-entropy of logits (B, T, V) against targets (B, T) int32 over positions where mask (B, T) is
  * 1 and the target is >= 0 (a scalar; 0 when nothing counts). The log-sum-exp comes from the softmax:
  * at the row's argmax the softmax is exp(0)/sum = 1/sum >= 1/V, so lse = max - log(max softmax) never
@@ -496,7 +504,20 @@ export function lossFromLogits(tf: TF, logits: Tensor, targets: Tensor, mask?: T
     const flatTargets = tf.reshape(targets, [N]); // (N,)
     let valid = tf.cast(tf.greaterEqual(flatTargets, 0), 'float32'); // (N,)
     if (mask) valid = tf.mul(valid, tf.reshape(tf.cast(mask, 'float32'), [N])); // (N,)
-    const weights = tf.reshape(tf.div(valid, tf.maximum(tf.sum(valid), 1)), [N, 1]); // (N, 1), sums to 1
+    const rowWeights = tf.div(valid, tf.maximum(tf.sum(valid), 1)); // (N,), sums to 1
+    if (logits.dtype === 'float32' && tf.getKernel(CROSS_ENTROPY_KERNEL, tf.getBackend())) {
+      const fused = customOp(tf, (...args) => {
+        const [[x], save] = unpack(args);
+        const [loss, probs] = tf.engine().runKernel(CROSS_ENTROPY_KERNEL, { logits: x!, targets: flatTargets, weights: rowWeights }) as Tensor[];
+        save([probs!, flatTargets, rowWeights]);
+        return {
+          value: loss!,
+          gradFunc: (dy: Tensor, [probs, targets, weights]: Tensor[]) => tf.engine().runKernel(CROSS_ENTROPY_KERNEL, { probs: probs!, targets: targets!, weights: weights!, dy }) as Tensor,
+        };
+      });
+      return fused(tf.reshape(logits, [N, V])); // (N, V) -> scalar
+    }
+    const weights = tf.reshape(rowWeights, [N, 1]); // (N, 1)
     const onehot = tf.oneHot(flatTargets as never, V, 1, 0, 'float32'); // (N, V)
     const crossEntropy = customOp(tf, (...args) => {
       const [x, save] = args as [Tensor, (tensors: Tensor[]) => void];

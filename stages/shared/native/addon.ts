@@ -48,6 +48,10 @@ export interface NativeAddon {
   layerNormBackward(memory: Uint8Array, dy: number, x: number, weight: number, mean: number, rstd: number, dx: number, dweight: number, dbias: number, rows: number, cols: number): void;
   /** The sum of the rows of x (rows, cols) into out (cols). */
   columnSum(memory: Uint8Array, x: number, out: number, rows: number, cols: number): void;
+  /** Softmax cross-entropy of logits (rows, vocab) against int32 targets, weighted per row: loss (1 float) and probs. */
+  crossEntropy(memory: Uint8Array, logits: number, targets: number, weights: number, probs: number, loss: number, rows: number, vocab: number): void;
+  /** (probs - onehot(targets)) * weights * dy into dlogits; dy is one float in memory. */
+  crossEntropyBackward(memory: Uint8Array, probs: number, targets: number, weights: number, dy: number, dlogits: number, rows: number, vocab: number): void;
   /** The sum of the squares of `count` floats, accumulated in double. */
   sumSquares(memory: Uint8Array, x: number, count: number): number;
   /** Threads the kernels split their work over (BLAS runs on one inside each). */
@@ -57,7 +61,7 @@ export interface NativeAddon {
   blasCore(): string;
 }
 
-const FUNCTIONS = ['gemm', 'gelu', 'adamw', 'attention', 'attentionBackward', 'cachedAttention', 'layerNorm', 'layerNormBackward', 'columnSum', 'sumSquares', 'threads', 'blas', 'blasCore'] as const satisfies ReadonlyArray<keyof NativeAddon>;
+const FUNCTIONS = ['gemm', 'gelu', 'adamw', 'attention', 'attentionBackward', 'cachedAttention', 'layerNorm', 'layerNormBackward', 'columnSum', 'crossEntropy', 'crossEntropyBackward', 'sumSquares', 'threads', 'blas', 'blasCore'] as const satisfies ReadonlyArray<keyof NativeAddon>;
 
 const ADDON_PATH = '../../../native/build/Release/tempa_native.node';
 

@@ -1,7 +1,7 @@
 // The native backend's fused kernels: one pass in C where the composite model code makes many tfjs
 // ops. Each kernel's contract (inputs, attrs, outputs) is written beside its composite: LINEAR_KERNEL,
-// GELU_KERNEL, ATTENTION_KERNEL, CACHED_ATTENTION_KERNEL and LAYER_NORM_KERNEL in model/gpt.ts,
-// ADAMW_KERNEL and GLOBAL_NORM_KERNEL in optim.ts.
+// GELU_KERNEL, ATTENTION_KERNEL, CACHED_ATTENTION_KERNEL, LAYER_NORM_KERNEL and CROSS_ENTROPY_KERNEL in
+// model/gpt.ts, ADAMW_KERNEL and GLOBAL_NORM_KERNEL in optim.ts.
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import type { TF } from '../tf.ts';
 import type { KernelArgs } from '../wasm-kernels.ts';
@@ -93,6 +93,24 @@ export function layerNorm(addon: NativeAddon): Kernel {
     const [y, m, r] = outs.map(at) as [number, number, number];
     addon.layerNorm(backend.wasm.HEAPU8, at(x!), at(weight!), at(bias!), y, m, r, rows, cols, attrs.eps as number);
     return outs;
+  };
+}
+
+export function crossEntropy(addon: NativeAddon): Kernel {
+  return ({ inputs, backend }: KernelArgs) => {
+    const { logits, probs, targets, weights, dy } = inputs;
+    const at = (t: TensorInfo) => heapOffset(backend, t);
+    if (probs && dy) {
+      const [rows, vocab] = probs.shape as [number, number];
+      const dlogits = backend.makeOutput([rows, vocab], 'float32');
+      addon.crossEntropyBackward(backend.wasm.HEAPU8, at(probs), at(targets!), at(weights!), at(dy), at(dlogits), rows, vocab);
+      return dlogits;
+    }
+    const [rows, vocab] = logits!.shape as [number, number];
+    const loss = backend.makeOutput([], 'float32');
+    const p = backend.makeOutput([rows, vocab], 'float32');
+    addon.crossEntropy(backend.wasm.HEAPU8, at(logits!), at(targets!), at(weights!), at(p), at(loss), rows, vocab);
+    return [loss, p];
   };
 }
 

@@ -1,15 +1,15 @@
 // The `native` backend: tfjs-backend-wasm for every kernel, with matrix products handed to the system
-// BLAS (OpenBLAS, both cores) and fused one-pass kernels for attention (training and KV-cache decoding),
-// LayerNorm, GELU, bias gradients, the gradient norm and the AdamW update, all through tempa's Node-API
-// addon (native/), which reads and writes the wasm heap in place, so no tensor is copied. Profiles on
+// BLAS (OpenBLAS, all cores) and fused one-pass kernels for attention (training and KV-cache decoding),
+// linear layers, LayerNorm, GELU, the loss, bias gradients, the gradient norm and the AdamW update, all
+// through tempa's Node-API addon (native/), which reads and writes the wasm heap in place. Profiles on
 // wasm put ~80% of a step in matrix products at ~30 GFLOP/s on one thread (OpenBLAS reaches ~150-250
 // here); with those native, the ~10-20 small ops of each attention, norm and GELU led, hence the rest.
 import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs-core';
-import { ATTENTION_KERNEL, CACHED_ATTENTION_KERNEL, GELU_KERNEL, LAYER_NORM_KERNEL, LINEAR_KERNEL } from '../model/gpt.ts';
+import { ATTENTION_KERNEL, CACHED_ATTENTION_KERNEL, CROSS_ENTROPY_KERNEL, GELU_KERNEL, LAYER_NORM_KERNEL, LINEAR_KERNEL } from '../model/gpt.ts';
 import { ADAMW_KERNEL, GLOBAL_NORM_KERNEL } from '../optim.ts';
 import type { TF } from '../tf.ts';
 import type { NativeAddon } from './addon.ts';
-import { adamw, attention, cachedAttention, gelu, globalNorm, layerNorm, linear, sum } from './fused.ts';
+import { adamw, attention, cachedAttention, crossEntropy, gelu, globalNorm, layerNorm, linear, sum } from './fused.ts';
 import type { Kernel } from './heap.ts';
 import { batchMatMul, fusedMatMul } from './matmul.ts';
 
@@ -29,6 +29,7 @@ const ADDED: Record<string, (addon: NativeAddon) => Kernel> = {
   [ATTENTION_KERNEL]: attention,
   [CACHED_ATTENTION_KERNEL]: cachedAttention,
   [LAYER_NORM_KERNEL]: layerNorm,
+  [CROSS_ENTROPY_KERNEL]: crossEntropy,
 };
 
 /** The wasm kernels the native ones replaced, to put back when the plain wasm backend is chosen again. */

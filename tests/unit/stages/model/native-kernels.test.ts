@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { PipelineError } from '../../../../engine/errors.ts';
-import { ATTENTION_KERNEL, CACHED_ATTENTION_KERNEL, createKVCache, disposeKVCache, forward, forwardStep, GELU_KERNEL, LAYER_NORM_KERNEL, LINEAR_KERNEL, gptLossAndGrads, initGPT, type GPTConfig } from '../../../../stages/shared/model/gpt.ts';
+import { ATTENTION_KERNEL, CACHED_ATTENTION_KERNEL, CROSS_ENTROPY_KERNEL, createKVCache, disposeKVCache, forward, forwardStep, GELU_KERNEL, LAYER_NORM_KERNEL, LINEAR_KERNEL, gptLossAndGrads, initGPT, type GPTConfig } from '../../../../stages/shared/model/gpt.ts';
 import { loadNativeAddon } from '../../../../stages/shared/native/addon.ts';
 import { adamwStep, clipGradsByGlobalNorm, createAdamW, disposeAdamW, GLOBAL_NORM_KERNEL } from '../../../../stages/shared/optim.ts';
 import { initTf, type TF, type Tensor } from '../../../../stages/shared/tf.ts';
@@ -243,7 +243,7 @@ describe('native backend', { skip }, () => {
     const { tf, backend } = await initTf('wasm');
     assert.equal(backend, 'wasm');
     assert.equal(tf.getKernel('TempaAdamW', 'wasm'), undefined);
-    for (const name of [LINEAR_KERNEL, GELU_KERNEL, ATTENTION_KERNEL, CACHED_ATTENTION_KERNEL, LAYER_NORM_KERNEL, GLOBAL_NORM_KERNEL]) assert.equal(tf.getKernel(name, 'wasm'), undefined, name);
+    for (const name of [LINEAR_KERNEL, GELU_KERNEL, ATTENTION_KERNEL, CACHED_ATTENTION_KERNEL, LAYER_NORM_KERNEL, CROSS_ENTROPY_KERNEL, GLOBAL_NORM_KERNEL]) assert.equal(tf.getKernel(name, 'wasm'), undefined, name);
   });
 });
 

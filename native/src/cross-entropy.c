@@ -1,0 +1,78 @@
+/* Softmax cross-entropy over a vocabulary in one pass each way: the composite's max, softmax, log, one-hot,
+ * products and sums over the (tokens, V) logits become one read of the logits forward (which keeps the
+ * probabilities) and one write of their gradient backward. Rows split over the pool; the loss is summed
+ * per part in double and the parts added in order. */
+#include "kernels.h"
+#include <math.h>
+#include <stdlib.h>
+
+typedef struct {
+  const float *logits, *probs, *weights;
+  const int32_t *targets;
+  float *probs_out, *dlogits;
+  double *part_loss;
+  int64_t vocab;
+  float dy;
+} ce_job;
+
+VECTORIZED static void forward_rows(void *arg, int64_t begin, int64_t end, int part) {
+  const ce_job *j = (const ce_job *)arg;
+  const int64_t V = j->vocab;
+  double loss = 0.0;
+  for (int64_t r = begin; r < end; r++) {
+    const float *restrict x = j->logits + r * V;
+    float *restrict p = j->probs_out + r * V;
+    float max = x[0];
+#pragma omp simd reduction(max : max)
+    for (int64_t c = 0; c < V; c++) max = x[c] > max ? x[c] : max;
+    float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+    for (int64_t c = 0; c < V; c++) {
+      p[c] = exp_poly(x[c] - max);
+      sum += p[c];
+    }
+    const float inv = 1.0f / sum;
+    for (int64_t c = 0; c < V; c++) p[c] *= inv;
+    const int32_t t = j->targets[r];
+    /* Ignored rows (target < 0 or masked) have weight 0 and no target to look up. */
+    if (t >= 0 && t < V && j->weights[r] != 0.0f) loss += (double)j->weights[r] * ((double)max + log((double)sum) - (double)x[t]);
+  }
+  j->part_loss[part] = loss;
+}
+
+VECTORIZED static void backward_rows(void *arg, int64_t begin, int64_t end, int part) {
+  (void)part;
+  const ce_job *j = (const ce_job *)arg;
+  const int64_t V = j->vocab;
+  for (int64_t r = begin; r < end; r++) {
+    const float *restrict p = j->probs + r * V;
+    float *restrict d = j->dlogits + r * V;
+    const float scale = j->weights[r] * j->dy;
+    for (int64_t c = 0; c < V; c++) d[c] = p[c] * scale;
+    const int32_t t = j->targets[r];
+    if (t >= 0 && t < V) d[t] = (p[t] - 1.0f) * scale;
+  }
+}
+
+/* loss = sum_r weights[r] * (logsumexp(logits[r]) - logits[r][targets[r]]); probs = softmax(logits).
+ * Returns -1 without memory. */
+int cross_entropy_forward(const float *logits, const int32_t *targets, const float *weights, float *probs, float *loss,
+                          int64_t rows, int64_t vocab) {
+  const int parallel = rows * vocab >= PARALLEL_ELEMENTS, parts = pool_parts(rows, parallel);
+  double *part_loss = calloc((size_t)parts, sizeof(double));
+  if (!part_loss) return -1;
+  ce_job job = {.logits = logits, .targets = targets, .weights = weights, .probs_out = probs, .part_loss = part_loss, .vocab = vocab};
+  run_parts(forward_rows, &job, rows, parallel);
+  double total = 0.0;
+  for (int p = 0; p < parts; p++) total += part_loss[p];
+  *loss = (float)total;
+  free(part_loss);
+  return 0;
+}
+
+/* dlogits = (probs - onehot(targets)) * weights * dy. */
+void cross_entropy_backward(const float *probs, const int32_t *targets, const float *weights, float dy, float *dlogits,
+                            int64_t rows, int64_t vocab) {
+  ce_job job = {.probs = probs, .targets = targets, .weights = weights, .dlogits = dlogits, .vocab = vocab, .dy = dy};
+  run_parts(backward_rows, &job, rows, rows * vocab >= PARALLEL_ELEMENTS);
+}
