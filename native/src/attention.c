@@ -14,17 +14,8 @@ VECTORIZED static void softmax_causal_rows(float *p, int rows, int first, int se
   for (int i = 0; i < rows; i++) {
     float *restrict row = p + (int64_t)i * seq;
     const int valid = first + i + 1;
-    float max = row[0];
-#pragma omp simd reduction(max : max)
-    for (int j = 0; j < valid; j++) max = row[j] > max ? row[j] : max;
-    float sum = 0.0f;
-#pragma omp simd reduction(+ : sum)
-    for (int j = 0; j < valid; j++) {
-      const float e = exp_poly(row[j] - max);
-      row[j] = e;
-      sum += e;
-    }
-    const float inv = 1.0f / sum;
+    float max;
+    const float inv = 1.0f / exp_minus_max(row, row, valid, &max);
     for (int j = 0; j < valid; j++) row[j] *= inv;
     for (int j = valid; j < seq; j++) row[j] = 0.0f;
   }

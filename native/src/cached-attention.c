@@ -35,22 +35,15 @@ VECTORIZED static void attend_slices(void *arg, int64_t begin, int64_t end, int 
     for (int i = 0; i < t; i++) {
       const float *restrict qi = q + (int64_t)i * ld;
       const int valid = job->cached + i + 1;
-      float max = -3.0e38f;
       for (int j = 0; j < valid; j++) {
         const float *restrict kj = k + (int64_t)j * hs;
         float dot = 0.0f;
 #pragma omp simd reduction(+ : dot)
         for (int d = 0; d < hs; d++) dot += qi[d] * kj[d];
         scores[j] = dot * s->scale;
-        max = scores[j] > max ? scores[j] : max;
       }
-      float sum = 0.0f;
-#pragma omp simd reduction(+ : sum)
-      for (int j = 0; j < valid; j++) {
-        scores[j] = exp_poly(scores[j] - max);
-        sum += scores[j];
-      }
-      const float inv = 1.0f / sum;
+      float max;
+      const float inv = 1.0f / exp_minus_max(scores, scores, valid, &max);
       float *restrict yi = job->y + (b * t + i) * C + h * hs;
       for (int d = 0; d < hs; d++) yi[d] = 0.0f;
       for (int j = 0; j < valid; j++) {

@@ -22,15 +22,8 @@ VECTORIZED static void forward_rows(void *arg, int64_t begin, int64_t end, int p
   for (int64_t r = begin; r < end; r++) {
     const float *restrict x = j->logits + r * V;
     float *restrict p = j->probs_out + r * V;
-    float max = x[0];
-#pragma omp simd reduction(max : max)
-    for (int64_t c = 0; c < V; c++) max = x[c] > max ? x[c] : max;
-    float sum = 0.0f;
-#pragma omp simd reduction(+ : sum)
-    for (int64_t c = 0; c < V; c++) {
-      p[c] = exp_poly(x[c] - max);
-      sum += p[c];
-    }
+    float max;
+    const float sum = exp_minus_max(x, p, V, &max);
     const float inv = 1.0f / sum;
     for (int64_t c = 0; c < V; c++) p[c] *= inv;
     const int32_t t = j->targets[r];

@@ -40,6 +40,22 @@ static inline __attribute__((always_inline)) float exp_poly(float x) {
   return p * scale.f;
 }
 
+/* out[j] = exp(x[j] - max(x)) over a row of n (x and out may be the same row); returns the sum of out and
+ * the max through *max_out. The softmax of attention and of the loss both start with it. */
+static inline __attribute__((always_inline)) float exp_minus_max(const float *x, float *out, int64_t n, float *max_out) {
+  float max = x[0];
+#pragma omp simd reduction(max : max)
+  for (int64_t j = 0; j < n; j++) max = x[j] > max ? x[j] : max;
+  float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+  for (int64_t j = 0; j < n; j++) {
+    out[j] = exp_poly(x[j] - max);
+    sum += out[j];
+  }
+  *max_out = max;
+  return sum;
+}
+
 /* Below this many elements splitting costs more than it saves: waking a pool thread takes ~20-30 us on
  * the 2-vCPU VMs measured, and a GELU over 262,144 floats took 91 us on one thread, 83 us on two. */
 #ifndef PARALLEL_ELEMENTS
