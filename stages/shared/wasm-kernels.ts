@@ -3,6 +3,7 @@
 // and fixing those here lets the model stay written in plain tf ops.
 import type { DataType, KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { copyStrided, tileInto, transposeInto, type HeapArray } from './heap-copy.ts';
+import { leadingAxesSum, matMulShapes } from './kernel-shapes.ts';
 import type { TF } from './tf.ts';
 
 interface WasmModule {
@@ -186,13 +187,10 @@ export function registerWasmKernels(tf: TF): void {
   override('Sum', (original) => (args) => {
     const { inputs, backend, attrs } = args;
     const x = input(inputs, 'x');
-    const axes = tf.util.parseAxisParam(attrs.axis as number | number[], x.shape).sort((a, b) => a - b);
-    const leading = axes.length > 0 && axes.length < x.shape.length && axes.every((a, i) => a === i);
-    if (!leading || x.dtype !== 'float32') return original(args);
-    const rows = size(x.shape.slice(0, axes.length));
-    const cols = size(x.shape.slice(axes.length));
-    const outShape = attrs.keepDims ? x.shape.map((d, i) => (i < axes.length ? 1 : d)) : x.shape.slice(axes.length);
-    const out = backend.makeOutput(outShape, 'float32');
+    const plan = leadingAxesSum(tf, x, attrs);
+    if (!plan) return original(args);
+    const { rows, cols } = plan;
+    const out = backend.makeOutput(plan.outShape, 'float32');
     const [xs, os] = [backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(out)];
     const acc = new Float64Array(cols); // float64 partial sums: thousands of rows are summed
     let r = 0;
@@ -231,15 +229,10 @@ export function registerWasmKernels(tf: TF): void {
     if (a.dtype !== 'float32' || b.dtype !== 'float32') return original(args);
     const transposeA = attrs.transposeA as boolean;
     const transposeB = attrs.transposeB as boolean;
-    const [ra, rb] = [a.shape.length, b.shape.length];
-    const m = transposeA ? a.shape[ra - 1]! : a.shape[ra - 2]!;
-    const k = transposeA ? a.shape[ra - 2]! : a.shape[ra - 1]!;
-    const n = transposeB ? b.shape[rb - 2]! : b.shape[rb - 1]!;
-    const batchA = size(a.shape.slice(0, -2));
-    const batchB = size(b.shape.slice(0, -2));
-    const batch = Math.max(batchA, batchB);
-    if ((batchA !== batchB && batchA !== 1 && batchB !== 1) || k !== (transposeB ? b.shape[rb - 1] : b.shape[rb - 2])) return original(args);
-    const outShape = [...tf.broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2)), m, n];
+    const shapes = matMulShapes(tf, a, b, transposeA, transposeB);
+    if (!shapes) return original(args);
+    const { m, k, n, batchA, batchB, batch } = shapes;
+    const outShape = [...shapes.batchShape, m, n];
     if (size(outShape) === 0 || k === 0) return original(args);
     // Creating an XNNPACK operator per slice costs ~30 µs; tiny slices (one decoding query per head)
     // are faster in the backend's naive loop.

@@ -6,6 +6,7 @@ import type { TensorInfo } from '@tensorflow/tfjs-core';
 import type { TF } from '../tf.ts';
 import type { KernelArgs } from '../wasm-kernels.ts';
 import type { NativeAddon } from './addon.ts';
+import { leadingAxesSum } from '../kernel-shapes.ts';
 import { heapOffset, type Kernel } from './heap.ts';
 
 const count = (t: TensorInfo) => t.shape.reduce((a, b) => a * b, 1);
@@ -130,13 +131,10 @@ export function sum(tf: TF, addon: NativeAddon, fallback: Kernel): Kernel {
   return (args: KernelArgs) => {
     const { inputs, backend, attrs } = args;
     const x = inputs.x!;
-    const axes = tf.util.parseAxisParam(attrs.axis as number | number[], x.shape).sort((a, b) => a - b);
-    const leading = axes.length > 0 && axes.length < x.shape.length && axes.every((a, i) => a === i);
-    if (!leading || x.dtype !== 'float32') return fallback(args);
-    const rows = tf.util.sizeFromShape(x.shape.slice(0, axes.length));
-    const cols = tf.util.sizeFromShape(x.shape.slice(axes.length));
-    const out = backend.makeOutput(attrs.keepDims ? x.shape.map((d, i) => (i < axes.length ? 1 : d)) : x.shape.slice(axes.length), 'float32');
-    addon.columnSum(backend.wasm.HEAPU8, heapOffset(backend, x), heapOffset(backend, out), rows, cols);
+    const plan = leadingAxesSum(tf, x, attrs);
+    if (!plan) return fallback(args);
+    const out = backend.makeOutput(plan.outShape, 'float32');
+    addon.columnSum(backend.wasm.HEAPU8, heapOffset(backend, x), heapOffset(backend, out), plan.rows, plan.cols);
     return out;
   };
 }

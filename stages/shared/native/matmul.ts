@@ -1,6 +1,7 @@
 // BatchMatMul and _FusedMatMul of the native backend: cblas_sgemm on the wasm heap in place, batched,
 // transposed and broadcast without copies. Shapes BLAS cannot take in one call go to the wasm kernel.
 import type { TensorInfo } from '@tensorflow/tfjs-core';
+import { matMulShapes } from '../kernel-shapes.ts';
 import type { TF } from '../tf.ts';
 import type { KernelArgs, WasmBackend } from '../wasm-kernels.ts';
 import type { NativeAddon } from './addon.ts';
@@ -14,20 +15,11 @@ interface Product {
 
 /** Plans op(a) @ op(b) with batch broadcasting; undefined when the shapes need the wasm kernel. */
 function planProduct(tf: TF, addon: NativeAddon, backend: WasmBackend, a: TensorInfo, b: TensorInfo, transA: boolean, transB: boolean): Product | undefined {
-  if (a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.length < 2 || b.shape.length < 2) return undefined;
-  const [ra, rb] = [a.shape.length, b.shape.length];
-  const m = transA ? a.shape[ra - 1]! : a.shape[ra - 2]!;
-  const k = transA ? a.shape[ra - 2]! : a.shape[ra - 1]!;
-  const n = transB ? b.shape[rb - 2]! : b.shape[rb - 1]!;
-  if (k !== (transB ? b.shape[rb - 1] : b.shape[rb - 2])) return undefined;
-  const size = tf.util.sizeFromShape;
-  const batchA = size(a.shape.slice(0, -2));
-  const batchB = size(b.shape.slice(0, -2));
-  const batchShape = tf.broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
-  const batch = size(batchShape);
-  // Only a whole operand broadcasts (one matrix against many); other patterns go to wasm.
-  if ((batchA !== batch && batchA !== 1) || (batchB !== batch && batchB !== 1)) return undefined;
-  const out = backend.makeOutput([...batchShape, m, n], 'float32');
+  if (a.dtype !== 'float32' || b.dtype !== 'float32') return undefined;
+  const shapes = matMulShapes(tf, a, b, transA, transB);
+  if (!shapes) return undefined;
+  const { m, k, n, batchA, batchB, batch } = shapes;
+  const out = backend.makeOutput([...shapes.batchShape, m, n], 'float32');
   return {
     out,
     run(bias) {
