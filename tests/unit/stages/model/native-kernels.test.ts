@@ -1,5 +1,5 @@
-// The native backend (wasm kernels, OpenBLAS matrix products, fused attention, LayerNorm, GELU, sums and
-// AdamW through tempa's addon): every native kernel against the pure-JS cpu backend on odd, broadcast,
+// The native backend (wasm kernels, OpenBLAS matrix products and the fused kernels of tempa's addon):
+// every native kernel against the pure-JS cpu backend on odd, broadcast,
 // threaded and edge-case shapes; training steps' loss and gradients against cpu within 1e-5 relative
 // (attention over several query blocks, one token, threads); KV-cache decoding against the full forward;
 // the gradient norm against the composite; AdamW bit-identical to the composite update;
@@ -8,12 +8,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { PipelineError } from '../../../../engine/errors.ts';
-import { ATTENTION_KERNEL, CACHED_ATTENTION_KERNEL, CROSS_ENTROPY_KERNEL, createKVCache, disposeKVCache, forward, forwardStep, GELU_KERNEL, LAYER_NORM_KERNEL, LINEAR_KERNEL, gptLossAndGrads, initGPT, type GPTConfig } from '../../../../stages/shared/model/gpt.ts';
+import { ATTENTION_KERNEL, CACHED_ATTENTION_KERNEL, CROSS_ENTROPY_KERNEL, createKVCache, disposeKVCache, forward, forwardStep, GELU_KERNEL, LAYER_NORM_KERNEL, LINEAR_KERNEL, initGPT, type GPTConfig } from '../../../../stages/shared/model/gpt.ts';
 import { loadNativeAddon } from '../../../../stages/shared/native/addon.ts';
 import { adamwStep, clipGradsByGlobalNorm, createAdamW, disposeAdamW, GLOBAL_NORM_KERNEL } from '../../../../stages/shared/optim.ts';
 import { initTf, type TF, type Tensor } from '../../../../stages/shared/tf.ts';
-import { assertSameLossAndGrads, checkLayerNormKernel, lossAndGrads, THREADED } from './native-compare.ts';
-import { batchTensors, relativeError, TINY } from './tiny.ts';
+import { assertSameLossAndGrads, checkLayerNormKernel, lossAndGrads, THREADED, trainFixedBatch } from './backend-compare.ts';
+import { relativeError, TINY } from './tiny.ts';
 
 const loaded = loadNativeAddon();
 const skip = 'error' in loaded ? `native addon unavailable: ${loaded.error}` : false;
@@ -82,23 +82,7 @@ async function evaluate(backend: 'cpu' | 'native'): Promise<Map<string, { shape:
 /** Losses of `steps` AdamW steps (weight decay on) and the final weights. */
 async function train(backend: 'native' | 'wasm', steps: number) {
   const { tf } = await initTf(backend);
-  const params = initGPT(tf, TINY, 1);
-  const opt = createAdamW(tf, params, { weightDecay: 0.1 });
-  const { idx, targets } = batchTensors(tf);
-  const losses: number[] = [];
-  const tensors: number[] = [];
-  for (let step = 0; step < steps; step++) {
-    const { loss, grads } = gptLossAndGrads(tf, params, TINY, idx, targets);
-    clipGradsByGlobalNorm(tf, grads, 1);
-    adamwStep(tf, opt, params, grads, 1e-2);
-    losses.push(loss.dataSync()[0]!);
-    tf.dispose([loss, ...Object.values(grads)]);
-    tensors.push(tf.memory().numTensors);
-  }
-  const weights = Object.fromEntries(Object.entries(params).map(([name, p]) => [name, p.dataSync() as Float32Array]));
-  disposeAdamW(opt);
-  tf.dispose([idx, targets, ...Object.values(params)]);
-  return { losses, weights, tensors };
+  return trainFixedBatch(tf, TINY, steps, 0.1);
 }
 
 describe('native backend', { skip }, () => {

@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { LAYER_NORM_KERNEL } from '../../../../stages/shared/model/gpt.ts';
 import { loadNativeAddon } from '../../../../stages/shared/native/addon.ts';
 import { initTf } from '../../../../stages/shared/tf.ts';
-import { assertSameLossAndGrads, checkLayerNormKernel, lossAndGrads, THREADED } from './native-compare.ts';
+import { assertSameLossAndGrads, checkLayerNormKernel, lossAndGrads, THREADED } from './backend-compare.ts';
 import { relativeError } from './tiny.ts';
 
 process.env.TEMPA_THREADS = '3';

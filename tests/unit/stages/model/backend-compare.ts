@@ -1,7 +1,9 @@
-// Loss and gradients of one training step as plain arrays, and their comparison across backends: the
-// checks the native backend's tests share (native-kernels, native-threads).
+// What the backend tests share (training, native-kernels, native-threads): a few training steps on the
+// fixed batch, one step's loss and gradients as plain arrays and their comparison across backends, and
+// the LayerNorm kernel against float64 loops.
 import assert from 'node:assert/strict';
 import { gptLossAndGrads, initGPT, type GPTConfig } from '../../../../stages/shared/model/gpt.ts';
+import { adamwStep, clipGradsByGlobalNorm, createAdamW, disposeAdamW } from '../../../../stages/shared/optim.ts';
 import { initTf, type TF, type Tensor } from '../../../../stages/shared/tf.ts';
 import { batchTensors, relativeError, rng, TINY } from './tiny.ts';
 
@@ -25,13 +27,38 @@ function randomBatch(tf: TF, vocab: number, B: number, T: number) {
   return { idx: ids(), targets: ids(), mask: tf.ones([B, T]) };
 }
 
-export function assertSameLossAndGrads(native: Awaited<ReturnType<typeof lossAndGrads>>, cpu: Awaited<ReturnType<typeof lossAndGrads>>, label = ''): void {
-  assert.ok(Math.abs(native.loss - cpu.loss) / cpu.loss < 1e-5, `${label}loss ${native.loss} vs ${cpu.loss}`);
-  assert.deepEqual(Object.keys(native.grads), Object.keys(cpu.grads));
-  for (const [name, g] of Object.entries(cpu.grads)) {
-    const error = relativeError(native.grads[name]!, g);
-    assert.ok(error < 1e-5, `${label}${name}: relative error ${error}`);
+/** The loss and every gradient of `actual` within `tolerance` relative of `expected` (the cpu backend's). */
+export function assertSameLossAndGrads(actual: Awaited<ReturnType<typeof lossAndGrads>>, expected: Awaited<ReturnType<typeof lossAndGrads>>, label = '', tolerance = 1e-5): void {
+  assert.ok(Math.abs(actual.loss - expected.loss) / expected.loss < tolerance, `${label}loss ${actual.loss} vs ${expected.loss}`);
+  assert.deepEqual(Object.keys(actual.grads), Object.keys(expected.grads));
+  for (const [name, g] of Object.entries(expected.grads)) {
+    const error = relativeError(actual.grads[name]!, g);
+    assert.ok(error < tolerance, `${label}${name}: relative error ${error}`);
   }
+}
+
+/**
+ * `steps` AdamW steps (lr 1e-2, clip 1.0) of a model initialised with seed 1 on the fixed batch: every
+ * step's loss, the tensor count after each step, and the final weights.
+ */
+export function trainFixedBatch(tf: TF, config: GPTConfig, steps: number, weightDecay: number) {
+  const params = initGPT(tf, config, 1);
+  const opt = createAdamW(tf, params, { weightDecay });
+  const { idx, targets } = batchTensors(tf);
+  const losses: number[] = [];
+  const tensors: number[] = [];
+  for (let step = 0; step < steps; step++) {
+    const { loss, grads } = gptLossAndGrads(tf, params, config, idx, targets);
+    clipGradsByGlobalNorm(tf, grads, 1);
+    adamwStep(tf, opt, params, grads, 1e-2);
+    losses.push(loss.dataSync()[0]!);
+    tf.dispose([loss, ...Object.values(grads)]);
+    tensors.push(tf.memory().numTensors);
+  }
+  const weights = Object.fromEntries(Object.entries(params).map(([name, p]) => [name, p.dataSync() as Float32Array]));
+  disposeAdamW(opt);
+  tf.dispose([idx, targets, ...Object.values(params)]);
+  return { losses, tensors, weights };
 }
 
 
