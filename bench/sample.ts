@@ -7,8 +7,8 @@ import { seededRandom } from '../engine/rng.ts';
 import { gptDecoder } from '../stages/shared/model/decode.ts';
 import { countParams, initGPT, resolveModelConfig } from '../stages/shared/model/gpt.ts';
 import { disposeParams } from '../stages/shared/model/model-io.ts';
-import { generate } from '../stages/shared/sample.ts';
-import { initTf, type BackendChoice } from '../stages/shared/tf.ts';
+import { generate } from '../stages/shared/generate/sample.ts';
+import { initTf, type BackendChoice } from '../stages/shared/backend/tf.ts';
 import { runTorchScript, torchAvailable, TORCH_THREADS } from './torch.ts';
 
 const backendArg = process.argv.indexOf('--backend');

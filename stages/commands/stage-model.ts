@@ -3,7 +3,7 @@
 import type { CommandContext } from '../../engine/command.ts';
 import { errUsage } from '../../engine/errors.ts';
 import { loadModelFolder } from '../shared/model/open-model.ts';
-import { initTf, type BackendChoice } from '../shared/tf.ts';
+import { initTf, type BackendChoice } from '../shared/backend/tf.ts';
 
 export async function openStageModel(ctx: CommandContext, given: string | undefined) {
   const withModel = ctx.stagesWithOutput('model');

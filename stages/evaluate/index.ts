@@ -5,12 +5,12 @@ import path from 'node:path';
 import type { FromSchema } from 'json-schema-to-ts';
 import { PipelineError } from '../../engine/errors.ts';
 import { defineStage } from '../../engine/stage.ts';
-import { readChatRows, type ChatRow } from '../shared/chat-rows.ts';
+import { readChatRows, type ChatRow } from '../shared/chat/rows.ts';
 import { evaluateTasks } from '../shared/eval/task-accuracy.ts';
 import { answerChats } from '../shared/model/chat-answers.ts';
 import { disposeParams } from '../shared/model/model-io.ts';
 import { loadModelFolder, stageBackend } from '../shared/model/open-model.ts';
-import type { TF } from '../shared/tf.ts';
+import type { TF } from '../shared/backend/tf.ts';
 import { accuracyTable, renderReport, type ModelResult } from './report.ts';
 import { evaluateSchema } from './schema.ts';
 

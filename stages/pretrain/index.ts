@@ -4,13 +4,13 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PipelineError } from '../../engine/errors.ts';
 import { defineStage } from '../../engine/stage.ts';
-import { encodeCorpus } from '../shared/encode-corpus.ts';
+import { encodeCorpus } from '../shared/data/encode-corpus.ts';
 import { disposeParams, saveGPT } from '../shared/model/model-io.ts';
 import { openModel } from '../shared/model/open-model.ts';
 import { sampleTexts } from '../shared/model/sample-texts.ts';
-import { batchForStep, evalBatches } from '../shared/token-data.ts';
+import { batchForStep, evalBatches } from '../shared/train/token-batches.ts';
 import { pretrainSchema } from './schema.ts';
-import { trainLoop } from './train.ts';
+import { trainLoop } from '../shared/train/loop.ts';
 
 export default defineStage({
   name: 'pretrain',

@@ -4,9 +4,9 @@ import { answerChats, type AnswerOptions } from '../model/chat-answers.ts';
 import type { GPTConfig, GPTParams } from '../model/gpt.ts';
 import { TASK_NAMES, verifyAnswer } from '../tasks/registry.ts';
 import type { TaskItem } from '../tasks/types.ts';
-import type { TF } from '../tf.ts';
+import type { TF } from '../backend/tf.ts';
 import type { Tokenizer } from '../tokenizer/bpe.ts';
-import type { ChatRow } from '../chat-rows.ts';
+import type { ChatRow } from '../chat/rows.ts';
 
 export interface Score {
   correct: number;

@@ -1,12 +1,12 @@
 // Conversations in, the model's replies out: the chat template, the KV cache with prompts batched by
 // length, stopping at <|end|>. Evaluation, self-instruct and `tempa generate` answer through this.
 import { seededRandom } from '../../../engine/rng.ts';
-import { renderPrompt, type ChatTurn } from '../chat-template.ts';
-import type { SampleOptions } from '../sample.ts';
-import type { TF } from '../tf.ts';
+import { renderPrompt, type ChatTurn } from '../chat/template.ts';
+import type { SampleOptions } from '../generate/sample.ts';
+import type { TF } from '../backend/tf.ts';
 import type { Tokenizer } from '../tokenizer/bpe.ts';
 import { END_ID, EOS_ID } from '../tokenizer/special-tokens.ts';
-import { generateGrouped } from './generate-grouped.ts';
+import { generateGrouped } from '../generate/grouped.ts';
 import type { GPTConfig, GPTParams } from './gpt.ts';
 
 /** Rows per decoding batch: bounds the KV cache. */

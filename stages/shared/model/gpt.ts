@@ -19,8 +19,8 @@
 import { PipelineError } from '../../../engine/errors.ts';
 import { deriveSeed } from '../../../engine/rng.ts';
 import { MODEL_PRESETS as PRESET_NAMES } from '../../../schemas/model.schema.ts';
-import type { NamedTensor } from '../safetensors.ts';
-import type { TF, Tensor, Variable } from '../tf.ts';
+import type { NamedTensor } from './safetensors.ts';
+import type { TF, Tensor, Variable } from '../backend/tf.ts';
 
 export interface GPTConfig {
   vocabSize: number;

@@ -1,8 +1,8 @@
 // A GPT <-> a model folder (model.safetensors + config.json + tokenizer.json). Loading checks every
 // weight against the config and patches config keys added since the folder was written with their
 // defaults (nanochat _patch_missing_config_keys), so older models keep loading.
-import { readModelFolder, writeModelFolder, type ModelMeta, MODEL_FOLDER_VERSION } from '../checkpoint.ts';
-import type { TF } from '../tf.ts';
+import { readModelFolder, writeModelFolder, type ModelMeta, MODEL_FOLDER_VERSION } from './folder.ts';
+import type { TF } from '../backend/tf.ts';
 import { DEFAULT_GPT_CONFIG, exportParams, importParams, paramShapes, type GPTConfig, type GPTParams } from './gpt.ts';
 
 export interface LoadedGPT {

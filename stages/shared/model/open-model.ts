@@ -1,7 +1,7 @@
 // What every stage that starts from an upstream model does first: pick the backend (and log why),
 // then load the model folder's tokenizer and weights.
 import type { StageContext } from '../../../engine/stage.ts';
-import { initTf, type BackendChoice, type TF, type TfRuntime } from '../tf.ts';
+import { initTf, type BackendChoice, type TF, type TfRuntime } from '../backend/tf.ts';
 import { loadTokenizer } from '../tokenizer/tokenizer-dir.ts';
 import { loadGPT } from './model-io.ts';
 

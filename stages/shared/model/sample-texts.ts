@@ -1,11 +1,11 @@
 // Text in, text out: encodes prompts, generates with the KV cache (generateGrouped), decodes.
 // Every stage's report samples through this.
 import { seededRandom } from '../../../engine/rng.ts';
-import type { SampleOptions } from '../sample.ts';
+import type { SampleOptions } from '../generate/sample.ts';
 import type { Tokenizer } from '../tokenizer/bpe.ts';
 import { EOS_ID } from '../tokenizer/special-tokens.ts';
-import type { TF } from '../tf.ts';
-import { generateGrouped } from './generate-grouped.ts';
+import type { TF } from '../backend/tf.ts';
+import { generateGrouped } from '../generate/grouped.ts';
 import type { GPTConfig, GPTParams } from './gpt.ts';
 
 export interface TextSample {

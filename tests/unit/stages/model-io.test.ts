@@ -6,7 +6,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { forward, initGPT, resolveModelConfig } from '../../../stages/shared/model/gpt.ts';
 import { disposeParams, loadGPT, saveGPT } from '../../../stages/shared/model/model-io.ts';
-import { initTf } from '../../../stages/shared/tf.ts';
+import { initTf } from '../../../stages/shared/backend/tf.ts';
 import { tempDir } from '../../helpers/temp-dir.ts';
 
 describe('model folders', () => {

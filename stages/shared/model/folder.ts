@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { PipelineError } from '../../engine/errors.ts';
+import { PipelineError } from '../../../engine/errors.ts';
 import { readSafetensors, SafetensorsError, writeSafetensors, type NamedTensor } from './safetensors.ts';
 
 export const MODEL_FILE = 'model.safetensors';

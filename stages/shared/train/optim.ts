@@ -3,8 +3,8 @@
 // decay p <- p * (1 - lr * weightDecay) applied before the Adam step, bias-corrected moments, eps added
 // to sqrt(v_hat). As in nanoGPT's configure_optimizers, only tensors with >= 2 dims decay (matmul weights
 // and embeddings); biases and norm weights do not. Defaults are nanoGPT's (beta2 0.95, weightDecay 0.1).
-import type { NamedTensor } from './safetensors.ts';
-import type { TF, Tensor, Variable } from './tf.ts';
+import type { NamedTensor } from '../model/safetensors.ts';
+import type { TF, Tensor, Variable } from '../backend/tf.ts';
 
 export interface AdamWConfig {
   beta1: number;

@@ -3,7 +3,7 @@
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import { matMulShapes } from '../kernel-shapes.ts';
 import type { TF } from '../tf.ts';
-import type { KernelArgs, WasmBackend } from '../wasm-kernels.ts';
+import type { KernelArgs, WasmBackend } from '../wasm/kernels.ts';
 import type { NativeAddon } from './addon.ts';
 import { heapOffset, type Kernel } from './heap.ts';
 

@@ -3,11 +3,11 @@
 // Order for `auto`: tfjs-node-gpu, tfjs-node (native libtensorflow), then native (wasm kernels with
 // matrix products on the system BLAS, through tempa's addon), then wasm (npm only), then pure-JS cpu.
 import * as tfCore from '@tensorflow/tfjs-core';
-import { errorText, PipelineError } from '../../engine/errors.ts';
+import { errorText, PipelineError } from '../../../engine/errors.ts';
 import { registerMissingGradients } from './gradients.ts';
 import { loadNativeAddon, type NativeAddon } from './native/addon.ts';
 import { useNativeKernels } from './native/kernels.ts';
-import { registerWasmKernels } from './wasm-kernels.ts';
+import { registerWasmKernels } from './wasm/kernels.ts';
 
 /** The TensorFlow.js namespace that model code receives; nothing else imports tfjs. */
 export type TF = typeof tfCore;

@@ -4,7 +4,7 @@
 // model/gpt.ts, ADAMW_KERNEL and GLOBAL_NORM_KERNEL in optim.ts.
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import type { TF } from '../tf.ts';
-import type { KernelArgs } from '../wasm-kernels.ts';
+import type { KernelArgs } from '../wasm/kernels.ts';
 import type { NativeAddon } from './addon.ts';
 import { leadingAxesSum } from '../kernel-shapes.ts';
 import { heapOffset, type Kernel } from './heap.ts';

@@ -1,14 +1,14 @@
 // The pre-training loop, readable top to bottom (nanoGPT train.py): config, init or resume, small
 // helpers (batches, estimateLoss), then the loop. Also the loop of every later stage that does
 // next-token training, which passes its own batches and loss mask.
-import { PipelineError } from '../../engine/errors.ts';
-import type { StageContext } from '../../engine/stage.ts';
-import { readTrainingCheckpoint, writeTrainingCheckpoint } from '../shared/checkpoint.ts';
-import { exportParams, gptLoss, gptLossAndGrads, type GPTConfig, type GPTParams } from '../shared/model/gpt.ts';
-import { learningRate } from '../shared/lr.ts';
-import { adamwStep, clipGradsByGlobalNorm, createAdamW, disposeAdamW, exportOptimizerState, importOptimizerState, type AdamW } from '../shared/optim.ts';
-import type { TF, Tensor } from '../shared/tf.ts';
-import type { Batch } from '../shared/token-data.ts';
+import { PipelineError } from '../../../engine/errors.ts';
+import type { StageContext } from '../../../engine/stage.ts';
+import { readTrainingCheckpoint, writeTrainingCheckpoint } from '../model/folder.ts';
+import { exportParams, gptLoss, gptLossAndGrads, type GPTConfig, type GPTParams } from '../model/gpt.ts';
+import { learningRate } from './lr.ts';
+import { adamwStep, clipGradsByGlobalNorm, createAdamW, disposeAdamW, exportOptimizerState, importOptimizerState, type AdamW } from './optim.ts';
+import type { TF, Tensor } from '../backend/tf.ts';
+import type { Batch } from './token-batches.ts';
 
 export interface TrainConfig {
   steps: number;

@@ -1,9 +1,9 @@
 // Generation for prompts of any lengths: groups them by token length (the sampler batches equal
 // lengths), shortest first, at most `maxBatch` rows per KV cache, and returns results in prompt order.
-import { generate, type Generation, type SampleOptions } from '../sample.ts';
-import type { TF } from '../tf.ts';
-import { gptDecoder } from './decode.ts';
-import type { GPTConfig, GPTParams } from './gpt.ts';
+import { generate, type Generation, type SampleOptions } from './sample.ts';
+import type { TF } from '../backend/tf.ts';
+import { gptDecoder } from '../model/decode.ts';
+import type { GPTConfig, GPTParams } from '../model/gpt.ts';
 
 export function generateGrouped(
   tf: TF,
