@@ -426,21 +426,36 @@ function context(tf: TF, config: GPTConfig, idx: Tensor, offset: number): Contex
   return ctx;
 }
 
-/** Final norm and head: logits (N, V) for hidden states (N, C). */
-function head(tf: TF, params: GPTParams, config: GPTConfig, x: Tensor): Tensor {
-  const normed = layerNorm(tf, x, param(params, 'ln_f.weight'), param(params, 'ln_f.bias'));
+/** The language-model head: logits (N, V) for final hidden states (N, C). */
+function lmHead(tf: TF, params: GPTParams, config: GPTConfig, h: Tensor): Tensor {
   const weight = param(params, config.tieWeights ? 'wte.weight' : 'lm_head.weight'); // (V, C)
-  return tf.matMul(normed, weight, false, true); // (N, V)
+  return tf.matMul(h, weight, false, true); // (N, V)
 }
 
-/** Logits (B, T, V) for token ids idx (B, T) int32. */
-export function forward(tf: TF, params: GPTParams, config: GPTConfig, idx: Tensor): Tensor {
+function finalNorm(tf: TF, params: GPTParams, x: Tensor): Tensor {
+  return layerNorm(tf, x, param(params, 'ln_f.weight'), param(params, 'ln_f.bias'));
+}
+
+/**
+ * Final hidden states (B, T, C) for token ids idx (B, T) int32: the blocks and the final LayerNorm,
+ * what the language-model head and any scalar head (reward, value) read.
+ */
+export function hidden(tf: TF, params: GPTParams, config: GPTConfig, idx: Tensor): Tensor {
   return tf.tidy(() => {
     const ctx = context(tf, config, idx, 0);
     let x = embed(tf, params, config, idx, ctx); // (B*T, C)
     // A tidy per block frees its intermediates as it goes; what backprop needs was saved by the ops.
     for (let l = 0; l < config.nLayer; l++) x = tf.tidy(() => block(tf, params, config, l, x, ctx));
-    return tf.reshape(head(tf, params, config, x), [ctx.B, ctx.T, config.vocabSize]); // (B, T, V)
+    return tf.reshape(finalNorm(tf, params, x), [ctx.B, ctx.T, config.nEmbd]); // (B, T, C)
+  });
+}
+
+/** Logits (B, T, V) for token ids idx (B, T) int32. */
+export function forward(tf: TF, params: GPTParams, config: GPTConfig, idx: Tensor): Tensor {
+  return tf.tidy(() => {
+    const [B, T] = idx.shape as [number, number];
+    const h = tf.reshape(hidden(tf, params, config, idx), [B * T, config.nEmbd]); // (B*T, C)
+    return tf.reshape(lmHead(tf, params, config, h), [B, T, config.vocabSize]); // (B, T, V)
   });
 }
 
@@ -488,6 +503,32 @@ export function lossFromLogits(tf: TF, logits: Tensor, targets: Tensor, mask?: T
     });
     return crossEntropy(tf.reshape(logits, [N, V])); // (N, V) -> scalar
   });
+}
+
+/**
+ * log p(target) for each row of logits (N, V) against targets (N) int32: (N). Same log-sum-exp as
+ * lossFromLogits. The gradient (onehot - softmax) * dy is the cross-entropy kernel's with row weights
+ * -dy, so policy-gradient and DPO losses, which weight each token's log-prob, backprop through the fused
+ * kernel where the backend has it. Targets must be valid ids (mask padded rows afterwards).
+ */
+export function logProbsFromLogits(tf: TF, logits: Tensor, targets: Tensor): Tensor {
+  const fused = logits.dtype === 'float32' && tf.getKernel(CROSS_ENTROPY_KERNEL, tf.getBackend()) !== undefined;
+  const op = customOp(tf, (...args) => {
+    const [[x], save] = unpack(args);
+    const V = x!.shape[1]!;
+    const probs = tf.softmax(x!); // (N, V)
+    const lse = tf.sub(tf.max(x!, -1), tf.log(tf.max(probs, -1))); // (N,)
+    const onehot = tf.oneHot(targets as never, V, 1, 0, 'float32'); // (N, V)
+    save([probs, onehot]);
+    return {
+      value: tf.sub(tf.sum(tf.mul(x!, onehot), -1), lse), // (N,)
+      gradFunc: (dy: Tensor, [probs, onehot]: Tensor[]) => {
+        if (!fused) return tf.mul(tf.sub(onehot!, probs!), tf.expandDims(dy, 1)); // (N, V)
+        return tf.engine().runKernel(CROSS_ENTROPY_KERNEL, { probs: probs!, targets, weights: tf.neg(dy), dy: tf.scalar(1) }) as Tensor; // (N, V)
+      },
+    };
+  });
+  return op(logits);
 }
 
 /** Mean next-token cross-entropy of the model on (idx, targets), optionally only where mask is 1. */
@@ -548,7 +589,7 @@ export function forwardStep(tf: TF, params: GPTParams, config: GPTConfig, idx: T
     const C = config.nEmbd;
     const h = tf.reshape(x, [ctx.B, ctx.T, C]); // (B, t, C)
     const last = tf.reshape(tf.slice(h, [0, ctx.T - 1, 0], [ctx.B, 1, C]), [ctx.B, C]); // (B, 1, C) -> (B, C)
-    return head(tf, params, config, last); // (B, V)
+    return lmHead(tf, params, config, finalNorm(tf, params, last)); // (B, V)
   });
   for (const [k, v] of previous) {
     k?.dispose();

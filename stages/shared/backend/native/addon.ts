@@ -63,7 +63,7 @@ export interface NativeAddon {
 
 const FUNCTIONS = ['gemm', 'gelu', 'adamw', 'attention', 'attentionBackward', 'cachedAttention', 'layerNorm', 'layerNormBackward', 'columnSum', 'crossEntropy', 'crossEntropyBackward', 'sumSquares', 'threads', 'blas', 'blasCore'] as const satisfies ReadonlyArray<keyof NativeAddon>;
 
-const ADDON_PATH = '../../../native/build/Release/tempa_native.node';
+const ADDON_PATH = '../../../../native/build/Release/tempa_native.node';
 
 /** The addon, or why it cannot load (not built: no compiler or no BLAS at install). */
 export function loadNativeAddon(): { addon: NativeAddon } | { error: string } {
