@@ -10,10 +10,8 @@ import { loadNativeAddon, type NativeAddon } from './native/addon.ts';
 import { useNativeKernels } from './native/kernels.ts';
 import { registerWasmKernels } from './wasm/kernels.ts';
 
-/** The TensorFlow.js namespace that model code receives; nothing else imports tfjs. */
-export type TF = typeof tfCore;
-export type Tensor = tfCore.Tensor;
-export type Variable = tfCore.Variable;
+import type { TF } from './types.ts';
+export type { TF, Tensor, Variable } from './types.ts';
 
 export type BackendChoice = 'auto' | 'tensorflow' | 'native' | 'wasm' | 'cpu';
 export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'tensorflow', 'native', 'wasm', 'cpu'];

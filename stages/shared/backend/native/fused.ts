@@ -1,7 +1,7 @@
 // The native backend's fused kernels: one pass in C where the composite model code makes many tfjs
 // ops. Each kernel's contract (inputs, attrs, outputs) is in ../contracts.ts.
 import type { TensorInfo } from '@tensorflow/tfjs-core';
-import type { TF } from '../tf.ts';
+import type { TF } from '../types.ts';
 import type { KernelArgs } from '../wasm/kernels.ts';
 import type { NativeAddon } from './addon.ts';
 import { leadingAxesSum } from '../kernel-shapes.ts';

@@ -6,7 +6,7 @@
 // here); with those native, the ~10-20 small ops of each attention, norm and GELU led, hence the rest.
 import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs-core';
 import { ADAMW_KERNEL, ATTENTION_KERNEL, CACHED_ATTENTION_KERNEL, CROSS_ENTROPY_KERNEL, GELU_KERNEL, GLOBAL_NORM_KERNEL, LAYER_NORM_KERNEL, LINEAR_KERNEL } from '../contracts.ts';
-import type { TF } from '../tf.ts';
+import type { TF } from '../types.ts';
 import type { NativeAddon } from './addon.ts';
 import { adamw, attention, cachedAttention, crossEntropy, gelu, globalNorm, layerNorm, linear, sum } from './fused.ts';
 import type { Kernel } from './heap.ts';
