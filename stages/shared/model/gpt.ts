@@ -357,6 +357,15 @@ export interface LayerCache {
   v: Tensor | null;
 }
 
+/**
+ * Why this config leaves the backend's fused kernels for the composite ops (slower, same function), so a
+ * stage can say so instead of silently running slow: empty when every fused kernel applies.
+ */
+export function compositeFallbacks(tf: TF, config: GPTConfig): string[] {
+  const fused = tf.getKernel(ATTENTION_KERNEL, tf.getBackend()) !== undefined;
+  return fused && config.positions === 'rotary' ? ['rotary positions: attention runs on the composite ops (the fused attention kernels have no RoPE)'] : [];
+}
+
 function attention(tf: TF, params: GPTParams, config: GPTConfig, l: number, x: Tensor, ctx: Context, cache?: LayerCache): Tensor {
   const { nHead: nh, nEmbd: C } = config;
   const { B, T } = ctx;

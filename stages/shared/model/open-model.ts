@@ -2,6 +2,7 @@
 // then load the model folder of an input as a LanguageModel.
 import type { StageContext } from '../../../engine/stage.ts';
 import { initTf, type BackendChoice, type TfRuntime } from '../backend/tf.ts';
+import { compositeFallbacks } from './gpt.ts';
 import { loadModel } from './model-io.ts';
 
 export async function stageBackend(ctx: StageContext): Promise<TfRuntime> {
@@ -14,5 +15,7 @@ export async function stageBackend(ctx: StageContext): Promise<TfRuntime> {
 export async function openModel(ctx: StageContext, input = 'model') {
   const { tf, backend } = await stageBackend(ctx);
   const modelDir = ctx.inputs[input]!.path;
-  return { tf, backend, modelDir, model: await loadModel(tf, modelDir) };
+  const model = await loadModel(tf, modelDir);
+  for (const why of compositeFallbacks(tf, model.config)) ctx.log.warn(why);
+  return { tf, backend, modelDir, model };
 }

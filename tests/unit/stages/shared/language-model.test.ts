@@ -7,11 +7,12 @@ import { describe, it } from 'node:test';
 import { seededRandom } from '../../../../engine/rng.ts';
 import { loadNativeAddon } from '../../../../stages/shared/backend/native/addon.ts';
 import { initTf, type TF } from '../../../../stages/shared/backend/tf.ts';
+import { compositeFallbacks } from '../../../../stages/shared/model/gpt.ts';
 import { valuesAtLastToken, type LanguageModel } from '../../../../stages/shared/model/language-model.ts';
 import { PAD_ID } from '../../../../stages/shared/tokenizer/special-tokens.ts';
 import { tempDir } from '../../../helpers/temp-dir.ts';
 import { tinyLanguageModel, tinyTokenizer } from '../../../helpers/tiny-model.ts';
-import { maxAbsDiff } from '../model/tiny.ts';
+import { maxAbsDiff, TINY } from '../model/tiny.ts';
 
 const native = loadNativeAddon();
 const BACKENDS = ['cpu', 'wasm', ...('addon' in native ? (['native'] as const) : [])] as const;
@@ -121,6 +122,14 @@ describe('LanguageModel', () => {
       assert.ok(maxAbsDiff(out.logProbs![b]!, Array.from(recomputed.slice(prompt.length))) < 1e-4, `row ${b}`);
     });
     model.dispose();
+  });
+
+  it('says when a config leaves the fused kernels (rotary on native), and nothing otherwise', { skip: 'addon' in native ? false : native.error }, async () => {
+    const { tf } = await initTf('native');
+    assert.deepEqual(compositeFallbacks(tf, { ...TINY, positions: 'learned' }), []);
+    assert.match(compositeFallbacks(tf, { ...TINY, positions: 'rotary' }).join(), /rotary positions: attention runs on the composite ops/);
+    await initTf('wasm');
+    assert.deepEqual(compositeFallbacks(tf, { ...TINY, positions: 'rotary' }), []);
   });
 
   it('valuesAtLastToken refuses lengths that do not fit', async () => {
