@@ -12,6 +12,7 @@ export const BUILTIN_STAGES = {
   sft: new URL('./sft/index.ts', import.meta.url),
   evaluate: new URL('./evaluate/index.ts', import.meta.url),
   'self-instruct': new URL('./self-instruct/index.ts', import.meta.url),
+  'make-preferences': new URL('./make-preferences/index.ts', import.meta.url),
 } as const satisfies Record<string, URL>;
 
 /** Commands the CLI adds beside run, status, show...: using a stage's model. */

@@ -26,5 +26,9 @@ function formatOne(e: PipelineError): string {
     lines.push(`  ${gutter} | ${text}`, `  ${' '.repeat(gutter.length)} | ${' '.repeat(Math.max(0, loc.col - 1))}^`);
   }
   if (e.hint) lines.push(`  hint: ${e.hint}`);
+  // A stage's own bug (not an expected, coded error) keeps its stack: one line would hide where it is.
+  if (e.code === 'STAGE_FAILED' && e.stageCode === undefined && e.cause instanceof Error && !(e.cause instanceof PipelineError) && e.cause.stack) {
+    lines.push(`  cause: ${e.cause.stack.split('\n').slice(0, 8).join('\n  ')}`);
+  }
   return lines.join('\n');
 }

@@ -29,7 +29,7 @@ export interface EvalReport {
 
 
 /** A scorable row: a known task with instruction and reference output, prompted by the turns before its last answer. */
-function taskOf(chat: ChatRow): { item: TaskItem; prompt: ChatRow['turns'] } | undefined {
+export function taskOf(chat: ChatRow): { item: TaskItem; prompt: ChatRow['turns'] } | undefined {
   const { task, instruction, input, output } = chat.row;
   if (typeof task !== 'string' || !TASK_NAMES.includes(task) || typeof instruction !== 'string' || typeof output !== 'string') return undefined;
   const lastAnswer = chat.turns.findLastIndex((t) => t.role === 'assistant');

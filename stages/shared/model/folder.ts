@@ -15,6 +15,8 @@ export const TOKENIZER_FILES = ['tokenizer.json', 'tempa-tokenizer.json', 'token
 export interface ModelMeta {
   stage: string;
   step: number;
+  /** A reward model's normalisation: score = (head value - mean) / std (mean 0, std 1 on the reference policy's answers). */
+  reward?: { mean: number; std: number };
   /** Format version of the folder, bumped when its layout changes. */
   version: number;
 }

@@ -59,8 +59,8 @@ export interface LanguageModel {
   answer(conversations: readonly (readonly ChatTurn[])[], options: AnswerOptions, seed: number): string[];
   /** Free text after each prompt, each starting a new document (after <|eos|>), as pre-training data is laid out. */
   sampleTexts(prompts: readonly string[], options: SampleOptions, seed: number): TextSample[];
-  /** Adds a scalar head initialised N(0, 0.02) (HF's initializer_range), seeded by its name. */
-  addHead(name: string, seed: number): ScalarHead;
+  /** Adds a scalar head initialised N(0, std) (default 0.02, HF's initializer_range), seeded by its name. */
+  addHead(name: string, seed: number, std?: number): ScalarHead;
   dispose(): void;
 }
 
@@ -124,9 +124,9 @@ export function createLanguageModel(
         finish: out.finish[i]!,
       }));
     },
-    addHead(name, seed) {
+    addHead(name, seed, std = HEAD_INIT_STD) {
       if (heads[name]) throw new Error(`model already has a head \`${name}\``);
-      const weight = tf.tidy(() => tf.variable(tf.randomNormal([1, config.nEmbd], 0, HEAD_INIT_STD, 'float32', deriveSeed(seed, `heads.${name}`)), true));
+      const weight = tf.tidy(() => tf.variable(tf.randomNormal([1, config.nEmbd], 0, std, 'float32', deriveSeed(seed, `heads.${name}`)), true));
       heads[name] = { weight };
       return heads[name];
     },

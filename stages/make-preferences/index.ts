@@ -1,0 +1,169 @@
+// `uses: make-preferences` — the start of preference tuning: a model (the SFT model in recipes) samples K
+// answers per prompt, answers are paired, and a declared judge decides each pair (the task verifier, human
+// labels, or a reward model). Writes TRL explicit-prompt pairs plus every candidate pair for labelling.
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { PipelineError } from '../../engine/errors.ts';
+import { deriveSeed, seededRandom } from '../../engine/rng.ts';
+import { defineStage } from '../../engine/stage.ts';
+import { readChatRows } from '../shared/chat/rows.ts';
+import { renderPrompt, type ChatTurn } from '../shared/chat/template.ts';
+import { taskOf } from '../shared/eval/task-accuracy.ts';
+import type { LanguageModel } from '../shared/model/language-model.ts';
+import { loadModel } from '../shared/model/model-io.ts';
+import { openModel } from '../shared/model/open-model.ts';
+import { assistant, pairId, type CandidatePair, type PreferencePair } from '../shared/preference/pairs.ts';
+import { rewardScores } from '../shared/preference/reward-scores.ts';
+import { chatSequence } from '../shared/preference/sequences.ts';
+import { verifyAnswer } from '../shared/tasks/registry.ts';
+import type { TaskItem } from '../shared/tasks/types.ts';
+import { END_ID, EOS_ID } from '../shared/tokenizer/special-tokens.ts';
+import { distinctPairs, labelDecision, rewardDecision, verifierDecision, type Decision, type Sampled } from './judge.ts';
+import { readLabels } from './labels.ts';
+import { makePreferencesSchema, type MakePreferencesParams } from './schema.ts';
+
+const FILES = { pairs: 'pairs.jsonl', candidates: 'candidates.jsonl', stats: 'stats.json' } as const;
+
+interface Prompt {
+  turns: ChatTurn[];
+  item?: TaskItem;
+}
+
+export default defineStage({
+  name: 'make-preferences',
+  version: 1,
+  description: 'Sample K answers per prompt, pair them and judge each pair (task verifier, human labels or a reward model).',
+  schema: makePreferencesSchema,
+  inputs: () => ({
+    model: { kind: 'dir', description: 'the model that answers (the SFT model)' },
+    prompts: { kind: 'any', description: 'JSONL rows (chat, Alpaca or prompt/completion); rows with a built-in `task` can be verified' },
+    labels: { kind: 'any', optional: true, description: 'JSONL human labels {pairId, choice: a|b|tie|both-bad, labeller?} (judge: labels)' },
+    rewardModel: { kind: 'dir', optional: true, description: 'a reward-model folder (judge: reward-model)' },
+  }),
+  outputs: () => ({
+    pairs: { kind: 'file', description: `${FILES.pairs}: {id, prompt, chosen, rejected, judge, reason, task?, reference?} per line` },
+    candidates: { kind: 'file', description: `${FILES.candidates}: {id, prompt, answers: [a, b], task?, reference?}: every pair put to the judge` },
+    stats: { kind: 'file', description: `${FILES.stats}: answers, pass rate, pairs kept, ties and both-bad by reason` },
+  }),
+  async run(ctx, p) {
+    if (p.judge === 'labels' && !ctx.inputs.labels) throw missingInput('labels', 'bind `labels:` to a dataset of human labels (written by `tempa label`)');
+    if (p.judge === 'reward-model' && !ctx.inputs.rewardModel) throw missingInput('rewardModel', 'bind `rewardModel:` to a reward-model stage output');
+    const { tf, backend, model } = await openModel(ctx);
+    const rewardModel = p.judge === 'reward-model' ? await loadModel(tf, ctx.inputs.rewardModel!.path) : undefined;
+    try {
+      const displayName = (f: string) => path.relative(ctx.recipeDir, f);
+      const read = await readChatRows(ctx.inputs.prompts!.files, { onMalformed: p.onMalformed, signal: ctx.signal, displayName });
+      const prompts: Prompt[] = read.rows.slice(0, p.prompts).map((row) => {
+        const task = taskOf(row);
+        return task ? { turns: task.prompt, item: task.item } : { turns: row.turns.slice(0, row.turns.findLastIndex((t) => t.role === 'assistant')) };
+      });
+      // A prompt must leave room for at least one answer token.
+      const fits = prompts.filter((q) => renderPrompt(model.tokenizer, q.turns).length < model.config.blockSize);
+      if (fits.length === 0) throw noPrompts(prompts.length, model.config.blockSize);
+      ctx.log.info(`${fits.length} prompts (${prompts.length - fits.length} too long for the context), ${p.samples} answers each, judge: ${p.judge}`);
+
+      const generated = sampleAnswers(model, fits, p, deriveSeed(ctx.seed, 'answers'));
+      const answers: Sampled[][] = fits.map((q, i) =>
+        generated[i]!.map(({ ids, finish }) => {
+          const text = model.tokenizer.decode(ids.filter((id) => id !== END_ID && id !== EOS_ID));
+          return { text, ended: finish === 'stop', tokens: ids.length, correct: q.item ? verifyAnswer(q.item, text).correct : undefined };
+        }),
+      );
+      if (rewardModel) {
+        const sequences = fits.flatMap((q, i) => answers[i]!.map((a) => chatSequence(rewardModel.tokenizer, q.turns, a.text, rewardModel.config.blockSize)));
+        const scores = rewardScores(rewardModel, sequences);
+        answers.flat().forEach((a, i) => (a.score = scores[i]));
+      }
+      const labels = ctx.inputs.labels ? await readLabels(ctx.inputs.labels.files, { onMalformed: p.onMalformed, displayName }) : undefined;
+
+      const random = seededRandom(deriveSeed(ctx.seed, 'pairs'));
+      const candidates: CandidatePair[] = [];
+      const pairs: PreferencePair[] = [];
+      const outcomes: Record<string, number> = {};
+      let unlabelled = 0;
+      fits.forEach((q, i) => {
+        const sampled = answers[i]!;
+        const decided: { pair: PreferencePair; strength: number; order: number }[] = [];
+        for (const [x, y] of distinctPairs(sampled)) {
+          const [a, b] = [sampled[x]!, sampled[y]!];
+          const candidate: CandidatePair = { id: pairId(q.turns, a.text, b.text), prompt: q.turns, answers: [a.text, b.text], ...taskFields(q.item) };
+          candidates.push(candidate);
+          let decision: Decision | undefined;
+          if (p.judge === 'verifier') decision = verifierDecision(a, b, p.styleRules);
+          else if (p.judge === 'reward-model') decision = rewardDecision(a, b, p.minMargin);
+          else decision = labelDecision(labels!.get(candidate.id) ?? []);
+          if (decision === undefined) {
+            unlabelled += 1;
+            continue;
+          }
+          if (!('winner' in decision)) {
+            outcomes[`${decision.outcome}: ${decision.reason}`] = (outcomes[`${decision.outcome}: ${decision.reason}`] ?? 0) + 1;
+            continue;
+          }
+          const [chosen, rejected] = decision.winner === 0 ? [a, b] : [b, a];
+          decided.push({
+            pair: { id: candidate.id, prompt: q.turns, chosen: assistant(chosen.text), rejected: assistant(rejected.text), judge: p.judge, reason: decision.reason, ...taskFields(q.item) },
+            strength: decision.strength,
+            order: random(),
+          });
+        }
+        decided.sort((u, v) => v.strength - u.strength || u.order - v.order);
+        for (const { pair } of decided.slice(0, p.pairsPerPrompt)) {
+          pairs.push(pair);
+          outcomes[`kept: ${pair.reason}`] = (outcomes[`kept: ${pair.reason}`] ?? 0) + 1;
+        }
+      });
+      if (pairs.length === 0) throw noPairs(candidates.length, outcomes, unlabelled);
+
+      const flat = answers.flat();
+      const verified = flat.filter((a) => a.correct !== undefined);
+      const passRate = verified.length ? verified.filter((a) => a.correct).length / verified.length : Number.NaN;
+      const shorterChosen = pairs.filter((pair) => model.tokenizer.encode(pair.chosen[0]!.content).length < model.tokenizer.encode(pair.rejected[0]!.content).length).length;
+      const stats = { prompts: fits.length, answers: flat.length, passRate, candidates: candidates.length, pairs: pairs.length, unlabelled, outcomes, shorterChosenShare: shorterChosen / pairs.length };
+      ctx.log.info(`answers: ${flat.length}, verified correct ${(passRate * 100).toFixed(1)}%; ${pairs.length} pairs kept of ${candidates.length} candidates`);
+      for (const [outcome, n] of Object.entries(outcomes).sort()) ctx.log.info(`  ${outcome}: ${n}`);
+      const jsonl = (rows: readonly object[]) => rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
+      await writeFile(path.join(ctx.outDir, FILES.pairs), jsonl(pairs));
+      await writeFile(path.join(ctx.outDir, FILES.candidates), jsonl(candidates));
+      await writeFile(path.join(ctx.outDir, FILES.stats), `${JSON.stringify(stats, null, 2)}\n`);
+      return {
+        metrics: { prompts: fits.length, answers: flat.length, passRate, candidates: candidates.length, pairs: pairs.length, unlabelled, shorterChosenShare: stats.shorterChosenShare },
+        artifacts: { pairs: FILES.pairs, candidates: FILES.candidates, stats: FILES.stats },
+        info: { backend },
+      };
+    } finally {
+      model.dispose();
+      rewardModel?.dispose();
+    }
+  },
+});
+
+/** K answers per prompt: the greedy one first when asked, then samples at the declared temperature. */
+function sampleAnswers(model: LanguageModel, prompts: readonly Prompt[], p: MakePreferencesParams, seed: number) {
+  const encoded = prompts.map((q) => Array.from(renderPrompt(model.tokenizer, q.turns)));
+  const sampledPerPrompt = p.samples - (p.includeGreedy ? 1 : 0);
+  const stopTokens = [END_ID, EOS_ID];
+  const greedy = p.includeGreedy ? model.generate(encoded, { ...p.sampling, temperature: 0, stopTokens }, () => 0, 64) : undefined;
+  const sampled = model.generate(encoded.flatMap((ids) => Array.from({ length: sampledPerPrompt }, () => ids)), { ...p.sampling, stopTokens }, seededRandom(seed), 64);
+  return prompts.map((_, i) => [
+    ...(greedy ? [{ ids: greedy.tokens[i]!, finish: greedy.finish[i]! }] : []),
+    ...Array.from({ length: sampledPerPrompt }, (_, k) => ({ ids: sampled.tokens[i * sampledPerPrompt + k]!, finish: sampled.finish[i * sampledPerPrompt + k]! })),
+  ]);
+}
+
+const taskFields = (item: TaskItem | undefined) => (item ? { task: item.task, reference: item.answer } : {});
+
+function missingInput(name: string, hint: string): PipelineError {
+  return new PipelineError('RECIPE_INVALID', `make-preferences needs the \`${name}\` input for this judge`, { field: `inputs.${name}`, hint });
+}
+
+function noPrompts(total: number, blockSize: number): PipelineError {
+  return new PipelineError('DATA_INVALID', `none of ${total} prompts fits a ${blockSize}-token context with room to answer`, { hint: 'use shorter prompts or a model with a larger blockSize' });
+}
+
+function noPairs(candidates: number, outcomes: Record<string, number>, unlabelled: number): PipelineError {
+  const why = Object.entries(outcomes).map(([k, n]) => `${k} ${n}`).join(', ');
+  return new PipelineError('DATA_INVALID', `no pair was decided among ${candidates} candidates (${why || 'none'}${unlabelled ? `, unlabelled ${unlabelled}` : ''})`, {
+    hint: 'sample more answers (samples), raise sampling.temperature, or label more pairs',
+  });
+}
