@@ -6,6 +6,8 @@ import { canonicalJson, isEmptyRecord } from '../shared/canonical-record.ts';
 import type { LineWriter } from '../shared/line-writer.ts';
 import type { RowItem } from './row-item.ts';
 
+const SKIP_HINT = 'fix the row, or set `onMalformed: skip` to skip and count malformed rows';
+
 export interface FileCounts {
   records: number;
   skipped: number;
@@ -45,7 +47,7 @@ export async function loadFile(rows: AsyncIterable<RowItem>, options: LoadFileOp
       else problem = `missing field \`${missing}\``;
     }
     if (record === undefined) {
-      if (options.onMalformed === 'error') throw errDataInvalid(relFile, item.line, problem ?? 'malformed row');
+      if (options.onMalformed === 'error') throw errDataInvalid(relFile, item.line, problem ?? 'malformed row', SKIP_HINT);
       counts.skipped += 1;
       firstBadLine = Math.min(firstBadLine, item.line);
       continue;
