@@ -3,10 +3,9 @@
 import { errDataInvalid } from '../../engine/errors.ts';
 import type { Logger } from '../../engine/stage.ts';
 import { canonicalJson, isEmptyRecord } from '../shared/canonical-record.ts';
+import { SKIP_MALFORMED_HINT } from '../shared/data/jsonl.ts';
 import type { LineWriter } from '../shared/line-writer.ts';
 import type { RowItem } from './row-item.ts';
-
-const SKIP_HINT = 'fix the row, or set `onMalformed: skip` to skip and count malformed rows';
 
 export interface FileCounts {
   records: number;
@@ -47,7 +46,7 @@ export async function loadFile(rows: AsyncIterable<RowItem>, options: LoadFileOp
       else problem = `missing field \`${missing}\``;
     }
     if (record === undefined) {
-      if (options.onMalformed === 'error') throw errDataInvalid(relFile, item.line, problem ?? 'malformed row', SKIP_HINT);
+      if (options.onMalformed === 'error') throw errDataInvalid(relFile, item.line, problem ?? 'malformed row', SKIP_MALFORMED_HINT);
       counts.skipped += 1;
       firstBadLine = Math.min(firstBadLine, item.line);
       continue;
