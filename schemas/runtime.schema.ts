@@ -1,7 +1,7 @@
 // tempa's `runtime:` options: how stages compute, never what, so never keyed. The engine keeps
 // `runtime:` opaque; the composition root hands it this schema (stages/builtin.ts).
 
-/** `runtime.backend` values (stages/shared/tf.ts implements them); also the CLI's `--backend` choices. */
+/** `runtime.backend` values (stages/shared/backend/tf.ts implements them); also the CLI's `--backend` choices. */
 export const RUNTIME_BACKENDS = ['auto', 'tensorflow', 'native', 'wasm', 'cpu'] as const;
 
 export const runtimeSchema = {

@@ -5,26 +5,25 @@ import path from 'node:path';
 import type { FromSchema } from 'json-schema-to-ts';
 import { PipelineError } from '../../engine/errors.ts';
 import { defineStage } from '../../engine/stage.ts';
-import { readChatRows, type ChatRow } from '../shared/chat-rows.ts';
+import { readChatRows, type ChatRow } from '../shared/chat/rows.ts';
 import { evaluateTasks } from '../shared/eval/task-accuracy.ts';
-import { answerChats } from '../shared/model/chat-answers.ts';
-import { disposeParams } from '../shared/model/model-io.ts';
-import { loadModelFolder, stageBackend } from '../shared/model/open-model.ts';
-import type { TF } from '../shared/tf.ts';
+import { loadModel } from '../shared/model/model-io.ts';
+import { stageBackend } from '../shared/model/open-model.ts';
+import type { TF } from '../shared/backend/tf.ts';
 import { accuracyTable, renderReport, type ModelResult } from './report.ts';
 import { evaluateSchema } from './schema.ts';
 
 type EvaluateParams = FromSchema<typeof evaluateSchema>;
 
 async function evaluateOne(tf: TF, modelDir: string, rows: readonly ChatRow[], p: EvaluateParams, seed: number): Promise<ModelResult> {
-  const { tokenizer, config, params, meta } = await loadModelFolder(tf, modelDir);
+  const model = await loadModel(tf, modelDir);
   try {
     const { sampling, examples = 500, prompts = [] } = p;
-    const report = evaluateTasks(tf, params, config, tokenizer, rows, { ...sampling, limit: examples }, seed);
-    const promptAnswers = answerChats(tf, params, config, tokenizer, prompts.map((content) => [{ role: 'user' as const, content }]), sampling, seed);
-    return { label: meta.stage, report, promptAnswers };
+    const report = evaluateTasks(model, rows, { ...sampling, limit: examples }, seed);
+    const promptAnswers = model.answer(prompts.map((content) => [{ role: 'user' as const, content }]), sampling, seed);
+    return { label: model.meta.stage, report, promptAnswers };
   } finally {
-    disposeParams(params);
+    model.dispose();
   }
 }
 

@@ -18,7 +18,7 @@ import {
   lossFromLogits,
   paramShapes,
 } from '../../../../stages/shared/model/gpt.ts';
-import { initTf, type TF } from '../../../../stages/shared/tf.ts';
+import { initTf, type TF } from '../../../../stages/shared/backend/tf.ts';
 import { batchTensors, maxAbsDiff, TINY } from './tiny.ts';
 
 let tf: TF;

@@ -1,7 +1,7 @@
 // JSONL instruction rows as conversations in the chat template: what SFT trains on and what
 // evaluation answers. Malformed lines fail with file:line, or are skipped and counted.
-import { parseRow, type ChatTurn } from './chat-template.ts';
-import { readJsonl, SKIP_MALFORMED_HINT } from './data/jsonl.ts';
+import { readJsonl, SKIP_MALFORMED_HINT } from '../data/jsonl.ts';
+import { parseRow, type ChatTurn } from './template.ts';
 
 export interface ChatRow {
   /** The parsed JSON line, for fields beyond the conversation (`task`, `instruction`, `output`). */

@@ -3,7 +3,7 @@
 import { open } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { errDataInvalid } from '../../../engine/errors.ts';
-import { readJsonl } from '../data/jsonl.ts';
+import { readJsonl } from './jsonl.ts';
 
 export interface CorpusOptions {
   /** The JSONL field holding the text. */
