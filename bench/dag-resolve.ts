@@ -3,8 +3,8 @@
 import { ancestorsOf, selectStages, topoOrder } from '../engine/plan.ts';
 import { composeRecipe } from '../engine/recipe/compose.ts';
 import { resolveRecipe } from '../engine/recipe/resolve.ts';
-import { TEMPA } from '../stages/builtin.ts';
 import { runRecipe } from '../engine/run.ts';
+import { TEMPA } from '../stages/builtin.ts';
 import { runTempa, runTempaOk } from './cli.ts';
 import { writeDagRecipe } from './recipes.ts';
 import { onceRow, printTable, STATS_COLUMNS, statsRow, timeOnce, timeRuns } from './timing.ts';

@@ -1,8 +1,8 @@
 // Section 1: how long a rerun takes when nothing changed, on a 50-stage recipe whose every stage is
 // cached: in-process (resolve + run) and through the real CLI (which adds Node and tsx start-up).
 import { resolveRecipe } from '../engine/recipe/resolve.ts';
-import { TEMPA } from '../stages/builtin.ts';
 import { runRecipe, type RunSummary } from '../engine/run.ts';
+import { TEMPA } from '../stages/builtin.ts';
 import { countStatuses, runNode, runTempaOk } from './cli.ts';
 import { writePipelineRecipe } from './recipes.ts';
 import { onceRow, printTable, STATS_COLUMNS, statsRow, timeOnce, timeRuns } from './timing.ts';
