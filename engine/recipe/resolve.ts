@@ -7,7 +7,7 @@ import type { App } from '../app.ts';
 import { errCycle, errRecipeInvalid, errStageFailed, errUnknownRef, PipelineError, RecipeErrors } from '../errors.ts';
 import { topoOrder } from '../plan.ts';
 import { loadPlugin, type Builtins, type LoadedPlugin } from '../registry.ts';
-import type { OutputSpec } from '../stage.ts';
+import type { OutputSpec, ParamProblem } from '../stage.ts';
 import { toRecipeErrors, validatorFor } from './ajv.ts';
 import { coerceOverrides } from './coerce-sets.ts';
 import { composeRecipe, isObject, type JsonObject } from './compose.ts';
@@ -184,7 +184,7 @@ async function resolveStages(rawStages: Record<string, RawStage>, app: Builtins,
 
 /** The plugin's own `validate` hook: checks across fields that a schema cannot say, located like schema errors. */
 function checkParams(name: string, plugin: LoadedPlugin, params: unknown, sources: SourceMap): PipelineError[] {
-  let problems;
+  let problems: ParamProblem[];
   try {
     problems = plugin.stage.validate?.(params) ?? [];
   } catch (error) {
