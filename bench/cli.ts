@@ -2,9 +2,9 @@
 // the tsx loader, module loading and the command itself), the way a user experiences it.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { TEMPA_ROOT } from '../stages/builtin.ts';
 
-export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+export const REPO_ROOT = TEMPA_ROOT;
 const TEMPA_BIN = path.join(REPO_ROOT, 'bin', 'tempa.js');
 
 export interface CliRun {

@@ -4,6 +4,7 @@ import { ancestorsOf, selectStages, topoOrder } from '../engine/plan.ts';
 import { composeRecipe } from '../engine/recipe/compose.ts';
 import { resolveRecipe } from '../engine/recipe/resolve.ts';
 import { runRecipe } from '../engine/run.ts';
+import { TEMPA } from '../stages/builtin.ts';
 import { runTempa, runTempaOk } from './cli.ts';
 import { writeDagRecipe } from './recipes.ts';
 import { onceRow, printTable, STATS_COLUMNS, statsRow, timeOnce, timeRuns } from './timing.ts';
@@ -14,10 +15,10 @@ const GRAPH_RUNS = 20;
 
 export async function benchDagResolve(dir: string, write: (line: string) => void): Promise<void> {
   const { file, edges } = await writeDagRecipe(dir, STAGES);
-  const firstResolve = await timeOnce(() => resolveRecipe(file));
+  const firstResolve = await timeOnce(() => resolveRecipe(file, TEMPA));
   const recipe = firstResolve.value;
   if (recipe.stages.length !== STAGES) throw new Error(`resolved ${recipe.stages.length} stages, expected ${STAGES}`);
-  const resolve = await timeRuns(RESOLVE_RUNS, () => resolveRecipe(file));
+  const resolve = await timeRuns(RESOLVE_RUNS, () => resolveRecipe(file, TEMPA));
   const compose = await timeRuns(RESOLVE_RUNS, () => composeRecipe(file));
   let wouldRunInProcess = 0;
   const dryRunInProcess = await timeRuns(RESOLVE_RUNS, () => runRecipe(recipe, { dryRun: true }), (s) => {

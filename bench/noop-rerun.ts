@@ -2,6 +2,7 @@
 // cached: in-process (resolve + run) and through the real CLI (which adds Node and tsx start-up).
 import { resolveRecipe } from '../engine/recipe/resolve.ts';
 import { runRecipe, type RunSummary } from '../engine/run.ts';
+import { TEMPA } from '../stages/builtin.ts';
 import { countStatuses, runNode, runTempaOk } from './cli.ts';
 import { writePipelineRecipe } from './recipes.ts';
 import { onceRow, printTable, STATS_COLUMNS, statsRow, timeOnce, timeRuns } from './timing.ts';
@@ -13,7 +14,7 @@ function count(summary: RunSummary, status: string): number {
 }
 
 async function runInProcess(file: string): Promise<RunSummary> {
-  return runRecipe(await resolveRecipe(file));
+  return runRecipe(await resolveRecipe(file, TEMPA));
 }
 
 /** A no-op rerun must execute nothing; anything else means the benchmark measures the wrong thing. */

@@ -16,7 +16,7 @@ export interface StageOutputsOptions {
 /** Absolute path of each output of `name`, after running whatever it needs. */
 export async function stageOutputs(recipe: ResolvedRecipe, name: string, options: StageOutputsOptions = {}): Promise<Record<string, string>> {
   if (!recipe.stages.some((s) => s.name === name)) throw errUnknownRef('stage', name, recipe.stages.map((s) => s.name), { field: 'stage' });
-  const storeDir = options.storeDir ?? defaultStoreDir(recipe);
+  const storeDir = options.storeDir ?? defaultStoreDir(recipe.dir);
   const summary = await runRecipe(recipe, { to: [name], storeDir, reporter: options.reporter, signal: options.signal });
   const outcome = summary.outcomes.find((o) => o.name === name)!;
   if (outcome.error) throw outcome.error;

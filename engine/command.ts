@@ -1,6 +1,6 @@
 // Commands that plugins add to the CLI (`tempa chat`, `tempa generate`): the CLI gives each a recipe,
 // a way to get a stage's outputs brought up to date, and the terminal; the command does the rest.
-// Like stages, a command is a plain object found in a record (stages/builtin.ts), never registered by side effect.
+// Like stages, a command is a plain object the composition root hands to createCli, never registered by side effect.
 import type { ResolvedRecipe } from './recipe/resolve.ts';
 
 export interface CommandOption {
@@ -21,7 +21,7 @@ export interface CommandContext {
   stageOutputs(stage: string): Promise<Record<string, string>>;
   /** Stages whose plugin declares an output of this name, for hints. */
   stagesWithOutput(output: string): string[];
-  /** The recipe's runtime options, with `--backend` applied. */
+  /** The recipe's runtime options, with the runtime flags (`--backend`) applied. */
   runtime: Record<string, unknown>;
   stdin: NodeJS.ReadableStream & { isTTY?: boolean };
   stdout: NodeJS.WritableStream;

@@ -4,21 +4,11 @@ import { appendFileSync } from 'node:fs';
 import { spawnLogged } from './proc.ts';
 import type { RunReporter } from './events.ts';
 import { seededRandom } from './rng.ts';
-import type { InputArtifact, StageContext } from './stage.ts';
+import type { StageContext } from './stage.ts';
 
-export interface ContextParts {
-  stage: string;
-  inputs: Record<string, InputArtifact>;
-  outDir: string;
-  checkpointDir: string;
-  logFile: string;
-  recipeDir: string;
-  seed: number;
-  model?: Record<string, unknown>;
-  runtime: Record<string, unknown>;
-  signal: AbortSignal;
+export type ContextParts = Pick<StageContext, 'stage' | 'inputs' | 'outDir' | 'checkpointDir' | 'logFile' | 'recipeDir' | 'seed' | 'runtime' | 'signal'> & {
   reporter: RunReporter;
-}
+};
 
 export function buildContext(parts: ContextParts): StageContext {
   const { stage, reporter, logFile, signal } = parts;
@@ -35,7 +25,6 @@ export function buildContext(parts: ContextParts): StageContext {
     recipeDir: parts.recipeDir,
     seed: parts.seed,
     random: seededRandom(parts.seed),
-    model: parts.model,
     runtime: parts.runtime,
     log: { info: (m) => write('info', m), warn: (m) => write('warn', m) },
     signal,

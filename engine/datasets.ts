@@ -20,7 +20,7 @@ export class DatasetError extends Error {
   }
 }
 
-/** Finds `<pkg>/<sub>` in node_modules above `fromDir` (then above the engine), without package exports. */
+/** Finds `<pkg>/<sub>` in node_modules above `fromDir` (then above the application), without package exports. */
 export function resolveNpmPath(spec: string, fromDir: string, fallbackDir: string): string {
   const parts = spec.split('/');
   const nameLength = spec.startsWith('@') ? 2 : 1;
@@ -38,8 +38,8 @@ export function resolveNpmPath(spec: string, fromDir: string, fallbackDir: strin
   throw new DatasetError(`npm package \`${pkg}\` is not installed`, `add it to package.json and run \`npm install\``);
 }
 
-async function expandOne(entry: string, baseDir: string, engineDir: string): Promise<{ files: string[]; kind: ArtifactKind; root: string }> {
-  if (entry.startsWith('npm:')) return expandOne(resolveNpmPath(entry.slice(4), baseDir, engineDir), baseDir, engineDir);
+async function expandOne(entry: string, baseDir: string, appRoot: string): Promise<{ files: string[]; kind: ArtifactKind; root: string }> {
+  if (entry.startsWith('npm:')) return expandOne(resolveNpmPath(entry.slice(4), baseDir, appRoot), baseDir, appRoot);
   if (isDynamicPattern(entry)) {
     const files = await glob(entry, { cwd: baseDir, absolute: true, onlyFiles: true, dot: false });
     return { files, kind: 'files', root: baseDir };
@@ -54,8 +54,8 @@ async function expandOne(entry: string, baseDir: string, engineDir: string): Pro
   return { files: [full], kind: 'file', root: full };
 }
 
-export async function listDataset(entries: readonly string[], baseDir: string, engineDir: string): Promise<DatasetFiles> {
-  const parts = await Promise.all(entries.map((e) => expandOne(e, baseDir, engineDir)));
+export async function listDataset(entries: readonly string[], baseDir: string, appRoot: string): Promise<DatasetFiles> {
+  const parts = await Promise.all(entries.map((e) => expandOne(e, baseDir, appRoot)));
   const files = [...new Set(parts.flatMap((p) => p.files).map((f) => path.normalize(f)))].sort();
   if (files.length === 0) throw new DatasetError(`matches no files`, `check the path or glob; it is relative to ${baseDir}`);
   if (parts.length === 1) return { kind: parts[0]!.kind, root: parts[0]!.root, files };

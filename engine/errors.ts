@@ -130,11 +130,9 @@ export const errUpstreamNotCached = (stage: string, upstream: string) =>
     hint: `run \`${upstream}\` first, or widen the selection (drop --only, or use --to ${stage})`,
   });
 
+/** A bad row in a data file; the stage that read it says in `hint` what it can do about it. */
 export const errDataInvalid = (file: string, line: number, message: string, hint?: string) =>
-  new PipelineError('DATA_INVALID', `${file}:${line}: ${message}`, {
-    location: { file, line, col: 1 },
-    hint: hint ?? 'fix the row, or set `onMalformed: skip` to skip and count malformed rows',
-  });
+  new PipelineError('DATA_INVALID', `${file}:${line}: ${message}`, { location: { file, line, col: 1 }, hint });
 
 export const errUsage = (message: string, hint?: string) => new PipelineError('USAGE', message, { hint });
 

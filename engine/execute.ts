@@ -39,7 +39,6 @@ export async function executeStage(req: ExecuteRequest): Promise<RunRecord> {
       logFile: pending.logFile,
       recipeDir: stage.dir,
       seed: stage.seed,
-      model: stage.plugin.stage.usesModel ? (req.manifest.model as Record<string, unknown>) : undefined,
       runtime: req.runtime,
       signal: req.signal,
       reporter: req.reporter,

@@ -37,7 +37,6 @@ export function explainStale(current: KeyManifest, key: string, previous: LockEn
   else if (was.plugin.code !== current.plugin.code) reasons.push(`plugin ${current.plugin.name} code changed`);
   for (const change of diffValues(was.params, current.params)) reasons.push(`param ${change}`);
   if (was.seed !== current.seed) reasons.push(`seed ${was.seed} -> ${current.seed}`);
-  for (const change of diffValues(was.model, current.model)) reasons.push(`model ${change}`);
   const names = [...new Set([...Object.keys(was.inputs), ...Object.keys(current.inputs)])].sort();
   for (const name of names) {
     const a = was.inputs[name];

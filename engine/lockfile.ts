@@ -15,7 +15,7 @@ export interface LockEntry {
   uses: string;
   manifest: KeyManifest;
   outputs: Record<string, string>;
-  /** How it was computed (e.g. the tensor backend): for comparing runs, never keyed. */
+  /** How it was computed (a stage's `info`, such as the backend it ran on): for comparing runs, never keyed. */
   info?: Record<string, string>;
 }
 

@@ -5,13 +5,11 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { BUILTIN_STAGES } from '../stages/builtin.ts';
+import type { App } from './app.ts';
 import { sha256 } from './cache/canonical.ts';
 import { hashModuleGraph } from './cache/code-hash.ts';
 import { errStageLoad, errStageUnknown, type SourceLocation } from './errors.ts';
 import { isStage, type AnyStage } from './stage.ts';
-
-export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 export interface LoadedPlugin {
   stage: AnyStage;
@@ -22,22 +20,27 @@ export interface LoadedPlugin {
   codeHash: string;
 }
 
-export const builtinNames = (): string[] => Object.keys(BUILTIN_STAGES).sort();
+/** The part of the application that plugin loading needs. */
+export type Builtins = Pick<App, 'root' | 'stages'>;
+
+export const builtinNames = (app: Builtins): string[] => Object.keys(app.stages).sort();
 
 const isPathSpec = (spec: string) => spec.startsWith('./') || spec.startsWith('../') || path.isAbsolute(spec);
 
 const cache = new Map<string, Promise<LoadedPlugin>>();
 
 /** `fromDir` is the folder of the recipe file that wrote `uses:`. */
-export async function loadPlugin(spec: string, fromDir: string, at: { location?: SourceLocation; field?: string } = {}): Promise<LoadedPlugin> {
+export async function loadPlugin(spec: string, fromDir: string, app: Builtins, at: { location?: SourceLocation; field?: string } = {}): Promise<LoadedPlugin> {
   // A local plugin may be edited while this process lives (watch mode, library use): its cache
-  // entry is keyed by its current code hash, so an edit imports it afresh.
-  const file = isPathSpec(spec) ? path.resolve(fromDir, spec) : undefined;
+  // entry is keyed by its current code hash, so an edit imports it afresh. A built-in is keyed by
+  // its module and the root its code is hashed from, so two applications never share a name.
+  const builtin = Object.hasOwn(app.stages, spec) ? app.stages[spec] : undefined;
+  const file = !builtin && isPathSpec(spec) ? path.resolve(fromDir, spec) : undefined;
   const code = file && existsSync(file) ? await hashModuleGraph(file, fromDir) : '';
-  const id = file ? `${file}\u0000${code}` : `${spec}\u0000${fromDir}`;
+  const id = builtin ? `builtin\u0000${builtin.href}\u0000${app.root}` : file ? `${file}\u0000${code}` : `${spec}\u0000${fromDir}`;
   let loaded = cache.get(id);
   if (!loaded) {
-    loaded = resolveAndImport(spec, fromDir, at);
+    loaded = resolveAndImport(spec, fromDir, app, at);
     cache.set(id, loaded);
     loaded.catch(() => cache.delete(id));
   }
@@ -49,11 +52,11 @@ export function clearPluginCache(): void {
   cache.clear();
 }
 
-async function resolveAndImport(spec: string, fromDir: string, at: { location?: SourceLocation; field?: string }): Promise<LoadedPlugin> {
-  if (Object.hasOwn(BUILTIN_STAGES, spec)) {
-    const file = fileURLToPath(BUILTIN_STAGES[spec as keyof typeof BUILTIN_STAGES]);
+async function resolveAndImport(spec: string, fromDir: string, app: Builtins, at: { location?: SourceLocation; field?: string }): Promise<LoadedPlugin> {
+  if (Object.hasOwn(app.stages, spec)) {
+    const file = fileURLToPath(app.stages[spec]!);
     const stage = await importStage(pathToFileURL(file).href, spec, at);
-    return { stage, source: `builtin:${spec}`, file, codeHash: await hashModuleGraph(file, PROJECT_ROOT, true) };
+    return { stage, source: `builtin:${spec}`, file, codeHash: await hashModuleGraph(file, app.root, true) };
   }
   if (isPathSpec(spec)) {
     const file = path.resolve(fromDir, spec);
@@ -67,7 +70,7 @@ async function resolveAndImport(spec: string, fromDir: string, at: { location?: 
   try {
     file = createRequire(path.join(fromDir, 'recipe.js')).resolve(spec);
   } catch {
-    throw errStageUnknown(spec, builtinNames(), at);
+    throw errStageUnknown(spec, builtinNames(app), at);
   }
   const stage = await importStage(pathToFileURL(file).href, spec, at);
   const version = await packageVersion(file, spec);

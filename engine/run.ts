@@ -14,7 +14,6 @@ import { executeStage } from './execute.ts';
 import { explainStale } from './explain.ts';
 import { lockPathFor, readLock, updateLock, type LockEntry } from './lockfile.ts';
 import { ancestorsOf, selectStages, type Selection } from './plan.ts';
-import { PROJECT_ROOT } from './registry.ts';
 import type { ResolvedRecipe, ResolvedStage } from './recipe/resolve.ts';
 import type { InputArtifact } from './stage.ts';
 
@@ -40,12 +39,13 @@ interface Settled {
   record?: RunRecord;
 }
 
-export const defaultStoreDir = (recipe: ResolvedRecipe) => path.join(recipe.dir, '.tempa');
+/** `.tempa` beside the recipe: the store every command uses unless told `--store`. */
+export const defaultStoreDir = (recipeDir: string) => path.join(recipeDir, '.tempa');
 
 export async function runRecipe(recipe: ResolvedRecipe, options: RunOptions = {}): Promise<RunSummary> {
   const reporter = options.reporter ?? silentReporter;
   const signal = options.signal ?? new AbortController().signal;
-  const store = new Store(options.storeDir ?? defaultStoreDir(recipe));
+  const store = new Store(options.storeDir ?? defaultStoreDir(recipe.dir));
   const hasher = new FileHasher(path.join(store.root, 'hash-memo.json'));
   await hasher.load();
   if (!options.dryRun) await store.sweep();
@@ -81,7 +81,6 @@ export async function runRecipe(recipe: ResolvedRecipe, options: RunOptions = {}
       params: JSON.parse(canonicalJson(stage.params)) as unknown,
       inputs: manifestInputs,
       seed: stage.seed,
-      ...(stage.plugin.stage.usesModel && recipe.model !== undefined ? { model: recipe.model } : {}),
     };
     const key = stageKey(manifest);
     const warn = (m: string) => reporter.stageLog(stage.name, 'warn', m);
@@ -175,7 +174,7 @@ async function hashDatasets(recipe: ResolvedRecipe, stages: ResolvedStage[], has
 
 async function hashDataset(recipe: ResolvedRecipe, name: string, hasher: FileHasher): Promise<HashedDataset> {
   const spec = recipe.datasets[name]!;
-  const listed = await listDataset(spec.paths, spec.dir, PROJECT_ROOT);
+  const listed = await listDataset(spec.paths, spec.dir, recipe.appRoot);
   const hashed = await hasher.hashArtifact(listed.root, listed.files);
   return { artifact: { kind: listed.kind, path: listed.root, files: listed.files, hash: hashed.hash }, manifest: { hash: hashed.hash, files: hashed.files } };
 }

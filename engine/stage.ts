@@ -58,10 +58,8 @@ export interface StageContext {
   seed: number;
   /** Deterministic uniform floats in [0, 1) from the stage seed. */
   random(): number;
-  /** The recipe's `runtime:` options (e.g. backend). Not part of the cache key. */
+  /** The recipe's `runtime:` options, as the application's runtime schema checked them. Not part of the cache key. */
   runtime: Record<string, unknown>;
-  /** The recipe's resolved `model:` section, present when the stage sets `usesModel`. */
-  model?: Record<string, unknown>;
   log: Logger;
   signal: AbortSignal;
   progress(update: ProgressUpdate): void;
@@ -82,6 +80,13 @@ export interface OutputSpec {
   description?: string;
 }
 
+/** A problem `validate` found in a stage's parameters; `path` is the offending field inside `with:`. */
+export interface ParamProblem {
+  path: readonly (string | number)[];
+  message: string;
+  hint?: string;
+}
+
 export interface InputSpec {
   kind: ArtifactKind | 'any';
   optional?: boolean;
@@ -100,8 +105,11 @@ export interface Stage<P = unknown> {
   /** Named inputs the stage requires. Absent: the stage accepts whatever the recipe binds. */
   inputs?(params: P): Record<string, InputSpec>;
   outputs(params: P): Record<string, OutputSpec>;
-  /** Set when the recipe's `model:` section changes what the stage computes (it is then keyed). */
-  usesModel?: boolean;
+  /**
+   * Checks across fields that the schema cannot state (`nEmbd` divisible by `nHead`), on params the
+   * schema has accepted. Runs when the recipe is resolved, so `tempa validate` reports them at file:line.
+   */
+  validate?(params: P): ParamProblem[];
   run(ctx: StageContext, params: P): Promise<StageResult>;
 }
 
@@ -119,6 +127,7 @@ export function isStage(value: unknown): value is AnyStage {
     typeof s.version === 'number' &&
     typeof s.schema === 'object' &&
     typeof s.outputs === 'function' &&
-    typeof s.run === 'function'
+    typeof s.run === 'function' &&
+    (s.validate === undefined || typeof s.validate === 'function')
   );
 }

@@ -5,7 +5,7 @@ import { watch, type FSWatcher } from 'chokidar';
 import path from 'node:path';
 import { clearCodeHashes } from './cache/code-hash.ts';
 import { listDataset } from './datasets.ts';
-import { clearPluginCache, PROJECT_ROOT } from './registry.ts';
+import { clearPluginCache } from './registry.ts';
 import type { ResolvedRecipe } from './recipe/resolve.ts';
 
 export interface WatchHooks {
@@ -21,7 +21,7 @@ export interface WatchHooks {
 async function targetsOf(recipe: ResolvedRecipe): Promise<string[]> {
   const targets = new Set(recipe.watchFiles);
   for (const spec of Object.values(recipe.datasets)) {
-    const listed = await listDataset(spec.paths, spec.dir, PROJECT_ROOT).catch(() => undefined);
+    const listed = await listDataset(spec.paths, spec.dir, recipe.appRoot).catch(() => undefined);
     if (listed?.kind === 'files') targets.add(listed.root);
     else for (const f of listed?.files ?? []) targets.add(f);
     if (listed?.kind === 'dir') targets.add(listed.root);

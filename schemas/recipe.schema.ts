@@ -1,11 +1,7 @@
 // The recipe envelope: what every recipe file may contain. Each stage's `with:` is validated
-// separately against its plugin's own schema, so this file never names a plugin's parameters.
-import { modelSchema } from './model.schema.ts';
-
+// separately against its plugin's own schema, and `runtime:` against the application's runtime
+// schema, so this file names no plugin's parameters and no runtime option.
 export const NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_-]*$';
-
-/** `runtime.backend` values (stages/shared/backend/tf.ts implements them); also the CLI's `--backend` choices. */
-export const RUNTIME_BACKENDS = ['auto', 'tensorflow', 'native', 'wasm', 'cpu'] as const;
 
 const datasetSchema = {
   description: 'A named input: a file, a folder, a glob, an `npm:<package>/<path>` file, or a list of these.',
@@ -73,16 +69,8 @@ export const recipeSchema = {
     concurrency: { type: 'integer', minimum: 1, default: 2, description: 'How many independent stages may run at once.' },
     runtime: {
       type: 'object',
-      additionalProperties: false,
       default: {},
-      description: 'How stages compute, not what: never part of a cache key, recorded in the lock file.',
-      properties: {
-        backend: {
-          enum: RUNTIME_BACKENDS,
-          default: 'auto',
-          description: 'Tensor backend: auto picks tfjs-node(-gpu) when installed, else native (wasm kernels + OpenBLAS matrix products) when its addon built, else wasm, else cpu.',
-        },
-      },
+      description: "How stages compute, not what: never part of a cache key, recorded in the lock file. Checked by the application's runtime schema.",
     },
     onError: {
       enum: ['fail', 'keep-going'],
@@ -95,7 +83,6 @@ export const recipeSchema = {
       propertyNames: { pattern: NAME_PATTERN },
       additionalProperties: datasetSchema,
     },
-    model: modelSchema,
     stages: {
       type: 'object',
       minProperties: 1,

@@ -1,4 +1,9 @@
-// The stages a recipe can name without a path. Each entry is loaded only when a recipe uses it.
+// What tempa hands the generic engine (through bin/tempa.js, the composition root): the stages a
+// recipe can name without a path, the commands beside run/status/show, and the `runtime:` options.
+// Imported only by bin/ and tests; engine/ never imports it. Each stage module loads only when used.
+import { fileURLToPath } from 'node:url';
+import type { App } from '../engine/app.ts';
+import { RUNTIME_BACKENDS, runtimeSchema } from '../schemas/runtime.schema.ts';
 import { chatCommand, generateCommand } from './commands/index.ts';
 
 export const BUILTIN_STAGES = {
@@ -17,3 +22,16 @@ export const BUILTIN_STAGES = {
 
 /** Commands the CLI adds beside run, status, show...: using a stage's model. */
 export const BUILTIN_COMMANDS = [chatCommand, generateCommand] as const;
+
+/** The repository root: built-in stage code is hashed relative to it; `npm:` datasets fall back to its node_modules. */
+export const TEMPA_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** Everything recipe resolution needs from tempa; the CLI adds its description and commands (bin/tempa.js). */
+export const TEMPA: App = {
+  root: TEMPA_ROOT,
+  stages: BUILTIN_STAGES,
+  runtime: {
+    schema: runtimeSchema,
+    flags: [{ name: 'backend', description: 'tensor backend (same as --set runtime.backend=...)', choices: RUNTIME_BACKENDS }],
+  },
+};

@@ -3,7 +3,7 @@
 import { canonicalJson, sha256 } from './canonical.ts';
 
 /** Bump to invalidate every key when the manifest's meaning changes. */
-export const KEY_SCHEMA = 'tempa-stage-key/1';
+export const KEY_SCHEMA = 'tempa-stage-key/2';
 
 export interface InputManifest {
   hash: string;
@@ -17,7 +17,6 @@ export interface KeyManifest {
   params: unknown;
   inputs: Record<string, InputManifest>;
   seed: number;
-  model?: unknown;
 }
 
 export function stageKey(manifest: KeyManifest): string {

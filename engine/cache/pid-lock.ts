@@ -1,7 +1,7 @@
 // An inter-process lock that knows its holder: the lock file holds {pid, host}, and a holder that
 // died (kill -9, power loss) is detected at once on the same host instead of after a timeout.
 // proper-lockfile's mtime heartbeat would call a stage "stale" while a long synchronous
-// tensor op blocks the event loop, so locks here never expire while their process lives.
+// computation in a stage blocks the event loop, so locks here never expire while their process lives.
 import { open, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 

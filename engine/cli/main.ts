@@ -1,22 +1,38 @@
-// The `tempa` command line. The only module that calls process.exit: 0 ok, 1 a stage failed,
-// 2 bad usage or an invalid recipe, 130 interrupted.
+// The `tempa` command line for an application built on the engine: the composition root (bin/)
+// passes its stages, commands, runtime options and description. Exit codes: 0 ok, 1 a stage
+// failed, 2 bad usage or an invalid recipe, 130 interrupted.
 import { Command, CommanderError, Option } from 'commander';
 import path from 'node:path';
 import { stringify } from 'yaml';
+import type { App } from '../app.ts';
 import { Store } from '../cache/store.ts';
+import type { CommandPlugin } from '../command.ts';
 import { PipelineError, RecipeErrors } from '../errors.ts';
 import type { StageOutcome } from '../events.ts';
 import { collectGarbage } from '../gc.ts';
 import { resolveRecipe, type ResolvedRecipe } from '../recipe/resolve.ts';
-import { defaultStoreDir, runRecipe, type RunOptions } from '../run.ts';
+import { runRecipe, type RunOptions } from '../run.ts';
 import { createLineReporter } from '../ui-lines.ts';
 import { renderDag, type DagFormat } from './dag.ts';
 import { formatError } from './format-error.ts';
-import { RUNTIME_BACKENDS } from '../../schemas/recipe.schema.ts';
-import { BUILTIN_COMMANDS } from '../../stages/builtin.ts';
+import { interruptOnSignal } from './interrupt.ts';
 import { addPluginCommand } from './plugin-command.ts';
 import { showStage } from './show.ts';
-import { collect, collectRaw, EXIT, parseJobs, recipePath } from './shared.ts';
+import { collect, collectRaw, EXIT, parseJobs, recipeArgumentHelp, recipePath, runtimeFlagOptions, runtimeSets, storeDirOf } from './shared.ts';
+
+export interface CliApp extends App {
+  /** The program description in `--help`. */
+  description: string;
+  /** Commands beside run, status, show...: each gets a recipe, `--set`, `--store` and the runtime flags. */
+  commands?: readonly CommandPlugin[];
+  /** Recipe files tried in order when none is named. */
+  defaultRecipes?: readonly string[];
+}
+
+export interface Cli {
+  /** Parses `argv` (without node and the script) and runs the command; resolves to the exit code. */
+  run(argv: readonly string[]): Promise<number>;
+}
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const err = (line: string) => process.stderr.write(`${line}\n`);
@@ -43,20 +59,8 @@ function printFailures(outcomes: readonly StageOutcome[]): void {
   for (const o of outcomes) if (o.error) err(`\n${formatError(o.error)}`);
 }
 
-async function load(file: string | undefined, sets: string[] = []): Promise<ResolvedRecipe> {
-  return resolveRecipe(recipePath(file), { sets });
-}
-
-async function runCommand(file: string | undefined, flags: RunFlags): Promise<number> {
-  const recipeFile = recipePath(file);
-  const interrupt = new AbortController();
-  const onSignal = () => {
-    if (interrupt.signal.aborted) process.exit(EXIT.interrupted);
-    err('\ninterrupted: stopping running stages (press Ctrl-C again to force)');
-    interrupt.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+async function runCommand(app: CliApp, recipeFile: string, flags: RunFlags): Promise<number> {
+  const interrupt = interruptOnSignal(() => true, '\ninterrupted: stopping running stages (press Ctrl-C again to force)\n');
   // listr2 and chokidar load only when used: they cost a noticeable part of start-up.
   const taskList = process.stdout.isTTY && !flags.json ? (await import('../ui.ts')).createTaskListReporter : undefined;
   const options = (signal: AbortSignal): RunOptions => ({
@@ -66,7 +70,7 @@ async function runCommand(file: string | undefined, flags: RunFlags): Promise<nu
     force: flags.force,
     dryRun: flags.dryRun,
     concurrency: flags.jobs,
-    storeDir: flags.store ? path.resolve(flags.store) : undefined,
+    storeDir: storeDirOf(flags.store, recipeFile),
     signal,
     reporter: flags.json ? undefined : taskList ? taskList() : createLineReporter(out),
   });
@@ -75,7 +79,7 @@ async function runCommand(file: string | undefined, flags: RunFlags): Promise<nu
     await watchRecipe(
       recipeFile,
       {
-        resolve: () => resolveRecipe(recipeFile, { sets: flags.set }),
+        resolve: () => resolveRecipe(recipeFile, app, { sets: flags.set }),
         run: async (recipe, signal) => {
           const summary = await runRecipe(recipe, options(AbortSignal.any([signal, interrupt.signal])));
           printFailures(summary.outcomes);
@@ -87,16 +91,15 @@ async function runCommand(file: string | undefined, flags: RunFlags): Promise<nu
     );
     return EXIT.ok;
   }
-  const recipe = await resolveRecipe(recipeFile, { sets: flags.set });
+  const recipe = await resolveRecipe(recipeFile, app, { sets: flags.set });
   const summary = await runRecipe(recipe, options(interrupt.signal));
   if (flags.json) out(JSON.stringify({ ok: summary.ok, stages: summary.outcomes.map(({ error, ...o }) => ({ ...o, error: error?.message })) }, null, 2));
   printFailures(summary.outcomes);
   return exitCodeFor(summary.outcomes);
 }
 
-async function statusCommand(file: string | undefined, flags: { set?: string[]; store?: string; json?: boolean }): Promise<number> {
-  const recipe = await load(file, flags.set);
-  const summary = await runRecipe(recipe, { dryRun: true, storeDir: flags.store ? path.resolve(flags.store) : undefined });
+async function statusCommand(recipe: ResolvedRecipe, flags: { store?: string; json?: boolean }): Promise<number> {
+  const summary = await runRecipe(recipe, { dryRun: true, storeDir: storeDirOf(flags.store, recipe.file) });
   if (flags.json) {
     out(JSON.stringify(summary.outcomes.map(({ name, status, key, reasons }) => ({ name, status: status === 'would-run' ? 'stale' : status, key, reasons })), null, 2));
     return EXIT.ok;
@@ -110,18 +113,25 @@ async function statusCommand(file: string | undefined, flags: { set?: string[]; 
   return EXIT.ok;
 }
 
-async function main(argv: string[]): Promise<number> {
+export function createCli(app: CliApp): Cli {
+  return { run: (argv) => main(app, argv) };
+}
+
+async function main(app: CliApp, argv: readonly string[]): Promise<number> {
   const program = new Command('tempa')
-    .description('Declarative pipelines that train a language model from scratch')
+    .description(app.description)
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
   let code: number = EXIT.ok;
+  const defaults = app.defaultRecipes ?? [];
+  const recipeFile = (file: string | undefined) => recipePath(file, defaults);
+  const load = (file: string | undefined, sets: string[] = []): Promise<ResolvedRecipe> => resolveRecipe(recipeFile(file), app, { sets });
   const setOption = () => new Option('--set <path=value>', 'override a recipe value (repeatable)').argParser(collectRaw);
 
-  program
+  const run = program
     .command('run')
-    .argument('[recipe]', 'recipe file (default: tempa.yaml or recipes/quickstart.yaml)')
+    .argument('[recipe]', recipeArgumentHelp(defaults))
     .description('run the stages whose inputs changed')
     .option('--only <stages>', 'run only these stages (repeatable, comma list)', collect)
     .option('--from <stages>', 'run these stages and everything downstream', collect)
@@ -132,13 +142,12 @@ async function main(argv: string[]): Promise<number> {
     .option('--watch', 'rerun what became stale when the recipe, a dataset or a local plugin changes')
     .option('-j, --jobs <n>', 'stages run at once (default: the recipe concurrency)', parseJobs)
     .option('--store <dir>', 'cache store folder (default: .tempa beside the recipe)')
-    .option('--json', 'print a JSON summary instead of progress')
-    .addOption(new Option('--backend <backend>', 'tensor backend for this run (same as --set runtime.backend=...)').choices(RUNTIME_BACKENDS))
-    .action(async (file: string | undefined, flags: RunFlags & { force?: boolean | string; backend?: string }) => {
-      const force = typeof flags.force === 'string' ? collect(flags.force) : flags.force;
-      const set = flags.backend ? [...(flags.set ?? []), `runtime.backend=${flags.backend}`] : flags.set;
-      code = await runCommand(file, { ...flags, force, set });
-    });
+    .option('--json', 'print a JSON summary instead of progress');
+  for (const option of runtimeFlagOptions(app)) run.addOption(option);
+  run.action(async (file: string | undefined, flags: RunFlags & { force?: boolean | string }) => {
+    const force = typeof flags.force === 'string' ? collect(flags.force) : flags.force;
+    code = await runCommand(app, recipeFile(file), { ...flags, force, set: [...(flags.set ?? []), ...runtimeSets(app, flags as Record<string, unknown>)] });
+  });
 
   program
     .command('status')
@@ -148,7 +157,7 @@ async function main(argv: string[]): Promise<number> {
     .option('--store <dir>')
     .option('--json')
     .action(async (file: string | undefined, flags: { set?: string[]; store?: string; json?: boolean }) => {
-      code = await statusCommand(file, flags);
+      code = await statusCommand(await load(file, flags.set), flags);
     });
 
   program
@@ -187,7 +196,7 @@ async function main(argv: string[]): Promise<number> {
         out(stringify(data, { lineWidth: 0 }).trimEnd());
         return;
       }
-      out(await showStage(recipe, stage, new Store(flags.store ? path.resolve(flags.store) : defaultStoreDir(recipe))));
+      out(await showStage(recipe, stage, new Store(storeDirOf(flags.store, recipe.file))));
     });
 
   program
@@ -198,18 +207,16 @@ async function main(argv: string[]): Promise<number> {
     .option('--checkpoints', 'also delete checkpoints that interrupted runs would resume from')
     .option('--store <dir>')
     .action(async (file: string | undefined, flags: { dryRun?: boolean; checkpoints?: boolean; store?: string }) => {
-      const storeDir = flags.store ? path.resolve(flags.store) : path.join(path.dirname(recipePath(file)), '.tempa');
-      const result = await collectGarbage(new Store(storeDir), flags.dryRun ?? false, flags.checkpoints ?? false);
+      const result = await collectGarbage(new Store(storeDirOf(flags.store, recipeFile(file))), flags.dryRun ?? false, flags.checkpoints ?? false);
       const verb = flags.dryRun ? 'would remove' : 'removed';
       for (const key of result.removed) out(`${verb} ${key}`);
       out(`${verb} ${result.removed.length} results (${(result.bytes / 1024 / 1024).toFixed(1)} MiB), kept ${result.kept.length} referenced by ${result.lockFiles.length} lock file(s)`);
     });
 
-  const backendOption = () => new Option('--backend <backend>', 'tensor backend (same as --set runtime.backend=...)').choices(RUNTIME_BACKENDS);
-  for (const plugin of BUILTIN_COMMANDS) addPluginCommand(program, plugin, setOption, backendOption, (c) => (code = c));
+  for (const plugin of app.commands ?? []) addPluginCommand(program, plugin, { app, load, defaults, setOption }, (c) => (code = c));
 
   try {
-    await program.parseAsync(argv, { from: 'user' });
+    await program.parseAsync([...argv], { from: 'user' });
     return code;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
@@ -220,4 +227,3 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-process.exitCode = await main(process.argv.slice(2));

@@ -1,14 +1,22 @@
 // Attaches a plugin command (engine/command.ts) to the CLI: its own flags, checked and typed, plus the
-// flags every recipe command has (recipe, --set, --store, --backend).
+// flags every recipe command has (recipe, --set, --store, the application's runtime flags).
 import { Command, Option } from 'commander';
-import path from 'node:path';
+import type { App } from '../app.ts';
 import { stageOutputs, stagesWithOutput } from '../artifacts.ts';
 import type { CommandContext, CommandOption, CommandPlugin } from '../command.ts';
 import { errUsage } from '../errors.ts';
-import { resolveRecipe } from '../recipe/resolve.ts';
-import { defaultStoreDir } from '../run.ts';
+import type { ResolvedRecipe } from '../recipe/resolve.ts';
 import { createLineReporter } from '../ui-lines.ts';
-import { collectRaw, EXIT, recipePath } from './shared.ts';
+import { interruptOnSignal } from './interrupt.ts';
+import { collectRaw, EXIT, recipeArgumentHelp, runtimeFlagOptions, runtimeSets, storeDirOf } from './shared.ts';
+
+/** What the CLI shares with each plugin command. */
+export interface PluginCommandSetup {
+  app: App;
+  load(file: string | undefined, sets: string[]): Promise<ResolvedRecipe>;
+  defaults: readonly string[];
+  setOption(): Option;
+}
 
 function parserFor(option: CommandOption): ((value: string, previous: unknown) => unknown) | undefined {
   if (option.repeatable) return collectRaw as (value: string, previous: unknown) => unknown;
@@ -23,8 +31,9 @@ function parserFor(option: CommandOption): ((value: string, previous: unknown) =
   };
 }
 
-export function addPluginCommand(program: Command, plugin: CommandPlugin, setOption: () => Option, backendOption: () => Option, done: (code: number) => void): void {
-  const command = program.command(plugin.name).argument('[recipe]', 'recipe file (default: tempa.yaml or recipes/quickstart.yaml)').description(plugin.description);
+export function addPluginCommand(program: Command, plugin: CommandPlugin, setup: PluginCommandSetup, done: (code: number) => void): void {
+  const { app } = setup;
+  const command = program.command(plugin.name).argument('[recipe]', recipeArgumentHelp(setup.defaults)).description(plugin.description);
   for (const o of plugin.options) {
     const option = new Option(o.flags, o.description);
     const parse = parserFor(o);
@@ -33,47 +42,43 @@ export function addPluginCommand(program: Command, plugin: CommandPlugin, setOpt
     if (o.required) option.makeOptionMandatory();
     command.addOption(option);
   }
-  command
-    .addOption(setOption())
-    .option('--store <dir>', 'cache store folder (default: .tempa beside the recipe)')
-    .addOption(backendOption())
-    .action(async (file: string | undefined, flags: Record<string, unknown> & { set?: string[]; store?: string; backend?: string }) => {
-      const { set = [], store, backend, ...own } = flags;
-      const recipe = await resolveRecipe(recipePath(file), { sets: backend ? [...set, `runtime.backend=${backend}`] : set });
-      const storeDir = store ? path.resolve(store) : defaultStoreDir(recipe);
-      // Stage start and end lines only: the command's own output is what the user came for.
-      const progress = { ...createLineReporter((line) => process.stderr.write(`${line}\n`)), stageProgress() {}, stageLog() {} };
-      // Ctrl-C while stages run stops them cleanly, as in `tempa run`; at any other time it quits.
-      const interrupt = new AbortController();
-      let running = 0;
-      process.on('SIGINT', () => {
-        if (running > 0 && !interrupt.signal.aborted) interrupt.abort();
-        else process.exit(EXIT.interrupted);
-      });
-      const bringUpToDate = async (stage: string) => {
-        running += 1;
-        try {
-          return await stageOutputs(recipe, stage, { storeDir, reporter: progress, signal: interrupt.signal });
-        } finally {
-          running -= 1;
-        }
-      };
-      const context: CommandContext = {
-        recipe,
-        stageOutputs: bringUpToDate,
-        stagesWithOutput: (output) => stagesWithOutput(recipe, output),
-        runtime: recipe.runtime,
-        stdin: process.stdin,
-        stdout: process.stdout,
-        stderr: process.stderr,
-        signal: interrupt.signal,
-      };
+  command.addOption(setup.setOption()).option('--store <dir>', 'cache store folder (default: .tempa beside the recipe)');
+  for (const option of runtimeFlagOptions(app)) command.addOption(option);
+  command.action(async (file: string | undefined, flags: Record<string, unknown> & { set?: string[]; store?: string }) => {
+    const { set = [], store, ...rest } = flags;
+    const runtimeNames = new Set((app.runtime?.flags ?? []).map((f) => f.name));
+    const own = Object.fromEntries(Object.entries(rest).filter(([name]) => !runtimeNames.has(name)));
+    const recipe = await setup.load(file, [...set, ...runtimeSets(app, rest)]);
+    const storeDir = storeDirOf(store, recipe.file);
+    // Stage start and end lines only: the command's own output is what the user came for.
+    const progress = { ...createLineReporter((line) => process.stderr.write(`${line}\n`)), stageProgress() {}, stageLog() {} };
+    // Ctrl-C while stages run stops them cleanly, as in `tempa run`; at any other time it quits.
+    let running = 0;
+    const interrupt = interruptOnSignal(() => running > 0);
+    const bringUpToDate = async (stage: string) => {
+      running += 1;
       try {
-        done(await plugin.run(context, own));
-      } catch (error) {
-        if (!interrupt.signal.aborted) throw error;
-        process.stderr.write('interrupted\n');
-        done(EXIT.interrupted);
+        return await stageOutputs(recipe, stage, { storeDir, reporter: progress, signal: interrupt.signal });
+      } finally {
+        running -= 1;
       }
-    });
+    };
+    const context: CommandContext = {
+      recipe,
+      stageOutputs: bringUpToDate,
+      stagesWithOutput: (output) => stagesWithOutput(recipe, output),
+      runtime: recipe.runtime,
+      stdin: process.stdin,
+      stdout: process.stdout,
+      stderr: process.stderr,
+      signal: interrupt.signal,
+    };
+    try {
+      done(await plugin.run(context, own));
+    } catch (error) {
+      if (!interrupt.signal.aborted) throw error;
+      process.stderr.write('interrupted\n');
+      done(EXIT.interrupted);
+    }
+  });
 }

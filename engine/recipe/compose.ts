@@ -69,10 +69,10 @@ export async function composeRecipe(file: string, sets: readonly string[] = []):
   return { data: merged, sources, files: chain.map((s) => s.file) };
 }
 
-/** `stages.train.with.lr=3e-4`: the value is read as YAML, so numbers, booleans and lists keep their type. */
+/** `stages.<name>.with.<param>=<value>`: the value is read as YAML, so numbers, booleans and lists keep their type. */
 function applySet(target: JsonObject, assignment: string, sources: SourceMap): void {
   const eq = assignment.indexOf('=');
-  if (eq <= 0) throw errUsage(`--set expects path=value, got \`${assignment}\``, 'example: --set stages.pretrain.with.lr=3e-4');
+  if (eq <= 0) throw errUsage(`--set expects path=value, got \`${assignment}\``, 'example: --set stages.<name>.with.<param>=<value>');
   const dotted = assignment.slice(0, eq).trim();
   const raw = assignment.slice(eq + 1);
   let value: Json;

@@ -3,10 +3,9 @@
 // `\${` writes a literal `${`. References may chain; a cycle is an error naming it.
 import { errRecipeInvalid, PipelineError, suggest } from '../errors.ts';
 import { isObject, type Json, type JsonObject } from './compose.ts';
-import type { FieldPath, SourceMap } from './source-map.ts';
+import { WHOLE_REF, type FieldPath, type SourceMap } from './source-map.ts';
 
 const REF = /(\\?)\$\{([^}]*)\}/g;
-const WHOLE_REF = /^\$\{([^}]*)\}$/;
 
 export function interpolate(data: JsonObject, sources: SourceMap): PipelineError[] {
   const errors: PipelineError[] = [];
@@ -27,7 +26,7 @@ export function interpolate(data: JsonObject, sources: SourceMap): PipelineError
           errRecipeInvalid(`unknown reference \${${ref}}: ${where}`, {
             location: sources.locate(at),
             field: at.join('.'),
-            hint: close ? `did you mean \${${[...walked, close].join('.')}}?` : 'references name recipe values, e.g. ${vars.lr} or ${model.nEmbd}',
+            hint: close ? `did you mean \${${[...walked, close].join('.')}}?` : 'references name recipe values, e.g. ${vars.lr} or ${vars.model.nEmbd}',
           }),
         );
         return undefined;

@@ -3,10 +3,11 @@
 // Every problem found is collected and reported together.
 import path from 'node:path';
 import { recipeSchema } from '../../schemas/recipe.schema.ts';
-import { errCycle, errRecipeInvalid, errUnknownRef, PipelineError, RecipeErrors } from '../errors.ts';
+import type { App } from '../app.ts';
+import { errCycle, errRecipeInvalid, errStageFailed, errUnknownRef, PipelineError, RecipeErrors } from '../errors.ts';
 import { topoOrder } from '../plan.ts';
-import { loadPlugin, type LoadedPlugin } from '../registry.ts';
-import type { OutputSpec } from '../stage.ts';
+import { loadPlugin, type Builtins, type LoadedPlugin } from '../registry.ts';
+import type { OutputSpec, ParamProblem } from '../stage.ts';
 import { toRecipeErrors, validatorFor } from './ajv.ts';
 import { coerceOverrides } from './coerce-sets.ts';
 import { composeRecipe, isObject, type JsonObject } from './compose.ts';
@@ -43,11 +44,12 @@ export interface ResolvedRecipe {
   name: string;
   seed: number;
   concurrency: number;
-  /** Options for how stages compute (e.g. the tensor backend); not keyed. */
+  /** Options for how stages compute, checked by the application's runtime schema; not keyed. */
   runtime: Record<string, unknown>;
   onError: 'fail' | 'keep-going';
   datasets: Record<string, DatasetSpec>;
-  model?: unknown;
+  /** The application's folder: `npm:` datasets not installed beside the recipe are looked up from here. */
+  appRoot: string;
   /** In run order. */
   stages: ResolvedStage[];
   /** The resolved recipe as data, for `tempa show --resolved`. */
@@ -70,12 +72,18 @@ interface RawStage {
   cache?: boolean;
 }
 
-export async function resolveRecipe(file: string, options: ResolveOptions = {}): Promise<ResolvedRecipe> {
+/** `app` supplies the built-in stages and the schema of `runtime:`. */
+export async function resolveRecipe(file: string, app: App, options: ResolveOptions = {}): Promise<ResolvedRecipe> {
   const { data, sources, files } = await composeRecipe(file, options.sets);
   coerceOverrides(data, recipeSchema, [], sources.overridden);
+  if (app.runtime && isObject(data.runtime)) coerceOverrides(data.runtime, app.runtime.schema as Record<string, unknown>, ['runtime'], sources.overridden);
   const errors: PipelineError[] = interpolate(data, sources);
   const envelopeOk = validatorFor(recipeSchema)(data);
   if (!envelopeOk) errors.push(...toRecipeErrors(validatorFor(recipeSchema).errors, [], sources));
+  if (app.runtime && isObject(data.runtime)) {
+    const validateRuntime = validatorFor(app.runtime.schema);
+    if (!validateRuntime(data.runtime)) errors.push(...toRecipeErrors(validateRuntime.errors, ['runtime'], sources));
+  }
 
   const rawStages = isObject(data.stages) ? (data.stages as unknown as Record<string, RawStage>) : {};
   const rawDatasets = isObject(data.datasets) ? data.datasets : {};
@@ -99,7 +107,7 @@ export async function resolveRecipe(file: string, options: ResolveOptions = {}):
     datasets[name] = { name, paths, dir: path.dirname(sources.fileOf(['datasets', name]).file) };
   }
 
-  const stages = await resolveStages(rawStages, sources, errors);
+  const stages = await resolveStages(rawStages, app, sources, errors);
   for (const stage of stages) stage.seed = rawStages[stage.name]!.seed ?? (typeof data.seed === 'number' ? data.seed : 0);
   bindInputs(stages, rawStages, datasetNames, sources, errors);
 
@@ -123,7 +131,7 @@ export async function resolveRecipe(file: string, options: ResolveOptions = {}):
     runtime: (isObject(data.runtime) ? data.runtime : {}) as Record<string, unknown>,
     onError: data.onError as 'fail' | 'keep-going',
     datasets,
-    model: data.model,
+    appRoot: app.root,
     stages: order,
     data,
     sources,
@@ -131,7 +139,7 @@ export async function resolveRecipe(file: string, options: ResolveOptions = {}):
   };
 }
 
-async function resolveStages(rawStages: Record<string, RawStage>, sources: SourceMap, errors: PipelineError[]): Promise<ResolvedStage[]> {
+async function resolveStages(rawStages: Record<string, RawStage>, app: Builtins, sources: SourceMap, errors: PipelineError[]): Promise<ResolvedStage[]> {
   const resolved = await Promise.all(
     Object.entries(rawStages).map(async ([name, raw]): Promise<ResolvedStage | undefined> => {
       if (!isObject(raw) || typeof raw.uses !== 'string') return undefined;
@@ -139,7 +147,7 @@ async function resolveStages(rawStages: Record<string, RawStage>, sources: Sourc
       const dir = path.dirname(sources.fileOf(usesAt).file);
       let plugin: LoadedPlugin;
       try {
-        plugin = await loadPlugin(raw.uses, dir, { location: sources.locate(usesAt), field: usesAt.join('.') });
+        plugin = await loadPlugin(raw.uses, dir, app, { location: sources.locate(usesAt), field: usesAt.join('.') });
       } catch (error) {
         if (error instanceof PipelineError) errors.push(error);
         else throw error;
@@ -150,6 +158,11 @@ async function resolveStages(rawStages: Record<string, RawStage>, sources: Sourc
       const validate = validatorFor(plugin.stage.schema as object);
       if (!validate(params)) {
         errors.push(...toRecipeErrors(validate.errors, ['stages', name, 'with'], sources));
+        return undefined;
+      }
+      const problems = checkParams(name, plugin, params, sources);
+      if (problems.length) {
+        errors.push(...problems);
         return undefined;
       }
       return {
@@ -167,6 +180,20 @@ async function resolveStages(rawStages: Record<string, RawStage>, sources: Sourc
     }),
   );
   return resolved.filter((s): s is ResolvedStage => s !== undefined);
+}
+
+/** The plugin's own `validate` hook: checks across fields that a schema cannot say, located like schema errors. */
+function checkParams(name: string, plugin: LoadedPlugin, params: unknown, sources: SourceMap): PipelineError[] {
+  let problems: ParamProblem[];
+  try {
+    problems = plugin.stage.validate?.(params) ?? [];
+  } catch (error) {
+    return [errStageFailed(name, error)];
+  }
+  return problems.map((p) => {
+    const at = ['stages', name, 'with', ...p.path];
+    return errRecipeInvalid(p.message, { location: sources.locate(at), field: at.join('.'), hint: p.hint });
+  });
 }
 
 function bindInputs(stages: ResolvedStage[], rawStages: Record<string, RawStage>, datasetNames: string[], sources: SourceMap, errors: PipelineError[]): void {

@@ -3,6 +3,11 @@
 import { isMap, isPair, isScalar, isSeq, type Document, type LineCounter, type Node } from 'yaml';
 import type { SourceLocation } from '../errors.ts';
 
+/** A string that is exactly one `${a.b}` reference (it then takes the referenced value with its type). */
+export const WHOLE_REF = /^\$\{([^}]*)\}$/;
+/** References may chain; a cycle among them is reported by interpolate, so this only has to stop. */
+const MAX_REF_HOPS = 16;
+
 export type FieldPath = readonly (string | number)[];
 
 export interface SourceFile {
@@ -51,9 +56,10 @@ export class SourceMap {
 
   /**
    * Location of the node at `path`. `on: 'key'` points at the key of the last segment
-   * (for unknown keys); a missing path points at its nearest existing parent.
+   * (for unknown keys); a missing path points at its nearest existing parent, or, when that parent
+   * is a whole `${a.b}` reference, into the value it refers to (`with.model.nHead` -> `vars.model.nHead`).
    */
-  locate(path: FieldPath, on: 'key' | 'value' = 'value'): SourceLocation | undefined {
+  locate(path: FieldPath, on: 'key' | 'value' = 'value', hops = 0): SourceLocation | undefined {
     const dotted = path.join('.');
     for (const [setPath] of this.overridden) {
       if (dotted === setPath || dotted.startsWith(`${setPath}.`)) return { file: `--set ${setPath}`, line: 0, col: 0 };
@@ -66,6 +72,8 @@ export class SourceMap {
     }
     if (!best) return undefined;
     const { file, found } = best;
+    const ref = found.depth < path.length && isScalar(found.node) && typeof found.node.value === 'string' ? WHOLE_REF.exec(found.node.value) : null;
+    if (ref && hops < MAX_REF_HOPS) return this.locate([...ref[1]!.trim().split('.'), ...path.slice(found.depth)], on, hops + 1);
     const target = on === 'key' && found.depth === path.length && found.keyNode ? found.keyNode : (found.node ?? found.keyNode);
     const offset = target?.range?.[0] ?? 0;
     const pos = file.lineCounter.linePos(offset);

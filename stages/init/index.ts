@@ -3,7 +3,8 @@
 import path from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import { defineStage } from '../../engine/stage.ts';
-import { countParams, initGPT, resolveModelConfig, type ModelSpec } from '../shared/model/gpt.ts';
+import { modelProblems, resolveModelConfig } from '../shared/model/config.ts';
+import { countParams, initGPT } from '../shared/model/gpt.ts';
 import { createLanguageModel } from '../shared/model/language-model.ts';
 import { saveModel } from '../shared/model/model-io.ts';
 import { stageBackend } from '../shared/model/open-model.ts';
@@ -12,17 +13,17 @@ import { initSchema } from './schema.ts';
 
 export default defineStage({
   name: 'init',
-  version: 1,
-  description: 'A seeded random GPT of the recipe model size, plus what it says.',
+  version: 2,
+  description: 'A seeded random GPT of the size in `model`, plus what it says.',
   schema: initSchema,
-  usesModel: true,
+  validate: (params) => modelProblems(params.model).map((p) => ({ ...p, path: ['model', ...p.path] })),
   inputs: () => ({ tokenizer: { kind: 'dir', description: 'the tokenizer stage output' } }),
   outputs: () => ({ model: { kind: 'dir' }, samples: { kind: 'file' } }),
   async run(ctx, params) {
     const { tf, backend } = await stageBackend(ctx);
     const tokenizerDir = ctx.inputs.tokenizer!.path;
     const { tokenizer } = await loadTokenizer(tokenizerDir);
-    const config = resolveModelConfig(ctx.model as ModelSpec | undefined, tokenizer.vocabSize);
+    const config = resolveModelConfig(params.model, tokenizer.vocabSize);
     const model = createLanguageModel(tf, { config, tokenizer, weights: initGPT(tf, config, ctx.seed) });
     try {
       const parameters = countParams(model.weights);

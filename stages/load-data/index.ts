@@ -8,7 +8,7 @@ import { detectFormat, type FileFormat, type FileReading } from './detect-format
 import { openLineWriter } from '../shared/data/line-writer.ts';
 import { loadFile, type FileCounts } from './load-file.ts';
 import { readCsv } from './read-csv.ts';
-import { readJsonl } from './read-jsonl.ts';
+import { readJsonl } from '../shared/data/jsonl.ts';
 import { readParquet } from './read-parquet.ts';
 import { readText } from './read-text.ts';
 import type { RowItem } from './row-item.ts';
@@ -102,7 +102,7 @@ function readRows(f: SourceFile, params: LoadDataParams, signal: AbortSignal): A
     case 'text':
       return readText(f.file, params.textUnit, signal);
     case 'jsonl':
-      return readJsonl(f.file, signal);
+      return readJsonl(f.file, { onMalformed: 'yield', signal });
     case 'csv':
       return readCsv(f.file, { delimiter: f.delimiter, skipMalformed: params.onMalformed === 'skip', signal });
     case 'parquet':

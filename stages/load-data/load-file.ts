@@ -3,6 +3,7 @@
 import { errDataInvalid } from '../../engine/errors.ts';
 import type { Logger } from '../../engine/stage.ts';
 import { canonicalJson, isEmptyRecord } from '../shared/data/canonical-record.ts';
+import { SKIP_MALFORMED_HINT } from '../shared/data/jsonl.ts';
 import type { LineWriter } from '../shared/data/line-writer.ts';
 import type { RowItem } from './row-item.ts';
 
@@ -45,7 +46,7 @@ export async function loadFile(rows: AsyncIterable<RowItem>, options: LoadFileOp
       else problem = `missing field \`${missing}\``;
     }
     if (record === undefined) {
-      if (options.onMalformed === 'error') throw errDataInvalid(relFile, item.line, problem ?? 'malformed row');
+      if (options.onMalformed === 'error') throw errDataInvalid(relFile, item.line, problem ?? 'malformed row', SKIP_MALFORMED_HINT);
       counts.skipped += 1;
       firstBadLine = Math.min(firstBadLine, item.line);
       continue;

@@ -1,7 +1,7 @@
 // Turns plain text into `{text}` records: one per file, per paragraph (runs of non-blank lines), or per line.
 // Paragraph and line modes stream; file mode reads the whole file, as one record needs it all anyway.
 import { readFile } from 'node:fs/promises';
-import { readLines } from './read-lines.ts';
+import { readLines } from '../shared/data/read-lines.ts';
 import type { RowItem } from './row-item.ts';
 
 export type TextUnit = 'file' | 'paragraph' | 'line';

@@ -1,11 +1,10 @@
 // split-data: divides a JSONL file of canonical records into train / valid / (test) by hashing each record's
 // key with the seed, so the split is reproducible, independent of record order, and keeps key groups whole.
-import { createReadStream } from 'node:fs';
 import { join, relative, sep } from 'node:path';
-import { createInterface } from 'node:readline';
 import { errDataInvalid, PipelineError } from '../../engine/errors.ts';
 import { defineStage, type OutputSpec } from '../../engine/stage.ts';
 import { canonicalJson } from '../shared/data/canonical-record.ts';
+import { readJsonl } from '../shared/data/jsonl.ts';
 import { openLineWriter, type LineWriter } from '../shared/data/line-writer.ts';
 import { assignSplit, type SplitName } from './assign-split.ts';
 import { splitDataSchema } from './schema.ts';
@@ -47,25 +46,18 @@ export default defineStage({
     const names: SplitName[] = testFraction > 0 ? ['train', 'valid', 'test'] : ['train', 'valid'];
     const writers = new Map<SplitName, LineWriter>(names.map((name) => [name, openLineWriter(join(ctx.outDir, FILES[name]))]));
     const counts: Record<SplitName, number> = { train: 0, valid: 0, test: 0 };
-    const stream = createReadStream(file, { signal: ctx.signal });
     try {
-      const lines = createInterface({ input: stream, crlfDelay: Infinity });
-      let lineNo = 0;
-      for await (const line of lines) {
-        lineNo += 1;
-        if (lineNo % 4096 === 0) ctx.signal.throwIfAborted();
-        if (line.trim() === '') continue;
-        const keyText = key === undefined ? line : keyTextOf(line, key, relFile, lineNo);
+      for await (const { line, text, record } of readJsonl(file, { signal: ctx.signal, displayName: relFile, hint: INPUT_HINT })) {
+        if (line % 4096 === 0) ctx.signal.throwIfAborted();
+        const keyText = key === undefined ? text : keyTextOf(record, key, relFile, line);
         const split = assignSplit(ctx.seed, keyText, validFraction, testFraction);
-        await writers.get(split)?.write(line);
+        await writers.get(split)?.write(text);
         counts[split] += 1;
       }
       for (const writer of writers.values()) await writer.close();
     } catch (error) {
       for (const writer of writers.values()) writer.destroy();
       throw error;
-    } finally {
-      stream.destroy();
     }
     ctx.progress({ step: 1, total: 1, metrics: counts });
     const total = counts.train + counts.valid + counts.test;
@@ -78,18 +70,8 @@ export default defineStage({
 const INPUT_HINT = 'split-data reads the records.jsonl that load-data writes';
 
 /** A string key is hashed as itself; any other value as its canonical JSON. */
-function keyTextOf(line: string, key: string, relFile: string, lineNo: number): string {
-  let record: unknown;
-  try {
-    record = JSON.parse(line);
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw errDataInvalid(relFile, lineNo, `not valid JSON: ${reason}`, INPUT_HINT);
-  }
-  if (typeof record !== 'object' || record === null || Array.isArray(record)) {
-    throw errDataInvalid(relFile, lineNo, 'expected a JSON object', INPUT_HINT);
-  }
-  const value = (record as Record<string, unknown>)[key];
+function keyTextOf(record: Record<string, unknown>, key: string, relFile: string, lineNo: number): string {
+  const value = record[key];
   if (!Object.hasOwn(record, key) || value === undefined) {
     const hint = 'every record needs the `key` field: pick one they all have, or drop `key` to split by whole record';
     throw errDataInvalid(relFile, lineNo, `record has no field \`${key}\` to split by`, hint);

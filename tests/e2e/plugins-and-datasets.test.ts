@@ -6,6 +6,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { formatError } from '../../engine/cli/format-error.ts';
 import { resolveRecipe } from '../../engine/recipe/resolve.ts';
+import { TEMPA } from '../../stages/builtin.ts';
 import { makeProject, runPipeline } from '../helpers/project.ts';
 
 const LIST_PLUGIN = `export default {
@@ -29,7 +30,7 @@ describe('plugins', () => {
       'a.txt': 'a',
       'recipe.yaml': 'datasets: { a: a.txt }\nstages:\n  list:\n    uses: tempa-plugin-list\n    inputs: { one: a }\n',
     });
-    const recipe = await resolveRecipe(path.join(dir, 'recipe.yaml'));
+    const recipe = await resolveRecipe(path.join(dir, 'recipe.yaml'), TEMPA);
     assert.equal(recipe.stages[0]!.plugin.source, 'tempa-plugin-list@1.2.3');
     const run = await runPipeline(path.join(dir, 'recipe.yaml'));
     assert.deepEqual(run.ran, ['list']);
@@ -41,7 +42,7 @@ describe('plugins', () => {
       'plugins/throws.mjs': 'throw new Error("boom at import");\n',
       'recipe.yaml': 'stages:\n  one:\n    uses: ./plugins/bad.mjs\n  two:\n    uses: ./plugins/throws.mjs\n  three:\n    uses: ./plugins/missing.mjs\n',
     });
-    const error = await resolveRecipe(path.join(dir, 'recipe.yaml')).catch((e: unknown) => e);
+    const error = await resolveRecipe(path.join(dir, 'recipe.yaml'), TEMPA).catch((e: unknown) => e);
     const text = formatError(error).replaceAll(`${dir}/`, '');
     assert.match(text, /^recipe\.yaml:3:11: error STAGE_LOAD_FAILED: stages\.one\.uses: cannot load stage plugin `\.\/plugins\/bad\.mjs`: its default export is not a stage/m);
     assert.match(text, /^recipe\.yaml:5:11: error STAGE_LOAD_FAILED: stages\.two\.uses: cannot load stage plugin `\.\/plugins\/throws\.mjs`: boom at import$/m);

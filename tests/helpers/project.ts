@@ -3,12 +3,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { resolveRecipe } from '../../engine/recipe/resolve.ts';
 import { runRecipe, type RunOptions, type RunSummary } from '../../engine/run.ts';
+import { TEMPA, TEMPA_ROOT } from '../../stages/builtin.ts';
 import { tempDir } from './temp-dir.ts';
 
-export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const REPO_ROOT = TEMPA_ROOT;
 export const TEMPA_BIN = path.join(REPO_ROOT, 'bin', 'tempa.js');
 
 /** Writes `files` (path -> content) under a new temp folder and returns it. */
@@ -33,7 +33,7 @@ export interface PipelineRun extends RunSummary {
 
 /** Resolves and runs a recipe in this process, returning which stages ran and which hit the cache. */
 export async function runPipeline(recipeFile: string, options: RunOptions & { sets?: string[] } = {}): Promise<PipelineRun> {
-  const recipe = await resolveRecipe(recipeFile, { sets: options.sets });
+  const recipe = await resolveRecipe(recipeFile, TEMPA, { sets: options.sets });
   const summary = await runRecipe(recipe, options);
   const having = (status: string) => summary.outcomes.filter((o) => o.status === status).map((o) => o.name);
   return { ...summary, ran: having('ran'), cached: having('cached'), failed: having('failed') };

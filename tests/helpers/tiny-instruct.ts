@@ -29,9 +29,9 @@ export async function tinyInstructSetup(
   await writeFile(corpusFile, text.split(/\n\s*\n/).map((paragraph) => JSON.stringify({ text: paragraph })).join('\n'));
   ctx.inputs.corpus = inputFrom([corpusFile]);
   const tok = await runStage(tokenizerStage, ctx, { vocabSize: 300 });
-  const initCtx = await context({ model: TINY_MODEL });
+  const initCtx = await context();
   initCtx.inputs.tokenizer = inputFrom([join(ctx.outDir, tok.artifacts.tokenizer!)]);
-  const init = await runStage(initStage, initCtx, { sample: { prompts: ['Call me'], maxTokens: 4 } });
+  const init = await runStage(initStage, initCtx, { model: TINY_MODEL, sample: { prompts: ['Call me'], maxTokens: 4 } });
   const dataCtx = await context();
   const data = await runStage(makeInstructions, dataCtx, instructions);
   return {

@@ -1,7 +1,6 @@
 // JSONL instruction rows as conversations in the chat template: what SFT trains on and what
 // evaluation answers. Malformed lines fail with file:line, or are skipped and counted.
-import { readFile } from 'node:fs/promises';
-import { errDataInvalid, errorText } from '../../../engine/errors.ts';
+import { readJsonl, SKIP_MALFORMED_HINT } from '../data/jsonl.ts';
 import { parseRow, type ChatTurn } from './template.ts';
 
 export interface ChatRow {
@@ -21,25 +20,22 @@ export interface ReadOptions {
 export async function readChatRows(files: readonly string[], options: ReadOptions): Promise<{ rows: ChatRow[]; skipped: number }> {
   const rows: ChatRow[] = [];
   let skipped = 0;
+  const skip = () => void (skipped += 1);
   for (const file of files) {
     options.signal.throwIfAborted();
     const name = options.displayName(file);
-    const lines = (await readFile(file, 'utf8')).split('\n');
-    lines.forEach((text, i) => {
-      if (text.trim() === '') return;
+    const lines = readJsonl(file, { onMalformed: options.onMalformed, onSkip: skip, signal: options.signal, displayName: name, hint: SKIP_MALFORMED_HINT });
+    for await (const { line, record } of lines) {
+      let turns: ChatTurn[];
       try {
-        let row: unknown;
-        try {
-          row = JSON.parse(text);
-        } catch (error) {
-          throw errDataInvalid(name, i + 1, `not valid JSON: ${errorText(error)}`);
-        }
-        rows.push({ row: row as Record<string, unknown>, turns: parseRow(row, name, i + 1) });
+        turns = parseRow(record, name, line);
       } catch (error) {
         if (options.onMalformed === 'error') throw error;
-        skipped += 1;
+        skip();
+        continue;
       }
-    });
+      rows.push({ row: record, turns });
+    }
   }
   return { rows, skipped };
 }

@@ -1,6 +1,7 @@
 // The one chat format of tempa: SFT trains on it, generation prompts with it, and every later stage
 // (reward model, PPO, GRPO) renders conversations through it, so a model never sees two layouts.
 import { errDataInvalid } from '../../../engine/errors.ts';
+import { SKIP_MALFORMED_HINT } from '../data/jsonl.ts';
 import { promptOf } from '../tasks/record.ts';
 import type { Tokenizer } from '../tokenizer/bpe.ts';
 import { ASSISTANT_ID, BOS_ID, END_ID, SPECIAL_TOKENS, SYSTEM_ID, USER_ID } from '../tokenizer/special-tokens.ts';
@@ -77,7 +78,7 @@ export function renderPrompt(tokenizer: Encoder, messages: readonly ChatTurn[]):
  * of preference. Anything else throws DATA_INVALID at `file:line` saying what is wrong.
  */
 export function parseRow(row: unknown, file: string, line: number): ChatTurn[] {
-  const fail = (message: string) => errDataInvalid(file, line, message);
+  const fail = (message: string) => errDataInvalid(file, line, message, SKIP_MALFORMED_HINT);
   if (typeof row !== 'object' || row === null || Array.isArray(row)) throw fail('expected a JSON object');
   const r = row as Record<string, unknown>;
   if (r.messages !== undefined) {

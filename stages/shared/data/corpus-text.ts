@@ -1,10 +1,9 @@
 // Reads the text a tokenizer learns from (or a model trains on) out of JSONL records or plain text files,
 // in file order and only up to a byte budget, so a huge corpus costs no more than the part that is used.
-import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { createInterface } from 'node:readline';
 import { errDataInvalid } from '../../../engine/errors.ts';
+import { readJsonl } from './jsonl.ts';
 
 export interface CorpusOptions {
   /** The JSONL field holding the text. */
@@ -60,25 +59,11 @@ export async function* readCorpusTexts(
 }
 
 async function* readJsonlTexts(file: string, relFile: string, options: CorpusOptions): AsyncGenerator<string> {
-  const stream = createReadStream(file, options.signal === undefined ? {} : { signal: options.signal });
   const hint = '.jsonl files are read as records, as load-data writes them; `textField` names the field with the text';
-  try {
-    let lineNo = 0;
-    for await (const line of createInterface({ input: stream, crlfDelay: Infinity })) {
-      lineNo += 1;
-      if (line.trim() === '') continue;
-      let record: unknown;
-      try {
-        record = JSON.parse(line);
-      } catch (error) {
-        throw errDataInvalid(relFile, lineNo, `not valid JSON: ${error instanceof Error ? error.message : String(error)}`, hint);
-      }
-      const text = typeof record === 'object' && record !== null ? (record as Record<string, unknown>)[options.textField] : undefined;
-      if (typeof text !== 'string') throw errDataInvalid(relFile, lineNo, `record has no string field \`${options.textField}\``, hint);
-      yield text;
-    }
-  } finally {
-    stream.destroy();
+  for await (const { line, record } of readJsonl(file, { signal: options.signal, displayName: relFile, hint })) {
+    const text = record[options.textField];
+    if (typeof text !== 'string') throw errDataInvalid(relFile, line, `record has no string field \`${options.textField}\``, hint);
+    yield text;
   }
 }
 

@@ -16,84 +16,21 @@
 // Targets < 0 are ignored, as nanochat's ignore_index. A backend may register fused kernels for linear,
 // LayerNorm, GELU, attention and the loss (training and KV-cache decoding; contracts in backend/contracts.ts), which the native backend does; the
 // composite code is then only the reference (tests compare the two) and the path for other backends.
-import { PipelineError } from '../../../engine/errors.ts';
 import { deriveSeed } from '../../../engine/rng.ts';
-import { MODEL_PRESETS as PRESET_NAMES } from '../../../schemas/model.schema.ts';
 import type { NamedTensor } from './safetensors.ts';
 import { ATTENTION_KERNEL, CACHED_ATTENTION_KERNEL, CROSS_ENTROPY_KERNEL, GELU_KERNEL, LAYER_NORM_KERNEL, LINEAR_KERNEL } from '../backend/contracts.ts';
 import type { TF, Tensor, Variable } from '../backend/tf.ts';
+import type { GPTConfig } from './config.ts';
 
-export interface GPTConfig {
-  vocabSize: number;
-  /** Context length: the most positions the model attends to. */
-  blockSize: number;
-  nLayer: number;
-  nHead: number;
-  nEmbd: number;
-  /** lm_head reuses wte (GPT-2, nanoGPT). */
-  tieWeights: boolean;
-  /** 'learned': a wpe table (GPT-2); 'rotary': RoPE on queries and keys, no wpe. */
-  positions: 'learned' | 'rotary';
-}
-
-export const DEFAULT_GPT_CONFIG: GPTConfig = {
-  vocabSize: 256,
-  blockSize: 128,
-  nLayer: 4,
-  nHead: 4,
-  nEmbd: 128,
-  tieWeights: true,
-  positions: 'learned',
-};
-
-export type ModelPreset = (typeof PRESET_NAMES)[number];
-type Sizes = Pick<GPTConfig, 'nLayer' | 'nHead' | 'nEmbd' | 'blockSize'>;
-
-/** Sizes for a 2-core CPU. Parameter counts are for a 256-token vocabulary (embeddings grow with it). */
-export const MODEL_PRESETS: Record<ModelPreset, Sizes> = {
-  nano: { nLayer: 2, nHead: 2, nEmbd: 64, blockSize: 64 }, //    0.12M
-  micro: { nLayer: 4, nHead: 4, nEmbd: 128, blockSize: 128 }, // 0.87M
-  tiny: { nLayer: 6, nHead: 6, nEmbd: 192, blockSize: 256 }, //  2.8M
-  small: { nLayer: 6, nHead: 8, nEmbd: 256, blockSize: 256 }, // 4.9M
-};
-
-export type ModelSpec = ModelPreset | ({ preset?: ModelPreset } & Partial<GPTConfig>);
+// Config and presets moved to config.ts; re-exported until their importers move there too.
+export { DEFAULT_GPT_CONFIG, resolveModelConfig, type GPTConfig } from './config.ts';
+export type { ModelSpec } from '../../../schemas/model.schema.ts';
 
 const LN_EPS = 1e-5; // PyTorch LayerNorm default
 const INIT_STD = 0.02;
 const GELU_COEF = 0.044715;
 const ROPE_BASE = 10000;
 const MASKED = -1e9; // additive bias for future positions: exp underflows to exactly 0
-
-/**
- * The recipe's `model:` (a preset name or sizes, optionally on top of a preset) as a full config.
- * `vocabSize` is the tokenizer's; an explicit larger `model.vocabSize` pads the embedding.
- */
-export function resolveModelConfig(model: ModelSpec | undefined, vocabSize: number): GPTConfig {
-  const spec = typeof model === 'string' ? { preset: model } : (model ?? {});
-  const { preset, ...overrides } = spec;
-  if (preset !== undefined && !(preset in MODEL_PRESETS)) {
-    throw invalidModel(`unknown model preset \`${preset}\``, `use one of ${PRESET_NAMES.join(', ')}`);
-  }
-  const config: GPTConfig = { ...DEFAULT_GPT_CONFIG, ...(preset ? MODEL_PRESETS[preset] : {}), vocabSize, ...overrides };
-  for (const key of ['vocabSize', 'blockSize', 'nLayer', 'nHead', 'nEmbd'] as const) {
-    if (!Number.isInteger(config[key]) || config[key] < 1) throw invalidModel(`model.${key} must be a positive integer, got ${config[key]}`, 'fix the `model:` section');
-  }
-  if (config.vocabSize < vocabSize) {
-    throw invalidModel(`model.vocabSize ${config.vocabSize} is smaller than the tokenizer's ${vocabSize} tokens`, 'remove model.vocabSize: it defaults to the tokenizer vocabulary');
-  }
-  if (config.nEmbd % config.nHead !== 0) {
-    throw invalidModel(`model.nEmbd ${config.nEmbd} is not divisible by model.nHead ${config.nHead}`, `pick nHead among the divisors of ${config.nEmbd}`);
-  }
-  if (config.positions === 'rotary' && (config.nEmbd / config.nHead) % 2 !== 0) {
-    throw invalidModel(`rotary positions need an even head size, got ${config.nEmbd / config.nHead}`, 'change nEmbd or nHead');
-  }
-  return config;
-}
-
-function invalidModel(message: string, hint: string): PipelineError {
-  return new PipelineError('RECIPE_INVALID', message, { field: 'model', hint });
-}
 
 /** Parameters by HF GPT-2 name; each saves to safetensors as is. */
 export type GPTParams = Record<string, Variable>;

@@ -35,7 +35,7 @@ describe('interpolate', () => {
     const { errors } = resolve('vars: { rate: 1 }\na: ${vars.rat}\nb: ${nothing.here}\nx: ${y}\ny: ${x}\n');
     assert.deepEqual(errors, [
       '2:4 unknown reference ${vars.rat}: `vars` has no `rat` (did you mean ${vars.rate}?)',
-      '3:4 unknown reference ${nothing.here}: no top-level key `nothing` (references name recipe values, e.g. ${vars.lr} or ${model.nEmbd})',
+      '3:4 unknown reference ${nothing.here}: no top-level key `nothing` (references name recipe values, e.g. ${vars.lr} or ${vars.model.nEmbd})',
       '4:4 references form a cycle: x -> y -> x (a value may not refer to itself, directly or through other references)',
     ]);
   });

@@ -7,7 +7,7 @@ import { after, describe, it } from 'node:test';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { PipelineError } from '../../../engine/errors.ts';
 import loadData, { type LoadStats } from '../../../stages/load-data/index.ts';
-import { readLines } from '../../../stages/load-data/read-lines.ts';
+import { readLines } from '../../../stages/shared/data/read-lines.ts';
 import { inputFrom, makeStageContext, runStage, type TestStageContext } from '../../helpers/stage-context.ts';
 
 const contexts: TestStageContext[] = [];

@@ -37,9 +37,9 @@ before(async () => {
   await writeFile(corpusFile, TEXT.split(/\n\s*\n/).map((text) => JSON.stringify({ text })).join('\n'));
   ctx.inputs.corpus = inputFrom([corpusFile]);
   const tok = await runStage(tokenizerStage, ctx, { vocabSize: 300 });
-  const initCtx = await context({ model: TINY });
+  const initCtx = await context();
   initCtx.inputs.tokenizer = inputFrom([join(ctx.outDir, tok.artifacts.tokenizer!)]);
-  const init = await runStage(initStage, initCtx, { sample: { prompts: ['Call me'], maxTokens: 8 } });
+  const init = await runStage(initStage, initCtx, { model: TINY, sample: { prompts: ['Call me'], maxTokens: 8 } });
   modelDir = join(initCtx.outDir, init.artifacts.model!);
   assert.equal(init.metrics.parameters, 300 * 16 + 16 * 16 + 2 * 16 + (16 * 48 + 48) + (16 * 16 + 16) + 2 * 16 + (16 * 64 + 64) + (64 * 16 + 16) + 2 * 16);
 });

@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { PipelineError } from '../../../../engine/errors.ts';
-import { MODEL_PRESETS as PRESET_NAMES } from '../../../../schemas/model.schema.ts';
+import { MODEL_PRESET_NAMES as PRESET_NAMES, MODEL_PRESETS } from '../../../../schemas/model.schema.ts';
+import { resolveModelConfig, type GPTConfig } from '../../../../stages/shared/model/config.ts';
 import {
   countParams,
   createKVCache,
@@ -15,10 +16,7 @@ import {
   importParams,
   initGPT,
   lossFromLogits,
-  MODEL_PRESETS,
   paramShapes,
-  resolveModelConfig,
-  type GPTConfig,
 } from '../../../../stages/shared/model/gpt.ts';
 import { initTf, type TF } from '../../../../stages/shared/backend/tf.ts';
 import { batchTensors, maxAbsDiff, TINY } from './tiny.ts';

@@ -1,0 +1,25 @@
+// What an application built on the engine hands it from its composition root (bin/): its built-in
+// stages, its folder and the schema of its `runtime:` options. The engine knows none of these itself.
+
+/** A flag offered by `run` and every plugin command that sets one runtime option: `--backend cpu` is `--set runtime.backend=cpu`. */
+export interface RuntimeFlag {
+  /** The runtime option, and the flag's name. */
+  name: string;
+  description: string;
+  choices?: readonly string[];
+}
+
+export interface RuntimeOptions {
+  /** JSON Schema of the recipe's `runtime:` mapping; Ajv fills in its defaults. */
+  schema: object;
+  flags?: readonly RuntimeFlag[];
+}
+
+export interface App {
+  /** The application's folder: built-in stage code is hashed relative to it, and `npm:` datasets fall back to its node_modules. */
+  root: string;
+  /** Built-in stage name -> module URL; a module is imported only when a recipe uses it. */
+  stages: Readonly<Record<string, URL>>;
+  /** How `runtime:` is checked. Absent: it is an opaque mapping, passed to stages as written. */
+  runtime?: RuntimeOptions;
+}
