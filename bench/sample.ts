@@ -5,7 +5,8 @@
 import os from 'node:os';
 import { seededRandom } from '../engine/rng.ts';
 import { gptDecoder } from '../stages/shared/model/decode.ts';
-import { countParams, initGPT, resolveModelConfig } from '../stages/shared/model/gpt.ts';
+import { countParams, initGPT } from '../stages/shared/model/gpt.ts';
+import { resolveModelConfig } from '../stages/shared/model/config.ts';
 
 import { generate } from '../stages/shared/generate/sample.ts';
 import { initTf, type BackendChoice } from '../stages/shared/backend/tf.ts';

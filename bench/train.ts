@@ -4,7 +4,8 @@
 import os from 'node:os';
 import { seededRandom } from '../engine/rng.ts';
 import { parseArgs } from 'node:util';
-import { gptLossAndGrads, initGPT, paramShapes, type GPTConfig, type GPTParams } from '../stages/shared/model/gpt.ts';
+import { gptLossAndGrads, initGPT, paramShapes, type GPTParams } from '../stages/shared/model/gpt.ts';
+import { type GPTConfig } from '../stages/shared/model/config.ts';
 import { adamwStep, clipGradsByGlobalNorm, createAdamW, disposeAdamW, type AdamW } from '../stages/shared/train/optim.ts';
 import { BACKEND_CHOICES, initTf, type BackendChoice, type TF } from '../stages/shared/backend/tf.ts';
 import { printTable } from './timing.ts';

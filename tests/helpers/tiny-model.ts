@@ -3,7 +3,9 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { TF } from '../../stages/shared/backend/tf.ts';
-import { initGPT, resolveModelConfig, type ModelSpec } from '../../stages/shared/model/gpt.ts';
+import { initGPT } from '../../stages/shared/model/gpt.ts';
+import { resolveModelConfig } from '../../stages/shared/model/config.ts';
+import { type ModelSpec } from '../../schemas/model.schema.ts';
 import { createLanguageModel, type LanguageModel } from '../../stages/shared/model/language-model.ts';
 import { trainBpe } from '../../stages/shared/tokenizer/bpe-train.ts';
 import { Tokenizer } from '../../stages/shared/tokenizer/bpe.ts';

@@ -2,7 +2,8 @@
 // generation touches tensors.
 import type { DecodeModel } from '../generate/sample.ts';
 import type { TF } from '../backend/tf.ts';
-import { createKVCache, disposeKVCache, forwardStep, type GPTConfig, type GPTParams } from './gpt.ts';
+import { createKVCache, disposeKVCache, forwardStep, type GPTParams } from './gpt.ts';
+import { type GPTConfig } from './config.ts';
 
 export function gptDecoder(tf: TF, params: GPTParams, config: GPTConfig, batch: number): DecodeModel {
   const cache = createKVCache(config, batch);

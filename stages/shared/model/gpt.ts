@@ -1,5 +1,5 @@
 // The GPT every training stage builds on: a decoder-only transformer in TensorFlow.js that reads like
-// nanoGPT's model.py. One file on purpose (STYLE §6): config, init, attention, mlp, block, loss, decode.
+// nanoGPT's model.py. One file on purpose (STYLE §6): init, attention, mlp, block, loss, decode (config: config.ts).
 //
 // Follows:
 //   - Radford et al. 2019, "Language Models are Unsupervised Multitask Learners" (GPT-2): pre-norm blocks,
@@ -22,9 +22,6 @@ import { ATTENTION_KERNEL, CACHED_ATTENTION_KERNEL, CROSS_ENTROPY_KERNEL, GELU_K
 import type { TF, Tensor, Variable } from '../backend/tf.ts';
 import type { GPTConfig } from './config.ts';
 
-// Config and presets moved to config.ts; re-exported until their importers move there too.
-export { DEFAULT_GPT_CONFIG, resolveModelConfig, type GPTConfig } from './config.ts';
-export type { ModelSpec } from '../../../schemas/model.schema.ts';
 
 const LN_EPS = 1e-5; // PyTorch LayerNorm default
 const INIT_STD = 0.02;

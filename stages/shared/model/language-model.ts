@@ -10,7 +10,8 @@ import type { DecodeModel, Generation, SampleOptions } from '../generate/sample.
 import type { Tokenizer } from '../tokenizer/bpe.ts';
 import { END_ID, EOS_ID } from '../tokenizer/special-tokens.ts';
 import { gptDecoder } from './decode.ts';
-import { forward, hidden, logProbsFromLogits, gptLoss, type GPTConfig, type GPTParams } from './gpt.ts';
+import { forward, hidden, logProbsFromLogits, gptLoss, type GPTParams } from './gpt.ts';
+import { type GPTConfig } from './config.ts';
 
 /** A linear map from the final hidden state to one number per position (HF `score`, OpenRLHF value_head). */
 export interface ScalarHead {

@@ -5,7 +5,8 @@
 import type { TF } from '../backend/tf.ts';
 import { loadTokenizer } from '../tokenizer/tokenizer-dir.ts';
 import { readModelFolder, writeModelFolder, type ModelMeta, MODEL_FOLDER_VERSION } from './folder.ts';
-import { DEFAULT_GPT_CONFIG, exportParams, importParams, paramShapes, type GPTConfig } from './gpt.ts';
+import { exportParams, importParams, paramShapes } from './gpt.ts';
+import { DEFAULT_GPT_CONFIG, type GPTConfig } from './config.ts';
 import { createLanguageModel, type LanguageModel, type ScalarHead } from './language-model.ts';
 import type { NamedTensor } from './safetensors.ts';
 

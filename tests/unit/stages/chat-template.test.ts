@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { CHAT_TEMPLATE, parseRow, renderConversation, renderPrompt, type ChatTurn } from '../../../stages/shared/chat/template.ts';
-import { gptLossAndGrads, initGPT, resolveModelConfig } from '../../../stages/shared/model/gpt.ts';
+import { gptLossAndGrads, initGPT } from '../../../stages/shared/model/gpt.ts';
+import { resolveModelConfig } from '../../../stages/shared/model/config.ts';
 import { initTf, type TF } from '../../../stages/shared/backend/tf.ts';
 import { Tokenizer } from '../../../stages/shared/tokenizer/bpe.ts';
 import { trainBpe } from '../../../stages/shared/tokenizer/bpe-train.ts';

@@ -2,7 +2,8 @@
 // fixed batch, one step's loss and gradients as plain arrays and their comparison across backends, and
 // the LayerNorm kernel against float64 loops.
 import assert from 'node:assert/strict';
-import { gptLossAndGrads, initGPT, type GPTConfig } from '../../../../stages/shared/model/gpt.ts';
+import { gptLossAndGrads, initGPT } from '../../../../stages/shared/model/gpt.ts';
+import { type GPTConfig } from '../../../../stages/shared/model/config.ts';
 import { adamwStep, clipGradsByGlobalNorm, createAdamW, disposeAdamW } from '../../../../stages/shared/train/optim.ts';
 import { initTf, type TF, type Tensor } from '../../../../stages/shared/backend/tf.ts';
 import { batchTensors, relativeError, rng, TINY } from './tiny.ts';

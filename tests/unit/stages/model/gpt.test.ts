@@ -5,19 +5,7 @@ import { before, describe, it } from 'node:test';
 import { PipelineError } from '../../../../engine/errors.ts';
 import { MODEL_PRESET_NAMES as PRESET_NAMES, MODEL_PRESETS } from '../../../../schemas/model.schema.ts';
 import { resolveModelConfig, type GPTConfig } from '../../../../stages/shared/model/config.ts';
-import {
-  countParams,
-  createKVCache,
-  disposeKVCache,
-  exportParams,
-  forward,
-  forwardStep,
-  gptLoss,
-  importParams,
-  initGPT,
-  lossFromLogits,
-  paramShapes,
-} from '../../../../stages/shared/model/gpt.ts';
+import { countParams, createKVCache, disposeKVCache, exportParams, forward, forwardStep, gptLoss, importParams, initGPT, lossFromLogits, paramShapes } from '../../../../stages/shared/model/gpt.ts';
 import { initTf, type TF } from '../../../../stages/shared/backend/tf.ts';
 import { batchTensors, maxAbsDiff, TINY } from './tiny.ts';
 

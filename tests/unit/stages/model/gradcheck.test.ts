@@ -4,7 +4,8 @@
 // uniform and every path carries gradient; the loss uses a mask and an ignored target.
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { gptLoss, gptLossAndGrads, initGPT, type GPTConfig, type GPTParams } from '../../../../stages/shared/model/gpt.ts';
+import { gptLoss, gptLossAndGrads, initGPT, type GPTParams } from '../../../../stages/shared/model/gpt.ts';
+import { type GPTConfig } from '../../../../stages/shared/model/config.ts';
 import { initTf, type TF } from '../../../../stages/shared/backend/tf.ts';
 import { batchTensors, rng, TINY } from './tiny.ts';
 

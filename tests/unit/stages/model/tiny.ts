@@ -1,6 +1,6 @@
 // Shared fixtures of the model tests: the tiny config of STYLE §5, a fixed batch, and tensor comparisons.
 import { seededRandom } from '../../../../engine/rng.ts';
-import { resolveModelConfig, type GPTConfig } from '../../../../stages/shared/model/gpt.ts';
+import { resolveModelConfig, type GPTConfig } from '../../../../stages/shared/model/config.ts';
 import type { TF, Tensor } from '../../../../stages/shared/backend/tf.ts';
 
 /** nLayer 1, nEmbd 16, nHead 2, vocab 32, block 8. */

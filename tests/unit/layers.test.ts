@@ -1,10 +1,11 @@
 // The one-way rule of design/architecture.md, checked on the source: engine/ imports nothing of the
-// application (no stages/, no schema but the recipe envelope), and no import cycle passes through it.
+// application (no stages/, no schema but the recipe envelope), no stage imports another stage, the tensor
+// backend imports no model or training code, stages/shared/ has no loose files, and no import cycle exists.
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { REPO_ROOT } from '../../helpers/project.ts';
+import { REPO_ROOT } from '../helpers/project.ts';
 
 const IMPORT = /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)(['"])(\.{1,2}\/[^'"]+)\1/g;
 const ENGINE_MAY_IMPORT = new Set(['schemas/recipe.schema.ts']);
@@ -72,9 +73,24 @@ describe('layers', () => {
     assert.deepEqual(outside, []);
   });
 
-  it('no import cycle passes through engine/, bin/ or schemas/', () => {
-    const through = cycles(graph).filter((c) => c.some((f) => /^(engine|bin|schemas)\//.test(f)));
-    assert.deepEqual(through, []);
+  const edges = (test: (from: string, to: string) => boolean) => [...graph].flatMap(([from, tos]) => tos.filter((to) => test(from, to)).map((to) => `${from} -> ${to}`));
+  const stageOf = (file: string) => /^stages\/([^/]+)\//.exec(file)?.[1];
+  const ownStage = (name: string | undefined) => name !== undefined && name !== 'shared';
+
+  it('no stage imports another stage (what two share lives in stages/shared/)', () => {
+    assert.deepEqual(edges((from, to) => ownStage(stageOf(from)) && ownStage(stageOf(to)) && stageOf(from) !== stageOf(to)), []);
+  });
+
+  it('the tensor backend imports only itself and the engine', () => {
+    assert.deepEqual(edges((from, to) => from.startsWith('stages/shared/backend/') && !to.startsWith('stages/shared/backend/') && !to.startsWith('engine/')), []);
+  });
+
+  it('stages/shared/ has no loose files', () => {
+    assert.deepEqual(readdirSync(path.join(REPO_ROOT, 'stages/shared')).filter((name) => name.includes('.')), []);
+  });
+
+  it('has no import cycle anywhere', () => {
+    assert.deepEqual(cycles(graph), []);
   });
 
   it('finds a cycle when there is one (the check itself works)', () => {
