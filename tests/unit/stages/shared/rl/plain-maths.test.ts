@@ -1,5 +1,5 @@
 // Edge cases and defining properties of the plain-number RL maths (KL, GAE, whitening, group
-// advantages, pairs, pass@k); reference.test.ts checks the same functions against TRL's numbers.
+// advantages, pairs, pass@k, PPO token rewards); reference.test.ts checks the same functions against TRL's numbers.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { gae } from '../../../../../stages/shared/rl/gae.ts';
@@ -7,6 +7,7 @@ import { groupAdvantages, zeroSpreadGroups } from '../../../../../stages/shared/
 import { klPerToken, updateKlCoef } from '../../../../../stages/shared/rl/kl.ts';
 import { bradleyTerryAccuracy, pairStats } from '../../../../../stages/shared/rl/pairs.ts';
 import { meanPassAtK, passAtK } from '../../../../../stages/shared/rl/pass-at-k.ts';
+import { tokenRewards } from '../../../../../stages/shared/rl/ppo-rewards.ts';
 import { whiten, whitenRows } from '../../../../../stages/shared/rl/whiten.ts';
 import { assertClose } from './golden.ts';
 
@@ -159,5 +160,18 @@ describe('passAtK', () => {
     assertClose(meanPassAtK([[4, 1], [4, 4]], 1), (0.25 + 1) / 2, 'mean', 1e-12);
     assert.throws(() => passAtK(4, 5, 1), /0 <= c <= n/);
     assert.throws(() => passAtK(4, 1, 5), /1 <= k <= n/);
+  });
+});
+
+describe('tokenRewards', () => {
+  it('penalises every token by klCoef·KL and adds the score on the last one', () => {
+    const r = tokenRewards(2, [-0.5, -1, -0.2], [-0.7, -1, -0.1], 0.1, 'k1');
+    assertClose(r.kl, [0.2, 0, -0.1], 'kl', 1e-12, 1e-15);
+    assertClose(r.rewards, [-0.02, 0, 2 + 0.01], 'rewards', 1e-12, 1e-15);
+    assertClose(r.nonScoreReward, -0.01, 'non-score reward', 1e-12);
+  });
+  it('refuses an empty response and a non-finite score', () => {
+    assert.throws(() => tokenRewards(1, [], [], 0.1, 'k1'), /empty response/);
+    assert.throws(() => tokenRewards(NaN, [-1], [-1], 0.1, 'k3'), /score is NaN/);
   });
 });
