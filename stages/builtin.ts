@@ -18,6 +18,8 @@ export const BUILTIN_STAGES = {
   evaluate: new URL('./evaluate/index.ts', import.meta.url),
   'self-instruct': new URL('./self-instruct/index.ts', import.meta.url),
   'make-preferences': new URL('./make-preferences/index.ts', import.meta.url),
+  'reward-model': new URL('./reward-model/index.ts', import.meta.url),
+  dpo: new URL('./dpo/index.ts', import.meta.url),
 } as const satisfies Record<string, URL>;
 
 /** Commands the CLI adds beside run, status, show...: using a stage's model. */
