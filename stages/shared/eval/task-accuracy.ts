@@ -2,6 +2,7 @@
 // verifier judges the answer, as RL rewards will. Used by `sft` after training and by `evaluate` on any model.
 import { answerChats, type AnswerOptions } from '../model/chat-answers.ts';
 import type { GPTConfig, GPTParams } from '../model/gpt.ts';
+import { referenceOf } from '../tasks/record.ts';
 import { TASK_NAMES, verifyAnswer } from '../tasks/registry.ts';
 import type { TaskItem } from '../tasks/types.ts';
 import type { TF } from '../tf.ts';
@@ -30,17 +31,27 @@ export interface EvalReport {
   answers: TaskAnswer[];
 }
 
+export interface ScorableItem {
+  item: TaskItem;
+  /** The turns before the row's last answer: what the model is asked. */
+  prompt: ChatRow['turns'];
+}
 
-/** A scorable row: a known task with instruction and reference output, prompted by the turns before its last answer. */
-function taskOf(chat: ChatRow): { item: TaskItem; prompt: ChatRow['turns'] } | undefined {
-  const { task, instruction, input, output } = chat.row;
+/** A scorable row: a known task with instruction and reference answer, prompted by the turns before its last answer. */
+function taskOf(chat: ChatRow): ScorableItem | undefined {
+  const { task, instruction, input, output, answer } = chat.row;
   if (typeof task !== 'string' || !TASK_NAMES.includes(task) || typeof instruction !== 'string' || typeof output !== 'string') return undefined;
   const lastAnswer = chat.turns.findLastIndex((t) => t.role === 'assistant');
-  const item: TaskItem = { task, instruction, answer: output, ...(typeof input === 'string' ? { input } : {}) };
+  const item: TaskItem = { task, instruction, answer: referenceOf({ answer, output }), ...(typeof input === 'string' ? { input } : {}) };
   return { item, prompt: chat.turns.slice(0, lastAnswer) };
 }
 
-const score = (correct: number, total: number): Score => ({ correct, total, accuracy: total === 0 ? 0 : correct / total });
+/** The first `limit` scorable rows, in row order: every score of one evaluation is over these. */
+export function scorableItems(rows: readonly ChatRow[], limit: number): ScorableItem[] {
+  return rows.flatMap((r) => taskOf(r) ?? []).slice(0, limit);
+}
+
+export const score = (correct: number, total: number): Score => ({ correct, total, accuracy: total === 0 ? 0 : correct / total });
 
 export function evaluateTasks(
   tf: TF,
@@ -51,7 +62,7 @@ export function evaluateTasks(
   options: AnswerOptions & { limit: number },
   seed: number,
 ): EvalReport {
-  const items = rows.flatMap((r) => taskOf(r) ?? []).slice(0, options.limit);
+  const items = scorableItems(rows, options.limit);
   const responses = answerChats(tf, params, config, tokenizer, items.map((it) => it.prompt), options, seed);
   const counts: Record<string, { correct: number; total: number }> = {};
   const answers = items.map(({ item, prompt }, i): TaskAnswer => {

@@ -1,7 +1,9 @@
 // Factual Q&A over a fact table derived from the recipe's own text: words of the corpus with their
 // length, first and last letters and how often they occur, so every answer is checkable against the data.
+// Answer spaces (for the chance baseline): the letters a-z (first/last letter), the word lengths the table
+// admits (letter count), the two named words (alphabetical, more frequent).
 import { verifyChoice, verifyLetter, verifyNumber } from './answer.ts';
-import { pick, reject, type TaskGenerator, type TaskItem, type Verifier } from './types.ts';
+import { pick, reject, type Chance, type TaskGenerator, type TaskItem, type Verifier } from './types.ts';
 
 const FAMILY = 'facts';
 
@@ -32,8 +34,11 @@ export interface FactTableOptions {
  * is dropped rather than cut). The vocabulary is sorted before sampling, so the table depends only on the
  * texts' words and counts and on `random`, never on hash-map order.
  */
+/** Word lengths the table admits by default; also the answer space of `facts/letter-count`. */
+const LENGTHS = { min: 3, max: 14 } as const;
+
 export function buildFactTable(records: readonly string[], random: () => number, options: FactTableOptions = {}): FactTable {
-  const { maxWords = 2000, minLength = 3, maxLength = 14 } = options;
+  const { maxWords = 2000, minLength = LENGTHS.min, maxLength = LENGTHS.max } = options;
   const counts = new Map<string, number>();
   for (const text of records) {
     for (const word of text.toLowerCase().match(/\p{L}+/gu) ?? []) {
@@ -79,21 +84,42 @@ export const FACT_VERIFIERS: Record<string, Verifier> = {
 
 export const FACT_TASK_NAMES = Object.keys(FACT_VERIFIERS);
 
+const oneLetter: Chance = () => 1 / 26;
+const oneOfTwo: Chance = () => 1 / 2;
+
+export const FACT_CHANCES: Record<string, Chance> = {
+  'facts/letter-count': () => 1 / (LENGTHS.max - LENGTHS.min + 1),
+  'facts/first-letter': oneLetter,
+  'facts/last-letter': oneLetter,
+  'facts/alphabetical': oneOfTwo,
+  'facts/more-frequent': oneOfTwo,
+};
+
 type Lookup = (subject: string, relation: Relation) => string;
 
 type Question = (random: () => number, subjects: readonly string[], lookup: Lookup) => Omit<TaskItem, 'task'>;
 
+/**
+ * A word picked answer first: a uniformly random value of `relation` (a length, a letter), then a word with
+ * it. Picking the word first would make the answers as skewed as English ("s" ends a third of the words).
+ */
+function balancedWord(random: () => number, subjects: readonly string[], lookup: Lookup, relation: Relation): string {
+  const values = [...new Set(subjects.map((s) => lookup(s, relation)))].sort();
+  const value = pick(random, values);
+  return pick(random, subjects.filter((s) => lookup(s, relation) === value));
+}
+
 const QUESTIONS: Record<string, Question> = {
   'facts/letter-count': (random, subjects, lookup) => {
-    const word = pick(random, subjects);
+    const word = balancedWord(random, subjects, lookup, 'letters');
     return { instruction: `How many letters are in the word '${word}'?`, answer: lookup(word, 'letters') };
   },
   'facts/first-letter': (random, subjects, lookup) => {
-    const word = pick(random, subjects);
+    const word = balancedWord(random, subjects, lookup, 'first-letter');
     return { instruction: `What is the first letter of the word '${word}'?`, answer: lookup(word, 'first-letter') };
   },
   'facts/last-letter': (random, subjects, lookup) => {
-    const word = pick(random, subjects);
+    const word = balancedWord(random, subjects, lookup, 'last-letter');
     return { instruction: `What is the last letter of the word '${word}'?`, answer: lookup(word, 'last-letter') };
   },
   'facts/alphabetical': (random, subjects) => {
@@ -133,6 +159,7 @@ export function factGenerators(table: FactTable): TaskGenerator[] {
     name,
     generate: (random) => ({ task: name, ...(QUESTIONS[name] as Question)(random, subjects, lookup) }),
     verify: FACT_VERIFIERS[name] as Verifier,
+    chance: FACT_CHANCES[name] as Chance,
   }));
 }
 
