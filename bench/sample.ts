@@ -6,9 +6,9 @@ import os from 'node:os';
 import { seededRandom } from '../engine/rng.ts';
 import { gptDecoder } from '../stages/shared/model/decode.ts';
 import { countParams, initGPT, resolveModelConfig } from '../stages/shared/model/gpt.ts';
-import { disposeParams } from '../stages/shared/model/model-io.ts';
-import { generate } from '../stages/shared/sample.ts';
-import { initTf, type BackendChoice } from '../stages/shared/tf.ts';
+
+import { generate } from '../stages/shared/generate/sample.ts';
+import { initTf, type BackendChoice } from '../stages/shared/backend/tf.ts';
 import { runTorchScript, torchAvailable, TORCH_THREADS } from './torch.ts';
 
 const backendArg = process.argv.indexOf('--backend');
@@ -104,6 +104,6 @@ for (const { name, spec } of MODELS) {
         `  ${(pytorch === undefined ? '-' : Math.round(pytorch).toString()).padStart(13)}  ${(pytorch === undefined ? '-' : (tokensPerSec / pytorch).toFixed(2)).padStart(13)}`,
     );
   }
-  disposeParams(params);
+  for (const p of Object.values(params)) p.dispose();
 }
 console.log(`\nlive tensors at the end: ${tf.memory().numTensors}`);

@@ -5,8 +5,8 @@ import os from 'node:os';
 import { seededRandom } from '../engine/rng.ts';
 import { parseArgs } from 'node:util';
 import { gptLossAndGrads, initGPT, paramShapes, type GPTConfig, type GPTParams } from '../stages/shared/model/gpt.ts';
-import { adamwStep, clipGradsByGlobalNorm, createAdamW, disposeAdamW, type AdamW } from '../stages/shared/optim.ts';
-import { BACKEND_CHOICES, initTf, type BackendChoice, type TF } from '../stages/shared/tf.ts';
+import { adamwStep, clipGradsByGlobalNorm, createAdamW, disposeAdamW, type AdamW } from '../stages/shared/train/optim.ts';
+import { BACKEND_CHOICES, initTf, type BackendChoice, type TF } from '../stages/shared/backend/tf.ts';
 import { printTable } from './timing.ts';
 import { runTorchScript, torchAvailable, TORCH_THREADS } from './torch.ts';
 

@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'STAGE_LOAD_FAILED'
   | 'STAGE_UNKNOWN'
   | 'SUBPROCESS_FAILED'
+  | 'TRAINING_DIVERGED'
   | 'USAGE';
 
 /** Where in a source file a problem is. Lines and columns are 1-based. */

@@ -4,7 +4,7 @@ import { modelSchema } from './model.schema.ts';
 
 export const NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_-]*$';
 
-/** `runtime.backend` values (stages/shared/tf.ts implements them); also the CLI's `--backend` choices. */
+/** `runtime.backend` values (stages/shared/backend/tf.ts implements them); also the CLI's `--backend` choices. */
 export const RUNTIME_BACKENDS = ['auto', 'tensorflow', 'native', 'wasm', 'cpu'] as const;
 
 const datasetSchema = {

@@ -1,6 +1,6 @@
 // The conversation of `tempa chat`: every turn so far, rendered in the chat template for each answer,
 // oldest exchanges dropped when the prompt and the answer's room no longer fit the model's context.
-import { renderPrompt, type ChatTurn } from '../shared/chat-template.ts';
+import { renderPrompt, type ChatTurn } from '../shared/chat/template.ts';
 import type { Tokenizer } from '../shared/tokenizer/bpe.ts';
 import { errUsage } from '../../engine/errors.ts';
 

@@ -4,17 +4,16 @@ import readline from 'node:readline';
 import type { CommandContext } from '../../engine/command.ts';
 import { PipelineError } from '../../engine/errors.ts';
 import { deriveSeed, seededRandom } from '../../engine/rng.ts';
-import { gptDecoder } from '../shared/model/decode.ts';
-import { disposeParams } from '../shared/model/model-io.ts';
-import { generate } from '../shared/sample.ts';
-import { TextStream } from '../shared/text-stream.ts';
+import { generate } from '../shared/generate/sample.ts';
+import { TextStream } from '../shared/generate/text-stream.ts';
 import { END_ID, EOS_ID } from '../shared/tokenizer/special-tokens.ts';
 import { ChatHistory } from './chat-history.ts';
 import type { SamplingFlags } from './sampling-options.ts';
 import { openStageModel } from './stage-model.ts';
 
 export async function chat(ctx: CommandContext, flags: SamplingFlags & { system?: string }): Promise<number> {
-  const { tf, tokenizer, config, params } = await openStageModel(ctx, flags.stage);
+  const { model } = await openStageModel(ctx, flags.stage);
+  const { tokenizer, config } = model;
   const interactive = ctx.stdin.isTTY === true;
   const say = (text: string) => ctx.stderr.write(`${text}\n`);
   try {
@@ -41,7 +40,7 @@ export async function chat(ctx: CommandContext, flags: SamplingFlags & { system?
           const { ids, dropped } = history.prompt(message, Math.min(flags.maxTokens, Math.floor(config.blockSize / 4)));
           if (dropped > 0) say(`(dropped the ${dropped} oldest turns to fit the ${config.blockSize}-token context)`);
           const stream = new TextStream(tokenizer);
-          const decoder = gptDecoder(tf, params, config, 1);
+          const decoder = model.decoder(1);
           // Piped output keeps one line per answer, so answers line up with the input lines.
           const show = (text: string) => ctx.stdout.write(interactive ? text : text.replace(/\\/g, '\\\\').replace(/\n/g, '\\n'));
           try {
@@ -67,6 +66,6 @@ export async function chat(ctx: CommandContext, flags: SamplingFlags & { system?
     lines.close();
     return 0;
   } finally {
-    disposeParams(params);
+    model.dispose();
   }
 }

@@ -2,8 +2,8 @@
 // recipe's backend (or --backend).
 import type { CommandContext } from '../../engine/command.ts';
 import { errUsage } from '../../engine/errors.ts';
-import { loadModelFolder } from '../shared/model/open-model.ts';
-import { initTf, type BackendChoice } from '../shared/tf.ts';
+import { loadModel } from '../shared/model/model-io.ts';
+import { initTf, type BackendChoice } from '../shared/backend/tf.ts';
 
 export async function openStageModel(ctx: CommandContext, given: string | undefined) {
   const withModel = ctx.stagesWithOutput('model');
@@ -15,5 +15,5 @@ export async function openStageModel(ctx: CommandContext, given: string | undefi
   const outputs = await ctx.stageOutputs(stage);
   const { tf, backend } = await initTf((ctx.runtime.backend as BackendChoice | undefined) ?? 'auto');
   ctx.stderr.write(`${stage} model, backend ${backend}\n`);
-  return { tf, ...(await loadModelFolder(tf, outputs.model!)) };
+  return { tf, model: await loadModel(tf, outputs.model!) };
 }

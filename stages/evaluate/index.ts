@@ -7,32 +7,31 @@ import type { FromSchema } from 'json-schema-to-ts';
 import { PipelineError } from '../../engine/errors.ts';
 import { defineStage } from '../../engine/stage.ts';
 import { deriveSeed } from '../../engine/rng.ts';
-import { readChatRows, type ChatRow } from '../shared/chat-rows.ts';
+import { readChatRows, type ChatRow } from '../shared/chat/rows.ts';
 import { chanceBaselines, type ChanceReport } from '../shared/eval/chance-baselines.ts';
 import { sampledPassAtK } from '../shared/eval/sampled-pass-at-k.ts';
 import { evaluateTasks, scorableItems } from '../shared/eval/task-accuracy.ts';
-import { answerChats } from '../shared/model/chat-answers.ts';
-import { disposeParams } from '../shared/model/model-io.ts';
-import { loadModelFolder, stageBackend } from '../shared/model/open-model.ts';
-import type { TF } from '../shared/tf.ts';
+import { loadModel } from '../shared/model/model-io.ts';
+import { stageBackend } from '../shared/model/open-model.ts';
+import type { TF } from '../shared/backend/tf.ts';
 import { accuracyTable, passAtKTable, renderReport, type ModelResult } from './report.ts';
 import { evaluateSchema } from './schema.ts';
 
 type EvaluateParams = FromSchema<typeof evaluateSchema>;
 
 async function evaluateOne(tf: TF, modelDir: string, rows: readonly ChatRow[], p: EvaluateParams, seed: number): Promise<ModelResult> {
-  const { tokenizer, config, params, meta } = await loadModelFolder(tf, modelDir);
+  const model = await loadModel(tf, modelDir);
   try {
     const { sampling, examples = 500, prompts = [], samples, sampleTemperature } = p;
-    const report = evaluateTasks(tf, params, config, tokenizer, rows, { ...sampling, limit: examples }, seed);
+    const report = evaluateTasks(model, rows, { ...sampling, limit: examples }, seed);
     const passAtK =
       samples === 0
         ? undefined
-        : sampledPassAtK(tf, params, config, tokenizer, scorableItems(rows, examples), { samples, temperature: sampleTemperature, maxTokens: sampling.maxTokens }, deriveSeed(seed, 'pass@k'));
-    const promptAnswers = answerChats(tf, params, config, tokenizer, prompts.map((content) => [{ role: 'user' as const, content }]), sampling, seed);
-    return { label: meta.stage, report, ...(passAtK === undefined ? {} : { passAtK }), promptAnswers };
+        : sampledPassAtK(model, scorableItems(rows, examples), { samples, temperature: sampleTemperature, maxTokens: sampling.maxTokens }, deriveSeed(seed, 'pass@k'));
+    const promptAnswers = model.answer(prompts.map((content) => [{ role: 'user' as const, content }]), sampling, seed);
+    return { label: model.meta.stage, report, ...(passAtK === undefined ? {} : { passAtK }), promptAnswers };
   } finally {
-    disposeParams(params);
+    model.dispose();
   }
 }
 

@@ -4,8 +4,8 @@ import path from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import { defineStage } from '../../engine/stage.ts';
 import { countParams, initGPT, resolveModelConfig, type ModelSpec } from '../shared/model/gpt.ts';
-import { disposeParams, saveGPT } from '../shared/model/model-io.ts';
-import { sampleTexts } from '../shared/model/sample-texts.ts';
+import { createLanguageModel } from '../shared/model/language-model.ts';
+import { saveModel } from '../shared/model/model-io.ts';
 import { stageBackend } from '../shared/model/open-model.ts';
 import { loadTokenizer } from '../shared/tokenizer/tokenizer-dir.ts';
 import { initSchema } from './schema.ts';
@@ -23,13 +23,13 @@ export default defineStage({
     const tokenizerDir = ctx.inputs.tokenizer!.path;
     const { tokenizer } = await loadTokenizer(tokenizerDir);
     const config = resolveModelConfig(ctx.model as ModelSpec | undefined, tokenizer.vocabSize);
-    const weights = initGPT(tf, config, ctx.seed);
+    const model = createLanguageModel(tf, { config, tokenizer, weights: initGPT(tf, config, ctx.seed) });
     try {
-      const parameters = countParams(weights);
+      const parameters = countParams(model.weights);
       ctx.log.info(`model: ${config.nLayer} layers, ${config.nHead} heads, width ${config.nEmbd}, context ${config.blockSize}, vocab ${config.vocabSize}: ${(parameters / 1e6).toFixed(2)}M parameters`);
-      const samples = sampleTexts(tf, weights, config, tokenizer, params.sample.prompts, { ...params.sample, stopTokens: [] }, ctx.seed);
+      const samples = model.sampleTexts(params.sample.prompts, { ...params.sample, stopTokens: [] }, ctx.seed);
       for (const s of samples) ctx.log.info(`sample: ${JSON.stringify(s.prompt + s.completion)}`);
-      await saveGPT(path.join(ctx.outDir, 'model'), weights, config, { stage: ctx.stage, step: 0 }, tokenizerDir);
+      await saveModel(model, path.join(ctx.outDir, 'model'), { stage: ctx.stage, step: 0 }, tokenizerDir);
       await writeFile(path.join(ctx.outDir, 'samples.json'), `${JSON.stringify(samples, null, 2)}\n`);
       return {
         metrics: { parameters, expectedLoss: Math.log(config.vocabSize) },
@@ -37,7 +37,7 @@ export default defineStage({
         info: { backend },
       };
     } finally {
-      disposeParams(weights);
+      model.dispose();
     }
   },
 });

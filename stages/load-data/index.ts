@@ -5,7 +5,7 @@ import { join, relative, sep } from 'node:path';
 import { PipelineError } from '../../engine/errors.ts';
 import { defineStage } from '../../engine/stage.ts';
 import { detectFormat, type FileFormat, type FileReading } from './detect-format.ts';
-import { openLineWriter } from '../shared/line-writer.ts';
+import { openLineWriter } from '../shared/data/line-writer.ts';
 import { loadFile, type FileCounts } from './load-file.ts';
 import { readCsv } from './read-csv.ts';
 import { readJsonl } from './read-jsonl.ts';

@@ -2,8 +2,8 @@
 // `fields` selects columns, blank records are dropped, and the rest are written in canonical form.
 import { errDataInvalid } from '../../engine/errors.ts';
 import type { Logger } from '../../engine/stage.ts';
-import { canonicalJson, isEmptyRecord } from '../shared/canonical-record.ts';
-import type { LineWriter } from '../shared/line-writer.ts';
+import { canonicalJson, isEmptyRecord } from '../shared/data/canonical-record.ts';
+import type { LineWriter } from '../shared/data/line-writer.ts';
 import type { RowItem } from './row-item.ts';
 
 export interface FileCounts {

@@ -5,7 +5,7 @@ import { join, relative } from 'node:path';
 import { PipelineError } from '../../engine/errors.ts';
 import { deriveSeed, seededRandom } from '../../engine/rng.ts';
 import { defineStage, type StageContext } from '../../engine/stage.ts';
-import { readCorpusTexts } from '../shared/tokenizer/corpus-text.ts';
+import { readCorpusTexts } from '../shared/data/corpus-text.ts';
 import { drawSplits, shuffle } from '../shared/tasks/draw.ts';
 import { buildFactTable, factGenerators, type FactTable } from '../shared/tasks/facts.ts';
 import { toInstructionRecord } from '../shared/tasks/record.ts';

@@ -4,13 +4,14 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PipelineError } from '../../engine/errors.ts';
 import { defineStage } from '../../engine/stage.ts';
-import { encodeCorpus } from '../shared/encode-corpus.ts';
-import { disposeParams, saveGPT } from '../shared/model/model-io.ts';
+import { encodeCorpus } from '../shared/data/encode-corpus.ts';
+import { saveModel } from '../shared/model/model-io.ts';
 import { openModel } from '../shared/model/open-model.ts';
-import { sampleTexts } from '../shared/model/sample-texts.ts';
-import { batchForStep, evalBatches } from '../shared/token-data.ts';
+import { trainLoop } from '../shared/train/loop.ts';
+import { nextTokenTrainee } from '../shared/train/next-token.ts';
+import { writeCurve } from '../shared/train/curve.ts';
+import { batchForStep, evalBatches } from '../shared/train/token-batches.ts';
 import { pretrainSchema } from './schema.ts';
-import { trainLoop } from './train.ts';
 
 export default defineStage({
   name: 'pretrain',
@@ -24,7 +25,8 @@ export default defineStage({
   }),
   outputs: () => ({ model: { kind: 'dir' }, curve: { kind: 'file' }, samples: { kind: 'file' } }),
   async run(ctx, p) {
-    const { tf, backend, modelDir, tokenizer, config, params } = await openModel(ctx);
+    const { tf, backend, modelDir, model } = await openModel(ctx);
+    const { tokenizer, config } = model;
     try {
       const corpusOptions = { textField: p.textField, maxBytes: p.maxTrainBytes, signal: ctx.signal, displayName: (f: string) => path.relative(ctx.recipeDir, f) };
       const encoded = await encodeCorpus(tokenizer, ctx.inputs.train!.files, corpusOptions);
@@ -46,17 +48,17 @@ export default defineStage({
         trainBatch: (step: number, micro: number) => batchForStep(train, p.batchSize, config.blockSize, ctx.seed, step, micro),
         evalSet: evalBatches(valid, p.batchSize, config.blockSize, p.evalBatches, ctx.seed),
       };
-      const result = await trainLoop(tf, ctx, params, config, data, p);
-      const samples = sampleTexts(tf, params, config, tokenizer, p.sample.prompts, { ...p.sample, stopTokens: [] }, ctx.seed);
+      const result = await trainLoop(tf, ctx, nextTokenTrainee(model, data), p);
+      const samples = model.sampleTexts(p.sample.prompts, { ...p.sample, stopTokens: [] }, ctx.seed);
       for (const s of samples) ctx.log.info(`sample: ${JSON.stringify(s.prompt + s.completion)}`);
-      await saveGPT(path.join(ctx.outDir, 'model'), params, config, { stage: ctx.stage, step: p.steps }, modelDir);
-      await writeFile(path.join(ctx.outDir, 'curve.jsonl'), result.curve.map((point) => JSON.stringify(point)).join('\n') + '\n');
+      await saveModel(model, path.join(ctx.outDir, 'model'), { stage: ctx.stage, step: p.steps }, modelDir);
+      await writeCurve(path.join(ctx.outDir, 'curve.jsonl'), result.curve);
       await writeFile(path.join(ctx.outDir, 'samples.json'), `${JSON.stringify(samples, null, 2)}\n`);
       return {
         metrics: {
-          initialValLoss: result.initialValLoss,
-          valLoss: result.finalValLoss,
-          valPerplexity: Math.exp(result.finalValLoss),
+          initialValLoss: result.initialEval.valLoss!,
+          valLoss: result.finalEval.valLoss!,
+          valPerplexity: Math.exp(result.finalEval.valLoss!),
           trainLoss: result.curve.at(-1)?.loss ?? Number.NaN,
           tokensPerSecond: Math.round(result.tokensPerSecond),
           trainTokens: train.length,
@@ -66,7 +68,7 @@ export default defineStage({
         info: { backend },
       };
     } finally {
-      disposeParams(params);
+      model.dispose();
     }
   },
 });

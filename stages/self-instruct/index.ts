@@ -8,17 +8,14 @@ import path from 'node:path';
 import { PipelineError } from '../../engine/errors.ts';
 import { deriveSeed, seededRandom } from '../../engine/rng.ts';
 import { defineStage } from '../../engine/stage.ts';
-import { readChatRows, type ChatRow } from '../shared/chat-rows.ts';
-import { answerChats } from '../shared/model/chat-answers.ts';
-import { disposeParams } from '../shared/model/model-io.ts';
-import { loadModelFolder, openModel } from '../shared/model/open-model.ts';
-import { sampleTexts } from '../shared/model/sample-texts.ts';
+import { readChatRows, type ChatRow } from '../shared/chat/rows.ts';
+import type { LanguageModel } from '../shared/model/language-model.ts';
+import { loadModel } from '../shared/model/model-io.ts';
+import { openModel } from '../shared/model/open-model.ts';
 import { promptOf } from '../shared/tasks/record.ts';
 import { verifyAnswer } from '../shared/tasks/registry.ts';
 import { solveInstruction } from '../shared/tasks/solve.ts';
 import { BOS_ID, SPECIAL_TOKENS, USER_ID } from '../shared/tokenizer/special-tokens.ts';
-import type { TF } from '../shared/tf.ts';
-import { generateGrouped } from '../shared/model/generate-grouped.ts';
 import { fewShotPrompt, parseContinuation, parseUserTurn, type Instruction } from './few-shot.ts';
 import { NgramIndex } from './ngram-index.ts';
 import { selfInstructSchema } from './schema.ts';
@@ -86,8 +83,8 @@ export default defineStage({
   }),
   async run(ctx, p) {
     const f = p.filters;
-    const { tf, backend, tokenizer, config, params, meta } = await openModel(ctx);
-    const writer = ctx.inputs.writer ? await loadModelFolder(tf, ctx.inputs.writer.path) : { tokenizer, config, params, meta };
+    const { tf, backend, model } = await openModel(ctx);
+    const writer = ctx.inputs.writer ? await loadModel(tf, ctx.inputs.writer.path) : model;
     try {
       const read = await readChatRows(ctx.inputs.seeds!.files, {
         onMalformed: p.onMalformed,
@@ -127,8 +124,8 @@ export default defineStage({
         const n = Math.min(p.batch, p.maxCandidates - candidates);
         const written =
           p.writerPrompt === 'chat'
-            ? writeUserTurns(tf, writer, n, p.instructionSampling, deriveSeed(ctx.seed, `write ${round}`))
-            : writeFewShot(tf, writer, Array.from({ length: n }, () => pickDemos(random, seedPool, generatedPool, p.demos, p.seedFraction, fits)), p.instructionSampling, deriveSeed(ctx.seed, `write ${round}`));
+            ? writeUserTurns(writer, n, p.instructionSampling, deriveSeed(ctx.seed, `write ${round}`))
+            : writeFewShot(writer, Array.from({ length: n }, () => pickDemos(random, seedPool, generatedPool, p.demos, p.seedFraction, fits)), p.instructionSampling, deriveSeed(ctx.seed, `write ${round}`));
         candidates += n;
 
         const survivors: { instruction: Instruction; demos: Demo[] }[] = [];
@@ -145,7 +142,7 @@ export default defineStage({
         }
 
         const turns = survivors.map((s) => [{ role: 'user' as const, content: promptOf(s.instruction) }]);
-        const responses = answerChats(tf, params, config, tokenizer, turns, p.responseSampling, deriveSeed(ctx.seed, `answer ${round}`));
+        const responses = model.answer(turns, p.responseSampling, deriveSeed(ctx.seed, `answer ${round}`));
         survivors.forEach(({ instruction, demos }, i) => {
           if (kept.length >= p.rows) {
             unused += 1;
@@ -172,7 +169,7 @@ export default defineStage({
             ],
             provenance: {
               method: 'self-instruct',
-              model: { stage: meta.stage, hash: ctx.inputs.model!.hash },
+              model: { stage: model.meta.stage, hash: ctx.inputs.model!.hash },
               writer: ctx.inputs.writer ? { stage: writer.meta.stage, hash: ctx.inputs.writer.hash } : undefined,
               seed: ctx.seed,
               round,
@@ -202,13 +199,13 @@ export default defineStage({
         info: { backend },
       };
     } finally {
-      disposeParams(params);
-      if (writer.params !== params) disposeParams(writer.params);
+      model.dispose();
+      if (writer !== model) writer.dispose();
     }
   },
 });
 
-type Writer = Awaited<ReturnType<typeof loadModelFolder>>;
+type Writer = LanguageModel & { meta: { stage: string } };
 type WriterSampling = { maxTokens: number; temperature: number; topK: number; topP: number };
 interface Written {
   text: string;
@@ -217,15 +214,15 @@ interface Written {
 }
 
 /** Few-shot continuation in plain text; a special token ends the instruction (a chat model may close it with <|end|>). */
-function writeFewShot(tf: TF, writer: Writer, prompts: Demo[][], sampling: WriterSampling, seed: number): Written[] {
-  const samples = sampleTexts(tf, writer.params, writer.config, writer.tokenizer, prompts.map((d) => fewShotPrompt(d)), { ...sampling, stopTokens: SPECIAL_IDS }, seed);
+function writeFewShot(writer: Writer, prompts: Demo[][], sampling: WriterSampling, seed: number): Written[] {
+  const samples = writer.sampleTexts(prompts.map((d) => fewShotPrompt(d)), { ...sampling, stopTokens: SPECIAL_IDS }, seed);
   return samples.map((sample, i) => ({ text: sample.completion, instruction: parseContinuation(sample.completion), demos: prompts[i]! }));
 }
 
 /** A user turn sampled after `<|bos|><|user|>`: for writers tuned with `lossOn: all`, which learnt what users ask. */
-function writeUserTurns(tf: TF, writer: Writer, count: number, sampling: WriterSampling, seed: number): Written[] {
+function writeUserTurns(writer: Writer, count: number, sampling: WriterSampling, seed: number): Written[] {
   const prompts = Array.from({ length: count }, () => [BOS_ID, USER_ID]);
-  const out = generateGrouped(tf, writer.params, writer.config, prompts, { ...sampling, stopTokens: SPECIAL_IDS }, seededRandom(seed));
+  const out = writer.generate(prompts, { ...sampling, stopTokens: SPECIAL_IDS }, seededRandom(seed));
   return out.tokens.map((ids) => {
     const text = writer.tokenizer.decode(ids.filter((id) => id >= SPECIAL_IDS.length));
     return { text, instruction: parseUserTurn(text), demos: [] };

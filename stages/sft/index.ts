@@ -4,11 +4,13 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PipelineError } from '../../engine/errors.ts';
 import { defineStage } from '../../engine/stage.ts';
-import { tokenizerConfig } from '../shared/chat-template.ts';
-import { disposeParams, saveGPT } from '../shared/model/model-io.ts';
+import { tokenizerConfig } from '../shared/chat/template.ts';
+import { saveModel } from '../shared/model/model-io.ts';
 import { openModel } from '../shared/model/open-model.ts';
-import { trainLoop } from '../pretrain/train.ts';
-import { readChatRows, type ChatRow } from '../shared/chat-rows.ts';
+import { writeCurve } from '../shared/train/curve.ts';
+import { trainLoop } from '../shared/train/loop.ts';
+import { nextTokenTrainee } from '../shared/train/next-token.ts';
+import { readChatRows, type ChatRow } from '../shared/chat/rows.ts';
 import { evaluateTasks } from '../shared/eval/task-accuracy.ts';
 import { sftSchema } from './schema.ts';
 import { buildExamples, sftBatch, sftEvalSet } from './sft-data.ts';
@@ -25,7 +27,8 @@ export default defineStage({
   }),
   outputs: () => ({ model: { kind: 'dir' }, curve: { kind: 'file' }, eval: { kind: 'file' } }),
   async run(ctx, p) {
-    const { tf, backend, modelDir, tokenizer, config, params } = await openModel(ctx);
+    const { tf, backend, modelDir, model } = await openModel(ctx);
+    const { tokenizer, config } = model;
     try {
       const readOptions = { onMalformed: p.onMalformed, signal: ctx.signal, displayName: (f: string) => path.relative(ctx.recipeDir, f) };
       const train = await readChatRows(ctx.inputs.train!.files, readOptions);
@@ -57,22 +60,22 @@ export default defineStage({
         trainBatch: (step: number, micro: number) => sftBatch(trainExamples, p.batchSize, config.blockSize, p.packing, ctx.seed, step, micro),
         evalSet: sftEvalSet(validExamples, p.batchSize, config.blockSize, p.packing, p.evalBatches),
       };
-      const result = await trainLoop(tf, ctx, params, config, data, p);
+      const result = await trainLoop(tf, ctx, nextTokenTrainee(model, data), p);
 
-      const report = evaluateTasks(tf, params, config, tokenizer, heldOutRows, { ...p.evalSampling, limit: p.evalExamples }, ctx.seed);
+      const report = evaluateTasks(model, heldOutRows, { ...p.evalSampling, limit: p.evalExamples }, ctx.seed);
       if (report.overall.total > 0) {
         ctx.log.info(`held-out accuracy ${(report.overall.accuracy * 100).toFixed(1)}% (${report.overall.correct}/${report.overall.total})`);
         for (const [task, s] of Object.entries(report.tasks)) ctx.log.info(`  ${task}: ${s.correct}/${s.total}`);
       }
       const outModel = path.join(ctx.outDir, 'model');
-      await saveGPT(outModel, params, config, { stage: ctx.stage, step: p.steps }, modelDir);
+      await saveModel(model, outModel, { stage: ctx.stage, step: p.steps }, modelDir);
       await writeFile(path.join(outModel, 'tokenizer_config.json'), `${JSON.stringify(tokenizerConfig(), null, 2)}\n`);
-      await writeFile(path.join(ctx.outDir, 'curve.jsonl'), result.curve.map((point) => JSON.stringify(point)).join('\n') + '\n');
+      await writeCurve(path.join(ctx.outDir, 'curve.jsonl'), result.curve);
       await writeFile(path.join(ctx.outDir, 'eval.json'), `${JSON.stringify(report, null, 2)}\n`);
       return {
         metrics: {
-          initialValLoss: result.initialValLoss,
-          valLoss: result.finalValLoss,
+          initialValLoss: result.initialEval.valLoss!,
+          valLoss: result.finalEval.valLoss!,
           trainLoss: result.curve.at(-1)?.loss ?? Number.NaN,
           ...(report.overall.total > 0 ? { heldOutAccuracy: report.overall.accuracy } : {}),
           heldOutScored: report.overall.total,
@@ -86,7 +89,7 @@ export default defineStage({
         info: { backend },
       };
     } finally {
-      disposeParams(params);
+      model.dispose();
     }
   },
 });

@@ -1,9 +1,9 @@
 // Instruction rows -> supervised examples -> batches whose targets are -1 everywhere but the assistant's
 // tokens (the loss ignores targets < 0), drawn from a per-(step, micro) seed so a resumed run is exact.
 import { deriveSeed, seededRandom } from '../../engine/rng.ts';
-import { renderConversation, type ChatTurn } from '../shared/chat-template.ts';
-import type { ChatRow } from '../shared/chat-rows.ts';
-import type { Batch } from '../shared/token-data.ts';
+import { renderConversation, type ChatTurn } from '../shared/chat/template.ts';
+import type { ChatRow } from '../shared/chat/rows.ts';
+import type { Batch } from '../shared/train/token-batches.ts';
 import type { Tokenizer } from '../shared/tokenizer/bpe.ts';
 import { PAD_ID } from '../shared/tokenizer/special-tokens.ts';
 

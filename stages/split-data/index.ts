@@ -5,8 +5,8 @@ import { join, relative, sep } from 'node:path';
 import { createInterface } from 'node:readline';
 import { errDataInvalid, PipelineError } from '../../engine/errors.ts';
 import { defineStage, type OutputSpec } from '../../engine/stage.ts';
-import { canonicalJson } from '../shared/canonical-record.ts';
-import { openLineWriter, type LineWriter } from '../shared/line-writer.ts';
+import { canonicalJson } from '../shared/data/canonical-record.ts';
+import { openLineWriter, type LineWriter } from '../shared/data/line-writer.ts';
 import { assignSplit, type SplitName } from './assign-split.ts';
 import { splitDataSchema } from './schema.ts';
 

@@ -7,7 +7,7 @@ import { defineStage } from '../../engine/stage.ts';
 import { Tokenizer } from '../shared/tokenizer/bpe.ts';
 import { trainBpe } from '../shared/tokenizer/bpe-train.ts';
 import { WordCounts } from '../shared/tokenizer/word-counts.ts';
-import { readCorpusTexts, type CorpusStats } from '../shared/tokenizer/corpus-text.ts';
+import { readCorpusTexts, type CorpusStats } from '../shared/data/corpus-text.ts';
 import { HF_FILE, META_FILE, saveTokenizer } from '../shared/tokenizer/tokenizer-dir.ts';
 import { tokenizerSchema } from './schema.ts';
 

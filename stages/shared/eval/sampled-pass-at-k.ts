@@ -1,12 +1,9 @@
 // pass@k of a model on held-out task rows: n answers sampled per prompt (temperature > 0), each judged by the
 // task's verifier, turned into the unbiased pass@k of Chen et al. 2021 per task. Greedy exact match says what
 // the model answers; pass@k says how often the right answer is among what it might answer, which RL exploits.
-import { answerChats } from '../model/chat-answers.ts';
-import type { GPTConfig, GPTParams } from '../model/gpt.ts';
+import type { LanguageModel } from '../model/language-model.ts';
 import { meanPassAtK } from '../rl/pass-at-k.ts';
 import { verifyAnswer } from '../tasks/registry.ts';
-import type { TF } from '../tf.ts';
-import type { Tokenizer } from '../tokenizer/bpe.ts';
 import type { ScorableItem } from './task-accuracy.ts';
 
 /** k runs 1..min(MAX_K, samples). */
@@ -26,22 +23,14 @@ export interface PassAtKOptions {
   maxTokens: number;
 }
 
-export function sampledPassAtK(
-  tf: TF,
-  params: GPTParams,
-  config: GPTConfig,
-  tokenizer: Tokenizer,
-  items: readonly ScorableItem[],
-  options: PassAtKOptions,
-  seed: number,
-): PassAtKReport {
+export function sampledPassAtK(model: LanguageModel, items: readonly ScorableItem[], options: PassAtKOptions, seed: number): PassAtKReport {
   const { samples, temperature, maxTokens } = options;
   if (!Number.isInteger(samples) || samples < 1 || !(temperature > 0)) {
     throw new RangeError(`pass@k needs samples >= 1 and temperature > 0, got samples ${samples}, temperature ${temperature}`);
   }
   // Every prompt `samples` times in a row; rows of equal prompts share decoding batches.
   const conversations = items.flatMap(({ prompt }) => Array.from({ length: samples }, () => prompt));
-  const responses = answerChats(tf, params, config, tokenizer, conversations, { maxTokens, temperature, topK: 0, topP: 1 }, seed);
+  const responses = model.answer(conversations, { maxTokens, temperature, topK: 0, topP: 1 }, seed);
   const correctByTask = new Map<string, number[]>();
   items.forEach(({ item }, i) => {
     let correct = 0;

@@ -1,13 +1,10 @@
 // Held-out exact-match accuracy: a model answers each task row from its chat prompt, and the task's own
 // verifier judges the answer, as RL rewards will. Used by `sft` after training and by `evaluate` on any model.
-import { answerChats, type AnswerOptions } from '../model/chat-answers.ts';
-import type { GPTConfig, GPTParams } from '../model/gpt.ts';
+import type { AnswerOptions, LanguageModel } from '../model/language-model.ts';
 import { referenceOf } from '../tasks/record.ts';
 import { TASK_NAMES, verifyAnswer } from '../tasks/registry.ts';
 import type { TaskItem } from '../tasks/types.ts';
-import type { TF } from '../tf.ts';
-import type { Tokenizer } from '../tokenizer/bpe.ts';
-import type { ChatRow } from '../chat-rows.ts';
+import type { ChatRow } from '../chat/rows.ts';
 
 export interface Score {
   correct: number;
@@ -54,16 +51,13 @@ export function scorableItems(rows: readonly ChatRow[], limit: number): Scorable
 export const score = (correct: number, total: number): Score => ({ correct, total, accuracy: total === 0 ? 0 : correct / total });
 
 export function evaluateTasks(
-  tf: TF,
-  params: GPTParams,
-  config: GPTConfig,
-  tokenizer: Tokenizer,
+  model: LanguageModel,
   rows: readonly ChatRow[],
   options: AnswerOptions & { limit: number },
   seed: number,
 ): EvalReport {
   const items = scorableItems(rows, options.limit);
-  const responses = answerChats(tf, params, config, tokenizer, items.map((it) => it.prompt), options, seed);
+  const responses = model.answer(items.map((it) => it.prompt), options, seed);
   const counts: Record<string, { correct: number; total: number }> = {};
   const answers = items.map(({ item, prompt }, i): TaskAnswer => {
     const { correct } = verifyAnswer(item, responses[i]!);

@@ -1,7 +1,7 @@
 // Adapts the GPT and its KV cache to the sampler's DecodeModel interface: the only place where
 // generation touches tensors.
-import type { DecodeModel } from '../sample.ts';
-import type { TF } from '../tf.ts';
+import type { DecodeModel } from '../generate/sample.ts';
+import type { TF } from '../backend/tf.ts';
 import { createKVCache, disposeKVCache, forwardStep, type GPTConfig, type GPTParams } from './gpt.ts';
 
 export function gptDecoder(tf: TF, params: GPTParams, config: GPTConfig, batch: number): DecodeModel {

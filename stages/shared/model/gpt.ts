@@ -14,13 +14,14 @@
 // attention and the loss have written-out gradients (the role of PyTorch's fused kernels), so backprop
 // keeps one or two tensors per op. Cross-entropy takes the log-sum-exp from the softmax (lossFromLogits).
 // Targets < 0 are ignored, as nanochat's ignore_index. A backend may register fused kernels for linear,
-// LayerNorm, GELU, attention and the loss (training and KV-cache decoding; *_KERNEL below), which the native backend does; the
+// LayerNorm, GELU, attention and the loss (training and KV-cache decoding; contracts in backend/contracts.ts), which the native backend does; the
 // composite code is then only the reference (tests compare the two) and the path for other backends.
 import { PipelineError } from '../../../engine/errors.ts';
 import { deriveSeed } from '../../../engine/rng.ts';
 import { MODEL_PRESETS as PRESET_NAMES } from '../../../schemas/model.schema.ts';
-import type { NamedTensor } from '../safetensors.ts';
-import type { TF, Tensor, Variable } from '../tf.ts';
+import type { NamedTensor } from './safetensors.ts';
+import { ATTENTION_KERNEL, CACHED_ATTENTION_KERNEL, CROSS_ENTROPY_KERNEL, GELU_KERNEL, LAYER_NORM_KERNEL, LINEAR_KERNEL } from '../backend/contracts.ts';
+import type { TF, Tensor, Variable } from '../backend/tf.ts';
 
 export interface GPTConfig {
   vocabSize: number;
@@ -174,13 +175,6 @@ function customOp(tf: TF, f: CustomOp): (...inputs: Tensor[]) => Tensor {
 }
 
 /**
- * A backend may run x @ w + b for 2-D x in one kernel (the native backend does): inputs x (N, in),
- * w (in, out), b (out); output (N, out). tf.fused.matMul wraps its kernel in three reshapes to 3-D,
- * which cost more than the product when decoding one token.
- */
-export const LINEAR_KERNEL = 'TempaLinear';
-
-/**
  * x @ w + b for x (N, in), w (in, out): one fused XNNPACK call on wasm. The gradient keeps only x and w
  * (tf.fused.matMul's own gradient also keeps the output).
  */
@@ -196,13 +190,6 @@ function linear(tf: TF, x: Tensor, w: Tensor, b: Tensor): Tensor {
   });
   return op(x, w, b);
 }
-
-/**
- * A backend may run LayerNorm in one pass each way (the native backend does). Forward: inputs x (N, C),
- * weight, bias (C); attr eps; outputs [y (N, C), mean (N), rstd (N)], rstd = 1/sqrt(var + eps).
- * Gradient: inputs x, weight, mean, rstd, dy; outputs [dx, dweight, dbias]. Same math as below.
- */
-export const LAYER_NORM_KERNEL = 'TempaLayerNorm';
 
 /**
  * LayerNorm over the last axis of x (N, C), with its gradient written out (llm.c layernorm_backward):
@@ -244,13 +231,6 @@ function layerNorm(tf: TF, x: Tensor, weight: Tensor, bias: Tensor): Tensor {
 const GELU_SCALE = 2 * Math.sqrt(2 / Math.PI);
 
 /**
- * A backend may compute GELU and its gradient in one pass each (the native backend does): input x (and
- * dy for the gradient), attrs c1 = GELU_SCALE * GELU_COEF and c2 = GELU_SCALE; the same function as
- * the composite below to float32 rounding.
- */
-export const GELU_KERNEL = 'TempaGelu';
-
-/**
  * GPT-2's tanh GELU: 0.5x(1 + tanh(u)), u = sqrt(2/pi)(x + 0.044715x^3), computed as x*sigmoid(2u) (the
  * same function). The gradient recomputes the sigmoid from x, so only x is kept for backprop.
  */
@@ -284,22 +264,6 @@ function gelu(tf: TF, x: Tensor): Tensor {
   });
   return op(x);
 }
-
-/**
- * A backend may run causal self-attention straight from the c_attn output (the native backend does).
- * Forward: input qkv (B*T, 3C) as [q | k | v], head h in columns h*hs..; attrs batch, heads; outputs
- * [y (B*T, C), heads merged as the c_proj input wants them, probs (B*nh, T, T)]. Gradient: inputs qkv,
- * probs, dy (B*T, C); output dqkv (B*T, 3C). Scale 1/sqrt(hs), position i attends to 0..i.
- */
-export const ATTENTION_KERNEL = 'TempaAttention';
-
-/**
- * A backend may also run attention with the KV cache in one kernel (the native backend does): inputs
- * qkv (B*t, 3C) of t new tokens and, after the first call, the cache k, v (B*nh, Tc, hs); attrs batch,
- * heads; outputs [y (B*t, C), k, v (B*nh, Tc+t, hs)]. New token i attends to cached keys and new ones
- * up to itself. Its caches are its own layout: a generation uses this kernel or the composite throughout.
- */
-export const CACHED_ATTENTION_KERNEL = 'TempaCachedAttention';
 
 function fusedSelfAttention(tf: TF, qkv: Tensor, B: number, nh: number): Tensor {
   const attrs = { batch: B, heads: nh } as never;
@@ -393,6 +357,15 @@ export interface LayerCache {
   v: Tensor | null;
 }
 
+/**
+ * Why this config leaves the backend's fused kernels for the composite ops (slower, same function), so a
+ * stage can say so instead of silently running slow: empty when every fused kernel applies.
+ */
+export function compositeFallbacks(tf: TF, config: GPTConfig): string[] {
+  const fused = tf.getKernel(ATTENTION_KERNEL, tf.getBackend()) !== undefined;
+  return fused && config.positions === 'rotary' ? ['rotary positions: attention runs on the composite ops (the fused attention kernels have no RoPE)'] : [];
+}
+
 function attention(tf: TF, params: GPTParams, config: GPTConfig, l: number, x: Tensor, ctx: Context, cache?: LayerCache): Tensor {
   const { nHead: nh, nEmbd: C } = config;
   const { B, T } = ctx;
@@ -462,33 +435,40 @@ function context(tf: TF, config: GPTConfig, idx: Tensor, offset: number): Contex
   return ctx;
 }
 
-/** Final norm and head: logits (N, V) for hidden states (N, C). */
-function head(tf: TF, params: GPTParams, config: GPTConfig, x: Tensor): Tensor {
-  const normed = layerNorm(tf, x, param(params, 'ln_f.weight'), param(params, 'ln_f.bias'));
+/** The language-model head: logits (N, V) for final hidden states (N, C). */
+function lmHead(tf: TF, params: GPTParams, config: GPTConfig, h: Tensor): Tensor {
   const weight = param(params, config.tieWeights ? 'wte.weight' : 'lm_head.weight'); // (V, C)
-  return tf.matMul(normed, weight, false, true); // (N, V)
+  return tf.matMul(h, weight, false, true); // (N, V)
 }
 
-/** Logits (B, T, V) for token ids idx (B, T) int32. */
-export function forward(tf: TF, params: GPTParams, config: GPTConfig, idx: Tensor): Tensor {
+function finalNorm(tf: TF, params: GPTParams, x: Tensor): Tensor {
+  return layerNorm(tf, x, param(params, 'ln_f.weight'), param(params, 'ln_f.bias'));
+}
+
+/**
+ * Final hidden states (B, T, C) for token ids idx (B, T) int32: the blocks and the final LayerNorm,
+ * what the language-model head and any scalar head (reward, value) read.
+ */
+export function hidden(tf: TF, params: GPTParams, config: GPTConfig, idx: Tensor): Tensor {
   return tf.tidy(() => {
     const ctx = context(tf, config, idx, 0);
     let x = embed(tf, params, config, idx, ctx); // (B*T, C)
     // A tidy per block frees its intermediates as it goes; what backprop needs was saved by the ops.
     for (let l = 0; l < config.nLayer; l++) x = tf.tidy(() => block(tf, params, config, l, x, ctx));
-    return tf.reshape(head(tf, params, config, x), [ctx.B, ctx.T, config.vocabSize]); // (B, T, V)
+    return tf.reshape(finalNorm(tf, params, x), [ctx.B, ctx.T, config.nEmbd]); // (B, T, C)
+  });
+}
+
+/** Logits (B, T, V) for token ids idx (B, T) int32. */
+export function forward(tf: TF, params: GPTParams, config: GPTConfig, idx: Tensor): Tensor {
+  return tf.tidy(() => {
+    const [B, T] = idx.shape as [number, number];
+    const h = tf.reshape(hidden(tf, params, config, idx), [B * T, config.nEmbd]); // (B*T, C)
+    return tf.reshape(lmHead(tf, params, config, h), [B, T, config.vocabSize]); // (B, T, V)
   });
 }
 
 // -------------------------------------------------------------------------------------------------- loss
-
-/**
- * A backend may compute the loss below in one kernel each way (the native backend does). Forward: inputs
- * logits (N, V) float32, targets (N) int32, weights (N) float32 (0 where a row does not count); outputs
- * [loss scalar = sum of weight * (logsumexp - target logit), probs (N, V)]. Gradient: inputs probs,
- * targets, weights, dy (scalar); output (probs - onehot) * weight * dy.
- */
-export const CROSS_ENTROPY_KERNEL = 'TempaCrossEntropy';
 
 /**
  * Mean cross-entropy of logits (B, T, V) against targets (B, T) int32 over positions where mask (B, T) is
@@ -532,6 +512,32 @@ export function lossFromLogits(tf: TF, logits: Tensor, targets: Tensor, mask?: T
     });
     return crossEntropy(tf.reshape(logits, [N, V])); // (N, V) -> scalar
   });
+}
+
+/**
+ * log p(target) for each row of logits (N, V) against targets (N) int32: (N). Same log-sum-exp as
+ * lossFromLogits. The gradient (onehot - softmax) * dy is the cross-entropy kernel's with row weights
+ * -dy, so policy-gradient and DPO losses, which weight each token's log-prob, backprop through the fused
+ * kernel where the backend has it. Targets must be valid ids (mask padded rows afterwards).
+ */
+export function logProbsFromLogits(tf: TF, logits: Tensor, targets: Tensor): Tensor {
+  const fused = logits.dtype === 'float32' && tf.getKernel(CROSS_ENTROPY_KERNEL, tf.getBackend()) !== undefined;
+  const op = customOp(tf, (...args) => {
+    const [[x], save] = unpack(args);
+    const V = x!.shape[1]!;
+    const probs = tf.softmax(x!); // (N, V)
+    const lse = tf.sub(tf.max(x!, -1), tf.log(tf.max(probs, -1))); // (N,)
+    const onehot = tf.oneHot(targets as never, V, 1, 0, 'float32'); // (N, V)
+    save([probs, onehot]);
+    return {
+      value: tf.sub(tf.sum(tf.mul(x!, onehot), -1), lse), // (N,)
+      gradFunc: (dy: Tensor, [probs, onehot]: Tensor[]) => {
+        if (!fused) return tf.mul(tf.sub(onehot!, probs!), tf.expandDims(dy, 1)); // (N, V)
+        return tf.engine().runKernel(CROSS_ENTROPY_KERNEL, { probs: probs!, targets, weights: tf.neg(dy), dy: tf.scalar(1) }) as Tensor; // (N, V)
+      },
+    };
+  });
+  return op(logits);
 }
 
 /** Mean next-token cross-entropy of the model on (idx, targets), optionally only where mask is 1. */
@@ -592,7 +598,7 @@ export function forwardStep(tf: TF, params: GPTParams, config: GPTConfig, idx: T
     const C = config.nEmbd;
     const h = tf.reshape(x, [ctx.B, ctx.T, C]); // (B, t, C)
     const last = tf.reshape(tf.slice(h, [0, ctx.T - 1, 0], [ctx.B, 1, C]), [ctx.B, C]); // (B, 1, C) -> (B, C)
-    return head(tf, params, config, last); // (B, V)
+    return lmHead(tf, params, config, finalNorm(tf, params, last)); // (B, V)
   });
   for (const [k, v] of previous) {
     k?.dispose();

@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ChatHistory } from '../../../stages/commands/chat-history.ts';
-import { renderPrompt } from '../../../stages/shared/chat-template.ts';
-import { TextStream } from '../../../stages/shared/text-stream.ts';
+import { renderPrompt } from '../../../stages/shared/chat/template.ts';
+import { TextStream } from '../../../stages/shared/generate/text-stream.ts';
 import { Tokenizer } from '../../../stages/shared/tokenizer/bpe.ts';
 import { trainBpe } from '../../../stages/shared/tokenizer/bpe-train.ts';
 import { SPECIAL_TOKENS } from '../../../stages/shared/tokenizer/special-tokens.ts';

@@ -2,9 +2,9 @@
 // and every malformed-row message; and the proof that SFT's loss masking makes prompt targets irrelevant.
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { CHAT_TEMPLATE, parseRow, renderConversation, renderPrompt, type ChatTurn } from '../../../stages/shared/chat-template.ts';
+import { CHAT_TEMPLATE, parseRow, renderConversation, renderPrompt, type ChatTurn } from '../../../stages/shared/chat/template.ts';
 import { gptLossAndGrads, initGPT, resolveModelConfig } from '../../../stages/shared/model/gpt.ts';
-import { initTf, type TF } from '../../../stages/shared/tf.ts';
+import { initTf, type TF } from '../../../stages/shared/backend/tf.ts';
 import { Tokenizer } from '../../../stages/shared/tokenizer/bpe.ts';
 import { trainBpe } from '../../../stages/shared/tokenizer/bpe-train.ts';
 import { WordCounts } from '../../../stages/shared/tokenizer/word-counts.ts';

@@ -9,8 +9,8 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import initStage from '../../../stages/init/index.ts';
 import pretrainStage from '../../../stages/pretrain/index.ts';
-import { readSafetensors, writeSafetensors } from '../../../stages/shared/safetensors.ts';
-import { initTf } from '../../../stages/shared/tf.ts';
+import { readSafetensors, writeSafetensors } from '../../../stages/shared/model/safetensors.ts';
+import { initTf } from '../../../stages/shared/backend/tf.ts';
 import tokenizerStage from '../../../stages/tokenizer/index.ts';
 import { inputFrom, makeStageContext, runStage, type TestStageContext } from '../../helpers/stage-context.ts';
 

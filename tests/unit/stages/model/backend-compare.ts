@@ -3,8 +3,8 @@
 // the LayerNorm kernel against float64 loops.
 import assert from 'node:assert/strict';
 import { gptLossAndGrads, initGPT, type GPTConfig } from '../../../../stages/shared/model/gpt.ts';
-import { adamwStep, clipGradsByGlobalNorm, createAdamW, disposeAdamW } from '../../../../stages/shared/optim.ts';
-import { initTf, type TF, type Tensor } from '../../../../stages/shared/tf.ts';
+import { adamwStep, clipGradsByGlobalNorm, createAdamW, disposeAdamW } from '../../../../stages/shared/train/optim.ts';
+import { initTf, type TF, type Tensor } from '../../../../stages/shared/backend/tf.ts';
 import { batchTensors, relativeError, rng, TINY } from './tiny.ts';
 
 /** A config whose attention spans three query blocks and whose norms and heads pass the threading thresholds. */

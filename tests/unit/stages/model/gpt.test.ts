@@ -20,7 +20,7 @@ import {
   resolveModelConfig,
   type GPTConfig,
 } from '../../../../stages/shared/model/gpt.ts';
-import { initTf, type TF } from '../../../../stages/shared/tf.ts';
+import { initTf, type TF } from '../../../../stages/shared/backend/tf.ts';
 import { batchTensors, maxAbsDiff, TINY } from './tiny.ts';
 
 let tf: TF;

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { gptLoss, gptLossAndGrads, initGPT, type GPTConfig, type GPTParams } from '../../../../stages/shared/model/gpt.ts';
-import { initTf, type TF } from '../../../../stages/shared/tf.ts';
+import { initTf, type TF } from '../../../../stages/shared/backend/tf.ts';
 import { batchTensors, rng, TINY } from './tiny.ts';
 
 /** Central-difference step: large enough that float32 rounding of the loss (~3e-7) stays below 1e-4. */

@@ -8,10 +8,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { PipelineError } from '../../../../engine/errors.ts';
-import { ATTENTION_KERNEL, CACHED_ATTENTION_KERNEL, CROSS_ENTROPY_KERNEL, createKVCache, disposeKVCache, forward, forwardStep, GELU_KERNEL, LAYER_NORM_KERNEL, LINEAR_KERNEL, initGPT, type GPTConfig } from '../../../../stages/shared/model/gpt.ts';
-import { loadNativeAddon } from '../../../../stages/shared/native/addon.ts';
-import { adamwStep, clipGradsByGlobalNorm, createAdamW, disposeAdamW, GLOBAL_NORM_KERNEL } from '../../../../stages/shared/optim.ts';
-import { initTf, type TF, type Tensor } from '../../../../stages/shared/tf.ts';
+import { ATTENTION_KERNEL, CACHED_ATTENTION_KERNEL, CROSS_ENTROPY_KERNEL, GELU_KERNEL, GLOBAL_NORM_KERNEL, LAYER_NORM_KERNEL, LINEAR_KERNEL } from '../../../../stages/shared/backend/contracts.ts';
+import { createKVCache, disposeKVCache, forward, forwardStep, initGPT, type GPTConfig } from '../../../../stages/shared/model/gpt.ts';
+import { loadNativeAddon } from '../../../../stages/shared/backend/native/addon.ts';
+import { adamwStep, clipGradsByGlobalNorm, createAdamW, disposeAdamW } from '../../../../stages/shared/train/optim.ts';
+import { initTf, type TF, type Tensor } from '../../../../stages/shared/backend/tf.ts';
 import { assertSameLossAndGrads, checkLayerNormKernel, lossAndGrads, THREADED, trainFixedBatch } from './backend-compare.ts';
 import { relativeError, TINY } from './tiny.ts';
 

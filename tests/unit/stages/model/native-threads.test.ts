@@ -3,9 +3,9 @@
 // one or two threads, whatever the machine's core count. Skipped where the addon did not build.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { LAYER_NORM_KERNEL } from '../../../../stages/shared/model/gpt.ts';
-import { loadNativeAddon } from '../../../../stages/shared/native/addon.ts';
-import { initTf } from '../../../../stages/shared/tf.ts';
+import { LAYER_NORM_KERNEL } from '../../../../stages/shared/backend/contracts.ts';
+import { loadNativeAddon } from '../../../../stages/shared/backend/native/addon.ts';
+import { initTf } from '../../../../stages/shared/backend/tf.ts';
 import { assertSameLossAndGrads, checkLayerNormKernel, lossAndGrads, THREADED } from './backend-compare.ts';
 import { relativeError } from './tiny.ts';
 

@@ -2,7 +2,7 @@
 // exported state, and the learning-rate schedule's bounds.
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { learningRate, type LrSchedule } from '../../../../stages/shared/lr.ts';
+import { learningRate, type LrSchedule } from '../../../../stages/shared/train/lr.ts';
 import {
   adamwStep,
   clipGradsByGlobalNorm,
@@ -10,8 +10,8 @@ import {
   exportOptimizerState,
   importOptimizerState,
   shouldDecay,
-} from '../../../../stages/shared/optim.ts';
-import { initTf, type TF, type Variable } from '../../../../stages/shared/tf.ts';
+} from '../../../../stages/shared/train/optim.ts';
+import { initTf, type TF, type Variable } from '../../../../stages/shared/backend/tf.ts';
 
 let tf: TF;
 before(async () => {

@@ -3,7 +3,7 @@
 // backend must be uninitialised when the test starts.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { initTf } from '../../../../stages/shared/tf.ts';
+import { initTf } from '../../../../stages/shared/backend/tf.ts';
 
 describe('initTf', () => {
   it('gives concurrent callers the same backend', async () => {

@@ -1,7 +1,7 @@
 // Shared fixtures of the model tests: the tiny config of STYLE §5, a fixed batch, and tensor comparisons.
 import { seededRandom } from '../../../../engine/rng.ts';
 import { resolveModelConfig, type GPTConfig } from '../../../../stages/shared/model/gpt.ts';
-import type { TF, Tensor } from '../../../../stages/shared/tf.ts';
+import type { TF, Tensor } from '../../../../stages/shared/backend/tf.ts';
 
 /** nLayer 1, nEmbd 16, nHead 2, vocab 32, block 8. */
 export const TINY: GPTConfig = resolveModelConfig({ nLayer: 1, nEmbd: 16, nHead: 2, blockSize: 8 }, 32);

@@ -3,7 +3,7 @@
 // a training step leaks no tensors.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { initTf } from '../../../../stages/shared/tf.ts';
+import { initTf } from '../../../../stages/shared/backend/tf.ts';
 import { assertSameLossAndGrads, lossAndGrads, trainFixedBatch } from './backend-compare.ts';
 import { TINY } from './tiny.ts';
 

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { PipelineError } from '../../../../engine/errors.ts';
-import { initTf, type TF, type Tensor } from '../../../../stages/shared/tf.ts';
+import { initTf, type TF, type Tensor } from '../../../../stages/shared/backend/tf.ts';
 import { maxAbsDiff } from './tiny.ts';
 
 const randn = (tf: TF, shape: number[], seed: number) => tf.randomNormal(shape, 0, 1, 'float32', seed);

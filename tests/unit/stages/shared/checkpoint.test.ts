@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdir, readdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { readModelFolder, readTrainingCheckpoint, writeModelFolder, writeTrainingCheckpoint } from '../../../../stages/shared/checkpoint.ts';
+import { readModelFolder, writeModelFolder } from '../../../../stages/shared/model/folder.ts';
+import { readTrainingCheckpoint, writeTrainingCheckpoint } from '../../../../stages/shared/train/checkpoint.ts';
 import { tempDir } from '../../../helpers/temp-dir.ts';
 
 const weights = {

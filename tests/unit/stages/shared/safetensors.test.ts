@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { readSafetensors, writeSafetensors } from '../../../../stages/shared/safetensors.ts';
+import { readSafetensors, writeSafetensors } from '../../../../stages/shared/model/safetensors.ts';
 import { tempDir } from '../../../helpers/temp-dir.ts';
 
 describe('safetensors', () => {

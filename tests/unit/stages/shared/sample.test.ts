@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { seededRandom } from '../../../../engine/rng.ts';
-import { generate, sampleToken, type DecodeModel } from '../../../../stages/shared/sample.ts';
+import { generate, sampleToken, type DecodeModel } from '../../../../stages/shared/generate/sample.ts';
 
 /** Always predicts (last token + 1) mod V, strongly; records what it was fed. */
 function countingModel(vocabSize: number, maxPositions = 100): DecodeModel & { fed: number[][] } {

@@ -1,7 +1,7 @@
 // Training windows: targets are inputs shifted by one, batches depend only on (seed, step).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { batchForStep, evalBatches, randomBatch } from '../../../../stages/shared/token-data.ts';
+import { batchForStep, evalBatches, randomBatch } from '../../../../stages/shared/train/token-batches.ts';
 
 const tokens = Int32Array.from({ length: 100 }, (_, i) => i);
 

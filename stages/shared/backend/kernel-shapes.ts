@@ -1,7 +1,7 @@
-// Shape planning that tempa's wasm kernel fixes (wasm-kernels.ts) and the native backend (native/) share:
+// Shape planning that tempa's wasm kernel fixes (wasm/kernels.ts) and the native backend (native/) share:
 // which batched matrix products and which sums they can take, and with what sizes.
 import type { NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
-import type { TF } from './tf.ts';
+import type { TF } from './types.ts';
 
 export interface MatMulShapes {
   m: number;

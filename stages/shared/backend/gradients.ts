@@ -5,7 +5,7 @@
 // Reductions use broadcastTo rather than tfjs's `mul(dy, ones(shape))`, which builds `ones` in JS, and
 // no gradient casts a float32 tensor to float32 (tfjs does, and each such cast is a copy).
 import type { GradConfig, NamedAttrMap, Tensor } from '@tensorflow/tfjs-core';
-import type { TF } from './tf.ts';
+import type { TF } from './types.ts';
 
 type Grads = Record<string, () => Tensor>;
 type GradFunc = (dy: Tensor, saved: Tensor[], attrs: NamedAttrMap) => Grads;

@@ -1,6 +1,6 @@
 // Token ids -> text as they are generated. A byte-level token can end inside a UTF-8 character, which
 // decodes as U+FFFD until the rest arrives: hold such a tail back so a stream never shows a broken glyph.
-import type { Tokenizer } from './tokenizer/bpe.ts';
+import type { Tokenizer } from '../tokenizer/bpe.ts';
 
 export class TextStream {
   readonly #decode: (ids: readonly number[]) => string;

@@ -2,8 +2,8 @@
 // transposed and broadcast without copies. Shapes BLAS cannot take in one call go to the wasm kernel.
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import { matMulShapes } from '../kernel-shapes.ts';
-import type { TF } from '../tf.ts';
-import type { KernelArgs, WasmBackend } from '../wasm-kernels.ts';
+import type { TF } from '../types.ts';
+import type { KernelArgs, WasmBackend } from '../wasm/kernels.ts';
 import type { NativeAddon } from './addon.ts';
 import { heapOffset, type Kernel } from './heap.ts';
 

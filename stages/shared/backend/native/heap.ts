@@ -1,6 +1,6 @@
 // What every native kernel needs from the wasm backend: where a tensor lives on the heap.
 import type { TensorInfo } from '@tensorflow/tfjs-core';
-import type { KernelArgs, WasmBackend } from '../wasm-kernels.ts';
+import type { KernelArgs, WasmBackend } from '../wasm/kernels.ts';
 
 export type Kernel = (args: KernelArgs) => TensorInfo | TensorInfo[];
 

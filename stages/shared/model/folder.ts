@@ -1,13 +1,14 @@
-// Model folders and resumable training checkpoints. A model is a folder other tools can read:
-// model.safetensors + config.json + tokenizer.json. Checkpoints add the optimizer state and the
-// step, and are swapped in atomically so a kill mid-write leaves the previous one intact.
+// Model folders: a folder other tools can read, model.safetensors + config.json + tokenizer.json, plus
+// heads.safetensors when the model has scalar heads (reward, value), kept apart so a folder with heads
+// still loads as a plain language model.
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { PipelineError } from '../../engine/errors.ts';
+import { PipelineError } from '../../../engine/errors.ts';
 import { readSafetensors, SafetensorsError, writeSafetensors, type NamedTensor } from './safetensors.ts';
 
 export const MODEL_FILE = 'model.safetensors';
+export const HEADS_FILE = 'heads.safetensors';
 export const CONFIG_FILE = 'config.json';
 export const TOKENIZER_FILES = ['tokenizer.json', 'tempa-tokenizer.json', 'tokenizer_config.json'] as const;
 
@@ -23,12 +24,15 @@ export const MODEL_FOLDER_VERSION = 1;
 export interface ModelFolder {
   config: Record<string, unknown>;
   weights: Record<string, NamedTensor>;
+  /** Scalar heads' tensors by name (`score.weight`); empty when the folder has none. */
+  heads?: Record<string, NamedTensor>;
   meta: ModelMeta;
 }
 
 export async function writeModelFolder(dir: string, folder: ModelFolder, tokenizerDir?: string): Promise<void> {
   await mkdir(dir, { recursive: true });
   await writeSafetensors(path.join(dir, MODEL_FILE), folder.weights, { format: 'pt', stage: folder.meta.stage, step: String(folder.meta.step) });
+  if (folder.heads && Object.keys(folder.heads).length > 0) await writeSafetensors(path.join(dir, HEADS_FILE), folder.heads, { format: 'pt' });
   const config = { ...folder.config, tempa: { ...folder.meta } };
   await writeFile(path.join(dir, CONFIG_FILE), `${JSON.stringify(config, null, 2)}\n`);
   if (tokenizerDir) {
@@ -58,6 +62,15 @@ export async function readModelFolder(dir: string, expectedShapes?: (config: Rec
     const reason = error instanceof SafetensorsError ? error.message : (error as Error).message;
     throw invalid(dir, `cannot read ${MODEL_FILE} (${reason})`, 'the file is missing or damaged; rerun the stage that wrote it');
   }
+  let heads: Record<string, NamedTensor> = {};
+  if (existsSync(path.join(dir, HEADS_FILE))) {
+    try {
+      heads = (await readSafetensors(path.join(dir, HEADS_FILE))).tensors;
+    } catch (error) {
+      const reason = error instanceof SafetensorsError ? error.message : (error as Error).message;
+      throw invalid(dir, `cannot read ${HEADS_FILE} (${reason})`, 'the file is damaged; rerun the stage that wrote it');
+    }
+  }
   const { tempa, ...modelConfig } = config as { tempa?: ModelMeta };
   if (expectedShapes) {
     const expected = expectedShapes(modelConfig);
@@ -70,43 +83,5 @@ export async function readModelFolder(dir: string, expectedShapes?: (config: Rec
     for (const name of Object.keys(weights)) if (!(name in expected)) problems.push(`unexpected tensor ${name}`);
     if (problems.length) throw invalid(dir, `weights do not match config.json: ${problems.slice(0, 6).join('; ')}${problems.length > 6 ? `; and ${problems.length - 6} more` : ''}`, 'the weights and config.json come from different models');
   }
-  return { config: modelConfig, weights, meta: tempa ?? { stage: 'unknown', step: 0, version: MODEL_FOLDER_VERSION } };
-}
-
-export interface TrainingCheckpoint {
-  weights: Record<string, NamedTensor>;
-  optimizer: Record<string, NamedTensor>;
-  /** Plain JSON: step, loss history, anything the trainer needs to continue exactly. */
-  state: { step: number } & Record<string, unknown>;
-}
-
-const LATEST = 'latest';
-
-/** Writes into a fresh folder, then swaps it in for `latest` with renames. */
-export async function writeTrainingCheckpoint(checkpointDir: string, checkpoint: TrainingCheckpoint): Promise<void> {
-  const staging = path.join(checkpointDir, `staging-${process.pid}`);
-  await rm(staging, { recursive: true, force: true });
-  await mkdir(staging, { recursive: true });
-  await writeSafetensors(path.join(staging, 'weights.safetensors'), checkpoint.weights);
-  await writeSafetensors(path.join(staging, 'optimizer.safetensors'), checkpoint.optimizer);
-  await writeFile(path.join(staging, 'state.json'), `${JSON.stringify(checkpoint.state)}\n`);
-  const latest = path.join(checkpointDir, LATEST);
-  const previous = path.join(checkpointDir, `previous-${process.pid}`);
-  if (existsSync(latest)) await rename(latest, previous);
-  await rename(staging, latest);
-  await rm(previous, { recursive: true, force: true });
-}
-
-/** The last complete checkpoint, or undefined. A `previous-*` folder means a swap was cut short. */
-export async function readTrainingCheckpoint(checkpointDir: string): Promise<TrainingCheckpoint | undefined> {
-  let dir = path.join(checkpointDir, LATEST);
-  if (!existsSync(path.join(dir, 'state.json'))) {
-    const previous = (await readdir(checkpointDir).catch(() => [] as string[])).find((n) => n.startsWith('previous-'));
-    if (!previous) return undefined;
-    dir = path.join(checkpointDir, previous);
-  }
-  const state = JSON.parse(await readFile(path.join(dir, 'state.json'), 'utf8')) as TrainingCheckpoint['state'];
-  const weights = (await readSafetensors(path.join(dir, 'weights.safetensors'))).tensors;
-  const optimizer = (await readSafetensors(path.join(dir, 'optimizer.safetensors'))).tensors;
-  return { weights, optimizer, state };
+  return { config: modelConfig, weights, heads, meta: tempa ?? { stage: 'unknown', step: 0, version: MODEL_FOLDER_VERSION } };
 }

@@ -22,7 +22,7 @@ export interface NativeAddon {
   /** x * sigmoid(x (c2 + c1 x^2)) into y; with dy, its gradient into dx. */
   gelu(memory: Uint8Array, x: number, y: number, count: number, c1: number, c2: number): void;
   gelu(memory: Uint8Array, x: number, dy: number, dx: number, count: number, c1: number, c2: number): void;
-  /** consts: see ADAMW_KERNEL in optim.ts. */
+  /** consts: see ADAMW_KERNEL in ../contracts.ts. */
   adamw(memory: Uint8Array, p: number, g: number, m: number, v: number, pOut: number, mOut: number, vOut: number, count: number, consts: Float32Array): void;
   /** Causal attention of qkv (batch*seq, 3C) into y (batch*seq, C), keeping probs (batch*heads, seq, seq). */
   attention(memory: Uint8Array, qkv: number, y: number, probs: number, batch: number, seq: number, heads: number, headSize: number, scale: number): void;
@@ -63,7 +63,7 @@ export interface NativeAddon {
 
 const FUNCTIONS = ['gemm', 'gelu', 'adamw', 'attention', 'attentionBackward', 'cachedAttention', 'layerNorm', 'layerNormBackward', 'columnSum', 'crossEntropy', 'crossEntropyBackward', 'sumSquares', 'threads', 'blas', 'blasCore'] as const satisfies ReadonlyArray<keyof NativeAddon>;
 
-const ADDON_PATH = '../../../native/build/Release/tempa_native.node';
+const ADDON_PATH = '../../../../native/build/Release/tempa_native.node';
 
 /** The addon, or why it cannot load (not built: no compiler or no BLAS at install). */
 export function loadNativeAddon(): { addon: NativeAddon } | { error: string } {

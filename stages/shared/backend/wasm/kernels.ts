@@ -3,8 +3,8 @@
 // and fixing those here lets the model stay written in plain tf ops.
 import type { DataType, KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { copyStrided, tileInto, transposeInto, type HeapArray } from './heap-copy.ts';
-import { leadingAxesSum, matMulShapes } from './kernel-shapes.ts';
-import type { TF } from './tf.ts';
+import { leadingAxesSum, matMulShapes } from '../kernel-shapes.ts';
+import type { TF } from '../types.ts';
 
 interface WasmModule {
   HEAPU8: Uint8Array;

@@ -1,9 +1,9 @@
 // The one chat format of tempa: SFT trains on it, generation prompts with it, and every later stage
 // (reward model, PPO, GRPO) renders conversations through it, so a model never sees two layouts.
-import { errDataInvalid } from '../../engine/errors.ts';
-import { promptOf } from './tasks/record.ts';
-import type { Tokenizer } from './tokenizer/bpe.ts';
-import { ASSISTANT_ID, BOS_ID, END_ID, SPECIAL_TOKENS, SYSTEM_ID, USER_ID } from './tokenizer/special-tokens.ts';
+import { errDataInvalid } from '../../../engine/errors.ts';
+import { promptOf } from '../tasks/record.ts';
+import type { Tokenizer } from '../tokenizer/bpe.ts';
+import { ASSISTANT_ID, BOS_ID, END_ID, SPECIAL_TOKENS, SYSTEM_ID, USER_ID } from '../tokenizer/special-tokens.ts';
 
 export const CHAT_ROLES = ['system', 'user', 'assistant'] as const;
 export type ChatRole = (typeof CHAT_ROLES)[number];

@@ -22,6 +22,8 @@ export interface SampleOptions {
   topP: number;
   /** Generation of a row ends after it emits one of these. */
   stopTokens: readonly number[];
+  /** Also return each generated id's log-prob (an O(V) pass per token, so only when asked). */
+  logProbs?: boolean;
 }
 
 /** Picks one token id from a row of logits. Pure: all randomness comes from `random`. */
@@ -55,6 +57,11 @@ export function sampleToken(logits: Float32Array, options: Pick<SampleOptions, '
 export interface Generation {
   /** Generated ids per row, without the prompt, including the stop token if one ended the row. */
   tokens: number[][];
+  /**
+   * log p of each generated id under softmax(logits / temperature) (plain logits when greedy), before
+   * top-k/top-p truncation: what RL recomputes with a forward pass at the same temperature (TRL, OpenRLHF).
+   */
+  logProbs?: number[][];
   /** Why each row ended. */
   finish: ('stop' | 'length')[];
 }
@@ -77,6 +84,7 @@ export function generate(
   if (promptLength === 0) throw new Error('generate() needs at least one prompt token (e.g. <|bos|>)');
   const room = Math.min(options.maxTokens, model.maxPositions - promptLength);
   const tokens: number[][] = prompts.map(() => []);
+  const logProbs: number[][] | undefined = options.logProbs ? prompts.map(() => []) : undefined;
   const finish: ('stop' | 'length')[] = prompts.map(() => 'length');
   const done = new Array<boolean>(batch).fill(false);
   const stops = new Set(options.stopTokens);
@@ -90,8 +98,10 @@ export function generate(
         next[b] = tokens[b]![tokens[b]!.length - 1] ?? 0;
         continue;
       }
-      const id = sampleToken(logits.subarray(b * model.vocabSize, (b + 1) * model.vocabSize), options, random);
+      const row = logits.subarray(b * model.vocabSize, (b + 1) * model.vocabSize);
+      const id = sampleToken(row, options, random);
       tokens[b]!.push(id);
+      logProbs?.[b]!.push(tokenLogProb(row, id, options.temperature > 0 ? options.temperature : 1));
       onToken?.(b, id);
       next[b] = id;
       if (stops.has(id)) {
@@ -102,5 +112,14 @@ export function generate(
     feed = next;
     length = 1;
   }
-  return { tokens, finish };
+  return { tokens, finish, ...(logProbs ? { logProbs } : {}) };
+}
+
+/** log softmax(row / temperature)[id], with the max subtracted first so exp never overflows. */
+export function tokenLogProb(row: Float32Array, id: number, temperature: number): number {
+  let max = -Infinity;
+  for (let i = 0; i < row.length; i++) if (row[i]! > max) max = row[i]!;
+  let sum = 0;
+  for (let i = 0; i < row.length; i++) sum += Math.exp((row[i]! - max) / temperature);
+  return (row[id]! - max) / temperature - Math.log(sum);
 }

@@ -1,4 +1,4 @@
-// Copies between typed-array views of the wasm heap for the kernels in wasm-kernels.ts: strided
+// Copies between typed-array views of the wasm heap for the kernels in kernels.ts: strided
 // slices, tiles and transposes. Plain loops tuned on V8 (4x4 register tiles, unrolled runs), because
 // these run on every training step and the backend's own versions are several times slower.
 

@@ -1,6 +1,6 @@
 // Training windows over a tokenised corpus held as one typed array: no per-token JS objects.
 // Batches are drawn from a per-step seeded stream, so a resumed run draws the same batches.
-import { deriveSeed, seededRandom } from '../../engine/rng.ts';
+import { deriveSeed, seededRandom } from '../../../engine/rng.ts';
 
 export interface Batch {
   /** (B, T) input ids, row-major. */

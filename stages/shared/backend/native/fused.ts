@@ -1,10 +1,8 @@
 // The native backend's fused kernels: one pass in C where the composite model code makes many tfjs
-// ops. Each kernel's contract (inputs, attrs, outputs) is written beside its composite: LINEAR_KERNEL,
-// GELU_KERNEL, ATTENTION_KERNEL, CACHED_ATTENTION_KERNEL, LAYER_NORM_KERNEL and CROSS_ENTROPY_KERNEL in
-// model/gpt.ts, ADAMW_KERNEL and GLOBAL_NORM_KERNEL in optim.ts.
+// ops. Each kernel's contract (inputs, attrs, outputs) is in ../contracts.ts.
 import type { TensorInfo } from '@tensorflow/tfjs-core';
-import type { TF } from '../tf.ts';
-import type { KernelArgs } from '../wasm-kernels.ts';
+import type { TF } from '../types.ts';
+import type { KernelArgs } from '../wasm/kernels.ts';
 import type { NativeAddon } from './addon.ts';
 import { leadingAxesSum } from '../kernel-shapes.ts';
 import { heapOffset, type Kernel } from './heap.ts';

@@ -5,9 +5,8 @@
 // wasm put ~80% of a step in matrix products at ~30 GFLOP/s on one thread (OpenBLAS reaches ~150-250
 // here); with those native, the ~10-20 small ops of each attention, norm and GELU led, hence the rest.
 import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs-core';
-import { ATTENTION_KERNEL, CACHED_ATTENTION_KERNEL, CROSS_ENTROPY_KERNEL, GELU_KERNEL, LAYER_NORM_KERNEL, LINEAR_KERNEL } from '../model/gpt.ts';
-import { ADAMW_KERNEL, GLOBAL_NORM_KERNEL } from '../optim.ts';
-import type { TF } from '../tf.ts';
+import { ADAMW_KERNEL, ATTENTION_KERNEL, CACHED_ATTENTION_KERNEL, CROSS_ENTROPY_KERNEL, GELU_KERNEL, GLOBAL_NORM_KERNEL, LAYER_NORM_KERNEL, LINEAR_KERNEL } from '../contracts.ts';
+import type { TF } from '../types.ts';
 import type { NativeAddon } from './addon.ts';
 import { adamw, attention, cachedAttention, crossEntropy, gelu, globalNorm, layerNorm, linear, sum } from './fused.ts';
 import type { Kernel } from './heap.ts';

@@ -1,8 +1,8 @@
 // JSONL instruction rows as conversations in the chat template: what SFT trains on and what
 // evaluation answers. Malformed lines fail with file:line, or are skipped and counted.
 import { readFile } from 'node:fs/promises';
-import { errDataInvalid, errorText } from '../../engine/errors.ts';
-import { parseRow, type ChatTurn } from './chat-template.ts';
+import { errDataInvalid, errorText } from '../../../engine/errors.ts';
+import { parseRow, type ChatTurn } from './template.ts';
 
 export interface ChatRow {
   /** The parsed JSON line, for fields beyond the conversation (`task`, `instruction`, `output`). */

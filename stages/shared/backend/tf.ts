@@ -2,17 +2,16 @@
 // explicitly chosen backend and the reason for the choice is logged once (STYLE §7).
 // Order for `auto`: tfjs-node-gpu, tfjs-node (native libtensorflow), then native (wasm kernels with
 // matrix products on the system BLAS, through tempa's addon), then wasm (npm only), then pure-JS cpu.
+import { createRequire } from 'node:module';
 import * as tfCore from '@tensorflow/tfjs-core';
-import { errorText, PipelineError } from '../../engine/errors.ts';
+import { errorText, PipelineError } from '../../../engine/errors.ts';
 import { registerMissingGradients } from './gradients.ts';
 import { loadNativeAddon, type NativeAddon } from './native/addon.ts';
 import { useNativeKernels } from './native/kernels.ts';
-import { registerWasmKernels } from './wasm-kernels.ts';
+import { registerWasmKernels } from './wasm/kernels.ts';
 
-/** The TensorFlow.js namespace that model code receives; nothing else imports tfjs. */
-export type TF = typeof tfCore;
-export type Tensor = tfCore.Tensor;
-export type Variable = tfCore.Variable;
+import type { TF } from './types.ts';
+export type { TF, Tensor, Variable } from './types.ts';
 
 export type BackendChoice = 'auto' | 'tensorflow' | 'native' | 'wasm' | 'cpu';
 export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'tensorflow', 'native', 'wasm', 'cpu'];
@@ -50,6 +49,20 @@ function blasText(addon: NativeAddon): string {
 
 let initQueue: Promise<unknown> = Promise.resolve();
 
+/**
+ * The wasm patches and the native kernels read tfjs-backend-wasm's private internals (its heap, data
+ * map and exported C functions), which change without notice between releases: package.json pins this
+ * exact version, and any other leaves wasm unpatched and native off, saying why.
+ */
+export const TFJS_VERSION = '4.22.0';
+
+/** Undefined when the installed tfjs packages are the pinned ones; else what differs. */
+function tfjsMismatch(): string | undefined {
+  const installed = (name: string) => (createRequire(import.meta.url)(`@tensorflow/${name}/package.json`) as { version: string }).version;
+  const found = ['tfjs-core', 'tfjs-backend-wasm'].map((name) => [name, installed(name)]).filter(([, v]) => v !== TFJS_VERSION);
+  return found.length ? `${found.map(([name, v]) => `${name} ${v}`).join(', ')} installed, tempa's kernels need ${TFJS_VERSION}` : undefined;
+}
+
 async function initTfNow(choice: BackendChoice): Promise<TfRuntime> {
   const tried: string[] = [];
   if (choice === 'auto' || choice === 'tensorflow') {
@@ -59,8 +72,10 @@ async function initTfNow(choice: BackendChoice): Promise<TfRuntime> {
       throw backendUnavailable('tensorflow', tried.join('; '), 'install @tensorflow/tfjs-node-gpu or @tensorflow/tfjs-node (they download libtensorflow), or use `backend: wasm`');
     }
   }
+  const mismatch = tfjsMismatch();
+  if (mismatch) tried.push(`wasm kernel fixes and native off (${mismatch}; run npm ci)`);
   if (choice === 'auto' || choice === 'native') {
-    const loaded = loadNativeAddon();
+    const loaded: ReturnType<typeof loadNativeAddon> = mismatch ? { error: `is off: ${mismatch}` } : loadNativeAddon();
     if ('addon' in loaded) {
       const runtime = await activate('wasm', '');
       useNativeKernels(runtime.tf, loaded.addon);
@@ -127,7 +142,7 @@ async function activate(backend: 'tensorflow' | 'wasm' | 'cpu', detail: string):
   // After any native import, whose bundle registers tfjs's own gradients; ours fill what is missing.
   registerMissingGradients(tfCore);
   if (backend === 'cpu') silenceCpuBanner();
-  if (backend === 'wasm' && !wasmPatched) {
+  if (backend === 'wasm' && !wasmPatched && !(tfjsMismatch())) {
     registerWasmKernels(tfCore);
     wasmPatched = true;
   }

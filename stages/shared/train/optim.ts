@@ -3,8 +3,9 @@
 // decay p <- p * (1 - lr * weightDecay) applied before the Adam step, bias-corrected moments, eps added
 // to sqrt(v_hat). As in nanoGPT's configure_optimizers, only tensors with >= 2 dims decay (matmul weights
 // and embeddings); biases and norm weights do not. Defaults are nanoGPT's (beta2 0.95, weightDecay 0.1).
-import type { NamedTensor } from './safetensors.ts';
-import type { TF, Tensor, Variable } from './tf.ts';
+import type { NamedTensor } from '../model/safetensors.ts';
+import { ADAMW_KERNEL, GLOBAL_NORM_KERNEL } from '../backend/contracts.ts';
+import type { TF, Tensor, Variable } from '../backend/tf.ts';
 
 export interface AdamWConfig {
   beta1: number;
@@ -39,13 +40,6 @@ export function createAdamW(tf: TF, params: Record<string, Variable>, config: Pa
   return { config: { ...ADAMW_DEFAULTS, ...config }, step: 0, m, v };
 }
 
-/**
- * A backend may fuse the update into one kernel (the native backend does): inputs p, g, m, v; attrs
- * consts = float32 [beta1, 1-beta1, beta2, 1-beta2, decay factor, sqrt(bias correction 2), eps, step
- * size, 0]; outputs p', m', v', equal bit for bit to the composite below.
- */
-export const ADAMW_KERNEL = 'TempaAdamW';
-
 /** One AdamW update of every parameter that has a gradient. Does not dispose `grads`. */
 export function adamwStep(tf: TF, opt: AdamW, params: Record<string, Variable>, grads: Record<string, Tensor>, lr: number): void {
   const { beta1, beta2, eps, weightDecay } = opt.config;
@@ -77,12 +71,6 @@ export function adamwStep(tf: TF, opt: AdamW, params: Record<string, Variable>, 
     }
   });
 }
-
-/**
- * A backend may compute the global norm in one kernel (the native backend does, in double): inputs
- * named 0, 1, ... (float32); output the float32 scalar sqrt(sum of all their squares).
- */
-export const GLOBAL_NORM_KERNEL = 'TempaGlobalNorm';
 
 /** Guards the clip coefficient against a zero norm, as torch.nn.utils.clip_grad_norm_. */
 const CLIP_EPS = 1e-6;

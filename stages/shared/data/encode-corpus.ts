@@ -1,8 +1,8 @@
 // Tokenises a corpus into one Int32Array: each document's tokens followed by <|eos|>, so the model
 // learns where texts end. Typed arrays throughout; no per-token objects.
-import type { Tokenizer } from './tokenizer/bpe.ts';
-import { readCorpusTexts } from './tokenizer/corpus-text.ts';
-import { EOS_ID } from './tokenizer/special-tokens.ts';
+import type { Tokenizer } from '../tokenizer/bpe.ts';
+import { readCorpusTexts } from './corpus-text.ts';
+import { EOS_ID } from '../tokenizer/special-tokens.ts';
 
 export interface EncodeCorpusOptions {
   textField: string;
