@@ -1,16 +1,20 @@
 // `uses: evaluate` — held-out exact match per task of any model (init, pretrain, sft, later RL stages),
-// optionally beside a baseline model answering the very same prompts, with a side-by-side report.
+// optionally beside a baseline model answering the very same prompts, beside the chance baselines of each
+// task, with pass@k from sampled answers, in a side-by-side report.
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { FromSchema } from 'json-schema-to-ts';
 import { PipelineError } from '../../engine/errors.ts';
 import { defineStage } from '../../engine/stage.ts';
+import { deriveSeed } from '../../engine/rng.ts';
 import { readChatRows, type ChatRow } from '../shared/chat/rows.ts';
-import { evaluateTasks } from '../shared/eval/task-accuracy.ts';
+import { chanceBaselines, type ChanceReport } from '../shared/eval/chance-baselines.ts';
+import { sampledPassAtK } from '../shared/eval/sampled-pass-at-k.ts';
+import { evaluateTasks, scorableItems } from '../shared/eval/task-accuracy.ts';
 import { loadModel } from '../shared/model/model-io.ts';
 import { stageBackend } from '../shared/model/open-model.ts';
 import type { TF } from '../shared/backend/tf.ts';
-import { accuracyTable, renderReport, type ModelResult } from './report.ts';
+import { accuracyTable, passAtKTable, renderReport, type ModelResult } from './report.ts';
 import { evaluateSchema } from './schema.ts';
 
 type EvaluateParams = FromSchema<typeof evaluateSchema>;
@@ -18,10 +22,14 @@ type EvaluateParams = FromSchema<typeof evaluateSchema>;
 async function evaluateOne(tf: TF, modelDir: string, rows: readonly ChatRow[], p: EvaluateParams, seed: number): Promise<ModelResult> {
   const model = await loadModel(tf, modelDir);
   try {
-    const { sampling, examples = 500, prompts = [] } = p;
+    const { sampling, examples = 500, prompts = [], samples, sampleTemperature } = p;
     const report = evaluateTasks(model, rows, { ...sampling, limit: examples }, seed);
+    const passAtK =
+      samples === 0
+        ? undefined
+        : sampledPassAtK(model, scorableItems(rows, examples), { samples, temperature: sampleTemperature, maxTokens: sampling.maxTokens }, deriveSeed(seed, 'pass@k'));
     const promptAnswers = model.answer(prompts.map((content) => [{ role: 'user' as const, content }]), sampling, seed);
-    return { label: model.meta.stage, report, promptAnswers };
+    return { label: model.meta.stage, report, ...(passAtK === undefined ? {} : { passAtK }), promptAnswers };
   } finally {
     model.dispose();
   }
@@ -29,8 +37,8 @@ async function evaluateOne(tf: TF, modelDir: string, rows: readonly ChatRow[], p
 
 export default defineStage({
   name: 'evaluate',
-  version: 1,
-  description: 'Held-out exact match per task of a model, beside a baseline model on the same prompts, with a report.',
+  version: 2,
+  description: 'Held-out exact match per task of a model, beside a baseline model and chance on the same prompts, with pass@k and a report.',
   schema: evaluateSchema,
   inputs: () => ({
     model: { kind: 'dir', description: 'the model folder to evaluate (from init, pretrain, sft or a later stage)' },
@@ -54,10 +62,11 @@ export default defineStage({
     const [baseline, model] = results.length === 2 ? results : [undefined, results[0]!];
     if (model.report.overall.total === 0) throw noScorableRows(rows.length);
     labelDuplicates(results);
-    for (const line of accuracyTable(results)) ctx.log.info(line);
+    const chance = chanceBaselines(scorableItems(rows, p.examples).map(({ item }) => item));
+    for (const line of [...accuracyTable(results, chance), ...passAtKTable(results)]) ctx.log.info(line);
     if (skipped > 0) ctx.log.warn(`${skipped} malformed held-out rows skipped`);
-    await writeFile(path.join(ctx.outDir, 'eval.json'), `${JSON.stringify({ models: results }, null, 2)}\n`);
-    await writeFile(path.join(ctx.outDir, 'report.md'), renderReport(results, p.prompts, p.showPerTask));
+    await writeFile(path.join(ctx.outDir, 'eval.json'), `${JSON.stringify({ chance, models: results }, null, 2)}\n`);
+    await writeFile(path.join(ctx.outDir, 'report.md'), renderReport(results, p.prompts, p.showPerTask, chance));
     p.prompts.forEach((prompt, i) => {
       ctx.log.info(`${JSON.stringify(prompt)} -> ${results.map((r) => `${r.label}: ${JSON.stringify(r.promptAnswers[i])}`).join(' | ')}`);
     });
@@ -68,12 +77,31 @@ export default defineStage({
         scored: model.report.overall.total,
         ...(baseline ? { baselineAccuracy: baseline.report.overall.accuracy, gainPoints: (accuracy - baseline.report.overall.accuracy) * 100 } : {}),
         skipped,
+        ...tableMetrics(results, chance),
       },
       artifacts: { eval: 'eval.json', report: 'report.md' },
       info: { backend },
     };
   },
 });
+
+/**
+ * The report's tables as flat metrics: `chanceMajority`, `chanceRandom` and `<label>.passAt<k>` overall, and
+ * `<task>.<column>` per task, so `tempa show` and later tooling read the numbers without parsing report.md.
+ */
+function tableMetrics(results: readonly ModelResult[], chance: ChanceReport): Record<string, number> {
+  const metrics: Record<string, number> = { chanceMajority: chance.overall.majority.accuracy, chanceRandom: chance.overall.random };
+  for (const [task, baseline] of Object.entries(chance.tasks)) {
+    metrics[`${task}.chanceMajority`] = baseline.majority.accuracy;
+    metrics[`${task}.chanceRandom`] = baseline.random;
+  }
+  for (const r of results) {
+    for (const [task, s] of Object.entries(r.report.tasks)) metrics[`${task}.${r.label}`] = s.accuracy;
+    r.passAtK?.overall.forEach((value, i) => (metrics[`${r.label}.passAt${i + 1}`] = value));
+    for (const [task, values] of Object.entries(r.passAtK?.tasks ?? {})) values.forEach((value, i) => (metrics[`${task}.${r.label}.passAt${i + 1}`] = value));
+  }
+  return metrics;
+}
 
 /** Two models saved by stages of the same name (two recipes' `sft`) need telling apart in the table. */
 function labelDuplicates(results: ModelResult[]): void {

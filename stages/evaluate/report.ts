@@ -1,29 +1,61 @@
-// report.md of `evaluate`: exact match per task for every model side by side, then the same prompts
-// with each model's answer, so a reader sees what instruction tuning changed.
-import type { EvalReport } from '../shared/eval/task-accuracy.ts';
+// report.md of `evaluate`: exact match per task for every model side by side, beside what chance scores,
+// then pass@k from sampled answers, then the same prompts with each model's answer, so a reader sees what
+// instruction tuning changed and whether guessing explains it.
+import type { ChanceReport } from '../shared/eval/chance-baselines.ts';
+import type { PassAtKReport } from '../shared/eval/sampled-pass-at-k.ts';
+import type { EvalReport, Score } from '../shared/eval/task-accuracy.ts';
 
 export interface ModelResult {
   /** The stage that produced the model, from its folder's metadata. */
   label: string;
   report: EvalReport;
+  /** pass@k from sampled answers; absent when sampling is off (`samples: 0`). */
+  passAtK?: PassAtKReport;
   /** Answers to the free-form prompts, in order. */
   promptAnswers: string[];
 }
 
 const percent = (x: number) => `${(x * 100).toFixed(1)}%`;
+const cell = (score: Score | undefined) => (score ? `${score.correct}/${score.total} (${percent(score.accuracy)})` : '-');
 
-/** Lines of a fixed-width table: one row per task plus `all`, one column per model. */
-export function accuracyTable(results: readonly ModelResult[]): string[] {
-  const tasks = [...new Set(results.flatMap((r) => Object.keys(r.report.tasks)))].sort();
-  const cell = (score: { correct: number; total: number; accuracy: number } | undefined) =>
-    score ? `${score.correct}/${score.total} (${percent(score.accuracy)})` : '-';
-  const rows = [
-    ['task', ...results.map((r) => r.label)],
-    ...tasks.map((task) => [task, ...results.map((r) => cell(r.report.tasks[task]))]),
-    ['all', ...results.map((r) => cell(r.report.overall))],
-  ];
-  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
+/** Fixed-width columns, two spaces apart. */
+function layout(rows: readonly string[][]): string[] {
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length)));
   return rows.map((row) => row.map((text, column) => text.padEnd(widths[column]!)).join('  ').trimEnd());
+}
+
+/**
+ * Lines of a fixed-width table: one row per task plus `all`; the chance baselines (most common reference
+ * answer, random valid answer) when given, then one column per model.
+ */
+export function accuracyTable(results: readonly ModelResult[], chance?: ChanceReport): string[] {
+  const tasks = [...new Set(results.flatMap((r) => Object.keys(r.report.tasks)))].sort();
+  const chanceCells = (baseline: { majority: Score; random: number } | undefined) =>
+    chance === undefined ? [] : baseline === undefined ? ['-', '-'] : [cell(baseline.majority), percent(baseline.random)];
+  return layout([
+    ['task', ...(chance === undefined ? [] : ['always-most-common', 'random-answer']), ...results.map((r) => r.label)],
+    ...tasks.map((task) => [task, ...chanceCells(chance?.tasks[task]), ...results.map((r) => cell(r.report.tasks[task]))]),
+    ['all', ...chanceCells(chance?.overall), ...results.map((r) => cell(r.report.overall))],
+  ]);
+}
+
+/** Lines of the pass@k table: one row per task and model, one column per k; empty when no model sampled. */
+export function passAtKTable(results: readonly ModelResult[]): string[] {
+  const sampled = results.filter((r): r is ModelResult & { passAtK: PassAtKReport } => r.passAtK !== undefined);
+  const first = sampled[0];
+  if (first === undefined) return [];
+  const ks = first.passAtK.overall.map((_, i) => `pass@${i + 1}`);
+  const tasks = [...new Set(sampled.flatMap((r) => Object.keys(r.passAtK.tasks)))].sort();
+  const rowsOf = (name: string, values: (r: (typeof sampled)[number]) => number[] | undefined) =>
+    sampled.map((r, i) => [i === 0 ? name : '', r.label, ...(values(r)?.map(percent) ?? ks.map(() => '-'))]);
+  return [
+    `${first.passAtK.samples} sampled answers per prompt at temperature ${first.passAtK.temperature}; unbiased pass@k (Chen et al. 2021)`,
+    ...layout([
+      ['task', 'model', ...ks],
+      ...tasks.flatMap((task) => rowsOf(task, (r) => r.passAtK.tasks[task])),
+      ...rowsOf('all', (r) => r.passAtK.overall),
+    ]),
+  ];
 }
 
 /** Indices of the first `perTask` answers of each task, in row order. */
@@ -40,9 +72,16 @@ export function shownAnswers(report: EvalReport, perTask: number): number[] {
 
 const quote = (text: string) => (text === '' ? '_(empty)_' : `\`${text.replace(/`/g, "'").replace(/\n/g, '⏎')}\``);
 
-export function renderReport(results: readonly ModelResult[], prompts: readonly string[], perTask: number): string {
+const CHANCE_NOTE =
+  'always-most-common: always giving the task\'s most common held-out reference answer. random-answer: the expected ' +
+  'score of a uniformly random answer from the task\'s answer space (exact: the mean of 1/|space| over the items).';
+
+export function renderReport(results: readonly ModelResult[], prompts: readonly string[], perTask: number, chance?: ChanceReport): string {
   const first = results[0]!;
-  const lines = ['# Evaluation', '', '## Held-out exact match per task', '', '```', ...accuracyTable(results), '```', ''];
+  const lines = ['# Evaluation', '', '## Held-out exact match per task', '', '```', ...accuracyTable(results, chance), '```', ''];
+  if (chance !== undefined) lines.push(CHANCE_NOTE, '');
+  const passAtK = passAtKTable(results);
+  if (passAtK.length > 0) lines.push('## pass@k from sampled answers', '', passAtK[0]!, '', '```', ...passAtK.slice(1), '```', '');
   const shown = shownAnswers(first.report, perTask);
   if (shown.length > 0) {
     lines.push('## Held-out prompts answered by each model', '');

@@ -1,5 +1,5 @@
-// Parameters of `evaluate`: how many held-out rows are answered, how, and which extra prompts the report
-// shows both models answering.
+// Parameters of `evaluate`: how many held-out rows are answered, how, how many answers are sampled for
+// pass@k, and which extra prompts the report shows both models answering.
 import { answerSamplingSchema } from '../../schemas/sampling.schema.ts';
 
 export const evaluateSchema = {
@@ -8,6 +8,14 @@ export const evaluateSchema = {
   properties: {
     examples: { type: 'integer', minimum: 1, default: 500, description: 'At most this many held-out rows with a `task` are answered and verified.' },
     sampling: answerSamplingSchema,
+    samples: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 1000,
+      default: 8,
+      description: 'Answers sampled per held-out prompt for pass@k (k = 1..min(8, samples)), besides the scored answer; 0 turns sampling off.',
+    },
+    sampleTemperature: { type: 'number', exclusiveMinimum: 0, default: 1, description: 'Temperature of the answers sampled for pass@k (no top-k, no top-p).' },
     prompts: {
       type: 'array',
       items: { type: 'string', minLength: 1 },

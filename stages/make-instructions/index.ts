@@ -27,14 +27,14 @@ export interface InstructionStats {
 
 export default defineStage({
   name: 'make-instructions',
-  version: 1,
+  version: 2,
   description: 'Generate verifiable instruction data (arithmetic, strings, lists, formats, corpus facts) with disjoint train and held-out splits',
   schema: makeInstructionsSchema,
   inputs: () => ({
     corpus: { kind: 'any', optional: true, description: 'JSONL records (or text files) the facts family derives its fact table from' },
   }),
   outputs: () => ({
-    train: { kind: 'file', description: `${FILES.train}: {task, instruction, input?, output, messages} per line, shuffled` },
+    train: { kind: 'file', description: `${FILES.train}: {task, instruction, input?, answer, output, messages} per line, shuffled; output is \`Answer: <answer>\`` },
     heldOut: { kind: 'file', description: `${FILES.heldOut}: the same fields, grouped by task; no item is also in train` },
     stats: { kind: 'file', description: `${FILES.stats}: items per task and split` },
   }),

@@ -1,6 +1,7 @@
 // Held-out exact-match accuracy: a model answers each task row from its chat prompt, and the task's own
 // verifier judges the answer, as RL rewards will. Used by `sft` after training and by `evaluate` on any model.
 import type { AnswerOptions, LanguageModel } from '../model/language-model.ts';
+import { referenceOf } from '../tasks/record.ts';
 import { TASK_NAMES, verifyAnswer } from '../tasks/registry.ts';
 import type { TaskItem } from '../tasks/types.ts';
 import type { ChatRow } from '../chat/rows.ts';
@@ -27,17 +28,27 @@ export interface EvalReport {
   answers: TaskAnswer[];
 }
 
+export interface ScorableItem {
+  item: TaskItem;
+  /** The turns before the row's last answer: what the model is asked. */
+  prompt: ChatRow['turns'];
+}
 
-/** A scorable row: a known task with instruction and reference output, prompted by the turns before its last answer. */
-export function taskOf(chat: ChatRow): { item: TaskItem; prompt: ChatRow['turns'] } | undefined {
-  const { task, instruction, input, output } = chat.row;
+/** A scorable row: a known task with instruction and reference answer, prompted by the turns before its last answer. */
+export function taskOf(chat: ChatRow): ScorableItem | undefined {
+  const { task, instruction, input, output, answer } = chat.row;
   if (typeof task !== 'string' || !TASK_NAMES.includes(task) || typeof instruction !== 'string' || typeof output !== 'string') return undefined;
   const lastAnswer = chat.turns.findLastIndex((t) => t.role === 'assistant');
-  const item: TaskItem = { task, instruction, answer: output, ...(typeof input === 'string' ? { input } : {}) };
+  const item: TaskItem = { task, instruction, answer: referenceOf({ answer, output }), ...(typeof input === 'string' ? { input } : {}) };
   return { item, prompt: chat.turns.slice(0, lastAnswer) };
 }
 
-const score = (correct: number, total: number): Score => ({ correct, total, accuracy: total === 0 ? 0 : correct / total });
+/** The first `limit` scorable rows, in row order: every score of one evaluation is over these. */
+export function scorableItems(rows: readonly ChatRow[], limit: number): ScorableItem[] {
+  return rows.flatMap((r) => taskOf(r) ?? []).slice(0, limit);
+}
+
+export const score = (correct: number, total: number): Score => ({ correct, total, accuracy: total === 0 ? 0 : correct / total });
 
 export function evaluateTasks(
   model: LanguageModel,
@@ -45,7 +56,7 @@ export function evaluateTasks(
   options: AnswerOptions & { limit: number },
   seed: number,
 ): EvalReport {
-  const items = rows.flatMap((r) => taskOf(r) ?? []).slice(0, options.limit);
+  const items = scorableItems(rows, options.limit);
   const responses = model.answer(items.map((it) => it.prompt), options, seed);
   const counts: Record<string, { correct: number; total: number }> = {};
   const answers = items.map(({ item, prompt }, i): TaskAnswer => {

@@ -1,154 +1,133 @@
-// How verifiers read a free-form response: the extraction rules live in one place so every task family,
-// and the GRPO reward built on them, reads answers the same documented way.
+// How verifiers read a response: one convention for where the answer is, in one place, so every task,
+// `evaluate` and the RL rewards built on the verifiers accept exactly the same responses.
+//
+// THE CONVENTION. A response states its answer in one of two ways:
+//   1. the whole response is the answer, e.g. `19`;
+//   2. one final-answer line: `Answer:` at the start of a line (any case), the answer after it running to
+//      the end of the response, e.g. `12 + 7 = 19\nAnswer: 19`. Text before that line is free (working).
+// The stated text is trimmed; one trailing period, one pair of surrounding quotes or backticks and one
+// enclosing Markdown code fence are dropped; then the WHOLE of it must be the answer in the task's own
+// format (a plain integer, one letter, one of the options...). So an answer buried in prose, followed by
+// more text, or stated twice (two `Answer:` lines, "41 or 42") is wrong even when it is the right token:
+// a model that only continues text scores 0. Instruction data teaches form 2 (markAnswer).
 import { accept, reject, type Verdict } from './types.ts';
 
-/** Unicode minus, dashes and full-width hyphen, all read as '-'. */
-const MINUS_LIKE = /[\u2212\u2012\u2013\u2014\uFE63\uFF0D]/g;
-/** "The answer is", "Answer:", "So the result =", "=" ... at the very start of a response. */
-const LEAD_IN = /^(?:(?:so|thus|therefore|hence)[,\s]+)?(?:(?:the\s+)?(?:final\s+)?(?:answer|result|output)\s*(?:is|:|=)|=)\s*:?\s*/i;
-/** An integer or decimal, optionally negative, optionally with thousands commas (`1,234`). */
-const NUMBER = /(?<!\w)(?:-(?=\d))?(?:\d{1,3}(?:,\d{3})+(?!\d)|\d+)(?:\.\d+)?/g;
-/** Words between two numbers that offer alternatives or a range instead of one answer. */
-const HEDGE_BETWEEN = /^\s*(?:or|and|to|\/|-|~|\.\.\.?)\s*$|\b(?:or|maybe|perhaps|possibly|either)\b/i;
-/** Words right before the final number that make it an estimate. */
-const HEDGE_BEFORE = /(?:\b(?:about|around|approximately|roughly|maybe|perhaps|possibly|probably|nearly|almost)|[~≈])\s*$/i;
+export const ANSWER_MARKER = 'Answer:';
 
+/** `Answer:` at the start of a line; the `m` flag makes ^ match after every newline. */
+const MARKER = /^[ \t]*answer[ \t]*:/gim;
+/** Unicode minus, dashes and full-width hyphen, all read as '-' (NFKC does not map them). */
+const MINUS_LIKE = /[\u2212\u2012\u2013\u2014\uFE63\uFF0D]/g;
+/** A plain integer: no leading zeros, no '+', no '-0', optionally thousands commas (`1,384`). */
+const INTEGER = /^(?:0|-?(?:[1-9]\d{0,2}(?:,\d{3})+|[1-9]\d*))$/;
+const QUOTES: Array<[string, string]> = [['"', '"'], ["'", "'"], ['`', '`'], ['“', '”'], ['‘', '’'], ['«', '»']];
+
+/** The response as the convention reads it: NFKC (full-width digits are digits), every minus a '-'. */
 export function normaliseResponse(response: string): string {
   return response.normalize('NFKC').replace(MINUS_LIKE, '-');
 }
 
-/** Drops Markdown code fences, keeping what is inside them. */
-export function stripFences(text: string): string {
-  return text.replace(/```[\w-]*\n?/g, '');
+/** How instruction data writes a reference answer: form 2 of the convention; multi-line answers start on the next line. */
+export function markAnswer(answer: string): string {
+  return answer.includes('\n') ? `${ANSWER_MARKER}\n${answer}` : `${ANSWER_MARKER} ${answer}`;
 }
 
-const QUOTES: Array<[string, string]> = [['"', '"'], ["'", "'"], ['`', '`'], ['“', '”'], ['‘', '’'], ['«', '»']];
+/** The text a response states as its answer, or why it states none. */
+export type Stated = { text: string } | { reason: string };
 
-/** The inside of one enclosing tag, as in `<answer>42</answer>`, a common reasoning-output format. */
-function untag(text: string): string | undefined {
-  return /^<([A-Za-z][\w-]*)>([\s\S]*)<\/\1>$/.exec(text)?.[2];
+/** Reads a response by the convention above: the text after its one `Answer:` line, else all of it, unwrapped. */
+export function statedAnswer(response: string): Stated {
+  const text = normaliseResponse(response);
+  const markers = [...text.matchAll(MARKER)];
+  if (markers.length > 1) return { reason: `${markers.length} final-answer lines: state one answer` };
+  const marker = markers[0];
+  const stated = unwrap(marker === undefined ? text : text.slice(marker.index + marker[0].length));
+  if (stated === '') return { reason: marker === undefined ? 'empty response' : `nothing after ${ANSWER_MARKER}` };
+  return { text: stated };
 }
 
-function unquote(text: string): string | undefined {
+/** Drops surrounding whitespace, one code fence, one trailing period and one pair of quotes, in that order. */
+function unwrap(text: string): string {
+  let out = text.trim();
+  const fenced = /^```[\w-]*\n([\s\S]*?)\n?```$/.exec(out);
+  if (fenced !== null) out = (fenced[1] ?? '').trim();
+  if (out.endsWith('.') && out.length > 1) out = out.slice(0, -1).trimEnd();
   for (const [open, close] of QUOTES) {
-    if (text.length >= 2 && text.startsWith(open) && text.endsWith(close)) return text.slice(open.length, -close.length);
+    if (out.length < open.length + close.length || !out.startsWith(open) || !out.endsWith(close)) continue;
+    const inside = out.slice(open.length, -close.length);
+    // `"captain": "Ahab"` is not one quoted answer: quotes inside mean the outer ones belong to it.
+    if (!inside.includes(open) && !inside.includes(close)) return inside.trim();
   }
-  return undefined;
+  return out;
 }
 
-/**
- * Every reading of a response as a bare string: itself trimmed, with a lead-in ("The answer is:"), surrounding
- * quotes, one enclosing tag (`<answer>..</answer>`) or a final period removed, in any combination. A string task
- * is right when any reading equals the reference exactly, so formatting is forgiven but content and case are not.
- */
-export function stringReadings(response: string): Set<string> {
-  const readings = new Set<string>();
-  const queue = [stripFences(response).trim()];
-  while (queue.length > 0 && readings.size < 64) {
-    const text = queue.shift() ?? '';
-    if (readings.has(text)) continue;
-    readings.add(text);
-    const next = [text.replace(LEAD_IN, ''), unquote(text), untag(text), text.endsWith('.') ? text.slice(0, -1) : undefined];
-    for (const candidate of next) if (candidate !== undefined) queue.push(candidate.trim());
-  }
-  return readings;
+/** Runs `check` on the stated answer, or rejects with the reason there is none. */
+export function verifyStated(response: string, check: (text: string) => Verdict): Verdict {
+  const stated = statedAnswer(response);
+  return 'reason' in stated ? reject(stated.reason) : check(stated.text);
+}
+
+/** A reference or stated integer as a BigInt, or undefined when the text is not a plain integer. */
+export function readInteger(text: string): bigint | undefined {
+  return INTEGER.test(text) ? BigInt(text.replace(/,/g, '')) : undefined;
 }
 
 export function verifyExactString(reference: string, response: string): Verdict {
-  if (stringReadings(response).has(reference)) return accept();
-  return reject(`expected exactly ${JSON.stringify(reference)}`);
-}
-
-export interface FinalNumber {
-  value: number;
-  text: string;
-}
-
-/**
- * The LAST number in the response is its answer (so working such as "12 + 7 = 19" is fine), unless it is
- * hedged: joined to the number before it only by "or", "and", "to", "/" or "-" ("41 or 42", "40-42"), or
- * preceded by an estimate word ("about 42"). Returns a reason string when there is no usable number.
- */
-export function finalNumber(response: string): FinalNumber | string {
-  const text = normaliseResponse(response);
-  const matches = [...text.matchAll(NUMBER)];
-  const last = matches.at(-1);
-  if (last === undefined) return 'no number in the response';
-  const before = matches.at(-2);
-  const start = last.index;
-  const between = text.slice(before === undefined ? 0 : before.index + before[0].length, start);
-  if (before !== undefined && HEDGE_BETWEEN.test(between)) return `hedged between ${before[0]} and ${last[0]}`;
-  if (HEDGE_BEFORE.test(text.slice(0, start))) return `hedged final number ${last[0]}`;
-  return { value: Number(last[0].replace(/,/g, '')), text: last[0] };
+  return verifyStated(response, (text) => (text === reference ? accept() : reject(`expected exactly ${JSON.stringify(reference)}`)));
 }
 
 export function verifyNumber(reference: string, response: string): Verdict {
-  const found = finalNumber(response);
-  if (typeof found === 'string') return reject(found);
-  if (found.value === Number(reference)) return accept();
-  return reject(`final number ${found.text} is not ${reference}`);
+  const expected = readInteger(reference);
+  if (expected === undefined) throw new Error(`reference ${JSON.stringify(reference)} is not an integer`);
+  return verifyStated(response, (text) => {
+    const got = readInteger(text);
+    if (got === undefined) return reject(`not a plain integer: ${JSON.stringify(clip(text))}`);
+    return got === expected ? accept() : reject(`${got} is not ${reference}`);
+  });
 }
 
 /**
- * A list of integers: the last [...] group if there is one, else the text after the last ':', '=' or
- * ' is ', else the whole response; items are separated by commas, semicolons, spaces or "and", and
- * anything else in that part makes it unreadable. "[1, 2, 3]", "1, 2, 3" and "1 2 3" all read the same.
+ * A list of integers, the whole text: `[1, 2, 3]`, `(1, 2, 3)`, `1, 2, 3` or `1 2 3`. Any other word in it
+ * makes it unreadable. Returns a reason string when it is not such a list.
  */
-export function readIntegerList(response: string): number[] | string {
-  const text = normaliseResponse(stripFences(response)).trim();
-  const groups = [...text.matchAll(/\[([^[\]]*)\]/g)];
-  let part: string;
-  const lastGroup = groups.at(-1);
-  if (lastGroup !== undefined) part = lastGroup[1] ?? '';
-  else {
-    const marks = [text.lastIndexOf(':'), text.lastIndexOf('='), ...[...text.matchAll(/\bis\b/gi)].map((m) => m.index + 1)];
-    part = text.slice(Math.max(...marks) + 1);
-  }
-  part = part.trim().replace(/\.$/, '').trim();
-  const inner = /^\((.*)\)$/s.exec(part) ?? /^\{(.*)\}$/s.exec(part);
-  if (inner !== null) part = inner[1] ?? '';
-  const tokens = part.split(/[\s,;]+/).filter((token) => token !== '' && token.toLowerCase() !== 'and');
-  const bad = tokens.find((token) => !/^-?\d+$/.test(token));
-  if (bad !== undefined) return `not a list of integers: ${JSON.stringify(bad)}`;
-  return tokens.map(Number);
+export function readIntegerList(text: string): bigint[] | string {
+  const inner = /^\[(.*)\]$/s.exec(text) ?? /^\((.*)\)$/s.exec(text);
+  const tokens = (inner === null ? text : (inner[1] ?? '')).split(/\s*,\s*|\s+/).filter((token) => token !== '');
+  const values = tokens.map(readInteger);
+  const bad = values.findIndex((value) => value === undefined);
+  if (bad !== -1) return `not a list of integers: ${JSON.stringify(clip(tokens[bad] ?? ''))}`;
+  return values as bigint[];
 }
 
 export function verifyIntegerList(reference: string, response: string): Verdict {
   const expected = readIntegerList(reference);
   if (typeof expected === 'string') throw new Error(`reference ${JSON.stringify(reference)} is ${expected}`);
-  const got = readIntegerList(response);
-  if (typeof got === 'string') return reject(got);
-  if (got.length === expected.length && got.every((value, i) => value === expected[i])) return accept();
-  return reject(`got [${got.join(', ')}], expected [${expected.join(', ')}]`);
+  return verifyStated(response, (text) => {
+    const got = readIntegerList(text);
+    if (typeof got === 'string') return reject(got);
+    if (got.length === expected.length && got.every((value, i) => value === expected[i])) return accept();
+    return reject(`got [${got.join(', ')}], expected [${expected.join(', ')}]`);
+  });
 }
 
-/**
- * One of two named options: a reading that is exactly an option (any case), else the one option the
- * response names as a whole word. Naming both, or neither, is wrong: the answer must commit.
- */
+/** One of the named options, the whole stated text, any case. Naming both, or anything else, is wrong. */
 export function verifyChoice(reference: string, options: readonly string[], response: string): Verdict {
-  const readings = [...stringReadings(normaliseResponse(response))].map((r) => r.toLowerCase());
-  let chosen = options.find((option) => readings.includes(option.toLowerCase()));
-  if (chosen === undefined) {
-    const named = options.filter((option) => new RegExp(`(?<![\\p{L}\\p{N}])${escapeRegExp(option)}(?![\\p{L}\\p{N}])`, 'iu').test(response));
-    if (named.length > 1) return reject(`names more than one option: ${named.join(', ')}`);
-    chosen = named[0];
-  }
-  if (chosen === undefined) return reject(`names none of ${options.join(', ')}`);
-  if (chosen.toLowerCase() === reference.toLowerCase()) return accept();
-  return reject(`chose ${JSON.stringify(chosen)}, expected ${JSON.stringify(reference)}`);
+  return verifyStated(response, (text) => {
+    const chosen = options.find((option) => option.toLowerCase() === text.toLowerCase());
+    if (chosen === undefined) return reject(`not exactly one of ${options.join(', ')}`);
+    return chosen.toLowerCase() === reference.toLowerCase() ? accept() : reject(`chose ${JSON.stringify(chosen)}, expected ${JSON.stringify(reference)}`);
+  });
 }
 
-/** A single letter: a reading that is one letter, else the last letter standing alone ("It is 'h'."); any case. */
+/** A single letter, the whole stated text, any case; a look-alike from another script is another letter. */
 export function verifyLetter(reference: string, response: string): Verdict {
-  const readings = [...stringReadings(normaliseResponse(response))];
-  let letter = readings.find((r) => /^\p{L}$/u.test(r));
-  if (letter === undefined) letter = [...response.matchAll(/(?<!\p{L})\p{L}(?!\p{L})/gu)].at(-1)?.[0];
-  if (letter === undefined) return reject('no single letter in the response');
-  if (letter.toLowerCase() === reference.toLowerCase()) return accept();
-  return reject(`letter ${JSON.stringify(letter)} is not ${JSON.stringify(reference)}`);
+  return verifyStated(response, (text) => {
+    if (!/^\p{L}$/u.test(text)) return reject(`not a single letter: ${JSON.stringify(clip(text))}`);
+    return text.toLowerCase() === reference.toLowerCase() ? accept() : reject(`letter ${JSON.stringify(text)} is not ${JSON.stringify(reference)}`);
+  });
 }
 
-export function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** Long responses are cut in reasons so a log line stays a line. */
+function clip(text: string): string {
+  return text.length > 40 ? `${text.slice(0, 40)}…` : text;
 }

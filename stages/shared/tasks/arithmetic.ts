@@ -1,6 +1,8 @@
 // Arithmetic tasks: multi-digit addition, subtraction and multiplication, and templated word problems.
-// Every answer is an integer, read from a response by the last-number rule in answer.ts.
+// Every answer is a plain integer (answer.ts); answer space: the integers with the reference's sign and
+// number of digits.
 import { verifyNumber } from './answer.ts';
+import { sameDigitsChance } from './chance.ts';
 import { pick, randomDigits, randomInt, type Difficulty, type TaskGenerator, type TaskItem, type Verifier } from './types.ts';
 
 const FAMILY = 'arithmetic';
@@ -19,6 +21,7 @@ const FACTOR_DIGITS: Record<Difficulty, { a: [number, number]; b: [number, numbe
 };
 
 const verifyInteger: Verifier = (item, response) => verifyNumber(item.answer, response);
+const chance = (item: TaskItem) => sameDigitsChance(item.answer);
 
 function operands(random: () => number, digits: { a: [number, number]; b: [number, number] }): [number, number] {
   const a = randomDigits(random, randomInt(random, ...digits.a));
@@ -38,6 +41,7 @@ function binary(name: string, symbol: string, table: typeof OPERAND_DIGITS, appl
       return { task: `${FAMILY}/${name}`, instruction: `What is ${a} ${symbol} ${b}?`, answer: String(apply(a, b)) };
     },
     verify: verifyInteger,
+    chance,
   };
 }
 
@@ -92,6 +96,7 @@ const wordProblem: TaskGenerator = {
     return { task: `${FAMILY}/word-problem`, instruction: text, answer: String(answer) };
   },
   verify: verifyInteger,
+  chance,
 };
 
 export const arithmeticTasks: TaskGenerator[] = [

@@ -1,7 +1,9 @@
 // Factual Q&A over a fact table derived from the recipe's own text: words of the corpus with their
 // length, first and last letters and how often they occur, so every answer is checkable against the data.
+// Answer spaces (for the chance baseline): the letters a-z (first/last letter), the word lengths the table
+// admits (letter count), the two named words (alphabetical, more frequent).
 import { verifyChoice, verifyLetter, verifyNumber } from './answer.ts';
-import { pick, reject, type TaskGenerator, type TaskItem, type Verifier } from './types.ts';
+import { pick, reject, type Chance, type TaskGenerator, type TaskItem, type Verifier } from './types.ts';
 
 const FAMILY = 'facts';
 
@@ -32,8 +34,11 @@ export interface FactTableOptions {
  * is dropped rather than cut). The vocabulary is sorted before sampling, so the table depends only on the
  * texts' words and counts and on `random`, never on hash-map order.
  */
+/** Word lengths the table admits by default; also the answer space of `facts/letter-count`. */
+const LENGTHS = { min: 3, max: 14 } as const;
+
 export function buildFactTable(records: readonly string[], random: () => number, options: FactTableOptions = {}): FactTable {
-  const { maxWords = 2000, minLength = 3, maxLength = 14 } = options;
+  const { maxWords = 2000, minLength = LENGTHS.min, maxLength = LENGTHS.max } = options;
   const counts = new Map<string, number>();
   for (const text of records) {
     for (const word of text.toLowerCase().match(/\p{L}+/gu) ?? []) {
@@ -79,21 +84,59 @@ export const FACT_VERIFIERS: Record<string, Verifier> = {
 
 export const FACT_TASK_NAMES = Object.keys(FACT_VERIFIERS);
 
+const oneLetter: Chance = () => 1 / 26;
+const oneOfTwo: Chance = () => 1 / 2;
+
+export const FACT_CHANCES: Record<string, Chance> = {
+  'facts/letter-count': () => 1 / (LENGTHS.max - LENGTHS.min + 1),
+  'facts/first-letter': oneLetter,
+  'facts/last-letter': oneLetter,
+  'facts/alphabetical': oneOfTwo,
+  'facts/more-frequent': oneOfTwo,
+};
+
 type Lookup = (subject: string, relation: Relation) => string;
 
-type Question = (random: () => number, subjects: readonly string[], lookup: Lookup) => Omit<TaskItem, 'task'>;
+type Question = (random: () => number, subjects: readonly string[], lookup: Lookup, groups: ByValue) => Omit<TaskItem, 'task'>;
+
+/**
+ * Words grouped by the value of a relation (a length, a letter), for picking answer first: a uniformly random
+ * value, then a word with it. Picking the word first would make the answers as skewed as English (in a
+ * table from Moby-Dick, "s" ends 24% of the words, "d" 16%). Built once per table and relation.
+ */
+type ByValue = (relation: Relation) => string[][];
+
+function groupedBy(subjects: readonly string[], lookup: Lookup): ByValue {
+  const cache = new Map<Relation, string[][]>();
+  return (relation) => {
+    let groups = cache.get(relation);
+    if (groups === undefined) {
+      const byValue = new Map<string, string[]>();
+      for (const s of subjects) {
+        const value = lookup(s, relation);
+        byValue.set(value, byValue.get(value) ?? []);
+        byValue.get(value)?.push(s);
+      }
+      groups = [...byValue].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([, words]) => words);
+      cache.set(relation, groups);
+    }
+    return groups;
+  };
+}
+
+const balancedWord = (random: () => number, groups: ByValue, relation: Relation): string => pick(random, pick(random, groups(relation)));
 
 const QUESTIONS: Record<string, Question> = {
-  'facts/letter-count': (random, subjects, lookup) => {
-    const word = pick(random, subjects);
+  'facts/letter-count': (random, _subjects, lookup, groups) => {
+    const word = balancedWord(random, groups, 'letters');
     return { instruction: `How many letters are in the word '${word}'?`, answer: lookup(word, 'letters') };
   },
-  'facts/first-letter': (random, subjects, lookup) => {
-    const word = pick(random, subjects);
+  'facts/first-letter': (random, _subjects, lookup, groups) => {
+    const word = balancedWord(random, groups, 'first-letter');
     return { instruction: `What is the first letter of the word '${word}'?`, answer: lookup(word, 'first-letter') };
   },
-  'facts/last-letter': (random, subjects, lookup) => {
-    const word = pick(random, subjects);
+  'facts/last-letter': (random, _subjects, lookup, groups) => {
+    const word = balancedWord(random, groups, 'last-letter');
     return { instruction: `What is the last letter of the word '${word}'?`, answer: lookup(word, 'last-letter') };
   },
   'facts/alphabetical': (random, subjects) => {
@@ -125,14 +168,16 @@ export function factGenerators(table: FactTable): TaskGenerator[] {
   const index = new Map(table.facts.map((f) => [`${f.subject}\n${f.relation}`, f.object]));
   const lookup: Lookup = (subject, relation) => index.get(`${subject}\n${relation}`) ?? '';
   const subjects = table.subjects;
+  const groups = groupedBy(subjects, lookup);
   const counts = new Set(subjects.map((s) => lookup(s, 'occurrences')));
   const supported = (name: string) =>
     subjects.length > 0 && (name !== 'facts/alphabetical' || subjects.length > 1) && (name !== 'facts/more-frequent' || counts.size > 1);
   return FACT_TASK_NAMES.filter(supported).map((name) => ({
     family: FAMILY,
     name,
-    generate: (random) => ({ task: name, ...(QUESTIONS[name] as Question)(random, subjects, lookup) }),
+    generate: (random) => ({ task: name, ...(QUESTIONS[name] as Question)(random, subjects, lookup, groups) }),
     verify: FACT_VERIFIERS[name] as Verifier,
+    chance: FACT_CHANCES[name] as Chance,
   }));
 }
 

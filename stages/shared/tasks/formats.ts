@@ -1,9 +1,12 @@
 // Format tasks: "key: value" lines to a JSON object and back. Verifiers compare meaning, not layout:
-// any key order and whitespace; JSON values must keep their type (numbers as numbers).
+// any key order and whitespace; JSON values must keep their type (numbers as numbers). The stated answer
+// (answer.ts) must be the object or the lines and nothing else. Answer space (for the chance baseline):
+// the given values assigned to the given keys in any order.
 import { isDeepStrictEqual } from 'node:util';
-import { stripFences } from './answer.ts';
+import { verifyStated } from './answer.ts';
+import { arrangements } from './chance.ts';
 import { WORDS } from './strings.ts';
-import { pick, randomInt, reject, accept, type Difficulty, type TaskGenerator, type Verdict } from './types.ts';
+import { pick, randomInt, reject, accept, type Chance, type Difficulty, type TaskGenerator, type Verdict } from './types.ts';
 
 const FAMILY = 'formats';
 
@@ -29,18 +32,9 @@ function randomObject(random: () => number, difficulty: Difficulty): Flat {
 
 const toLines = (object: Flat): string => Object.entries(object).map(([k, v]) => `${k}: ${v}`).join('\n');
 
-/**
- * The JSON object in a response: the whole response when it parses as JSON (so an array is not an object),
- * else the text from its first '{' to its last '}' (so a lead-in line is fine); code fences are ignored.
- */
-export function readJsonObject(response: string): Record<string, unknown> | string {
-  const text = stripFences(response).trim();
-  const whole = parseJson(text);
-  if (whole !== undefined) return isObject(whole) ? whole : 'not a JSON object';
-  const start = text.indexOf('{');
-  const end = text.lastIndexOf('}');
-  if (start === -1 || end < start) return 'no JSON object in the response';
-  const value = parseJson(text.slice(start, end + 1));
+/** The stated text as a JSON object (an array or a bare value is not one), or why it is not one. */
+export function readJsonObject(text: string): Record<string, unknown> | string {
+  const value = parseJson(text);
   if (value === undefined) return 'not valid JSON';
   return isObject(value) ? value : 'not a JSON object';
 }
@@ -58,14 +52,14 @@ function parseJson(text: string): unknown {
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
- * "key: value" lines, one pair a line; blank lines, code fences, lines ending in ':' (a heading such as
- * "Here it is:") and list bullets are ignored; quotes around keys or values and a trailing comma are dropped.
+ * "key: value" lines, one pair a line; blank lines and list bullets are ignored; quotes around keys or
+ * values and a trailing comma are dropped. Any other line makes the text unreadable.
  */
-export function readKeyValueLines(response: string): Map<string, string> | string {
+export function readKeyValueLines(text: string): Map<string, string> | string {
   const pairs = new Map<string, string>();
-  for (const raw of stripFences(response).split('\n')) {
+  for (const raw of text.split('\n')) {
     const line = raw.trim().replace(/^[-*•]\s+/, '').replace(/,$/, '');
-    if (line === '' || line.endsWith(':')) continue;
+    if (line === '') continue;
     const match = /^(["']?)([^:"']+)\1\s*:\s*(.+)$/.exec(line);
     if (match === null) return `not a key: value line: ${JSON.stringify(line)}`;
     const key = (match[2] ?? '').trim();
@@ -77,15 +71,21 @@ export function readKeyValueLines(response: string): Map<string, string> | strin
 }
 
 function verifyJson(reference: string, response: string): Verdict {
-  const got = readJsonObject(response);
-  if (typeof got === 'string') return reject(got);
-  return isDeepStrictEqual(got, JSON.parse(reference)) ? accept() : reject(`object ${JSON.stringify(got)} differs from ${reference}`);
+  return verifyStated(response, (text) => {
+    const got = readJsonObject(text);
+    if (typeof got === 'string') return reject(got);
+    return isDeepStrictEqual(got, JSON.parse(reference)) ? accept() : reject(`object ${JSON.stringify(got)} differs from ${reference}`);
+  });
 }
 
 function verifyKeyValues(reference: string, response: string): Verdict {
   const expected = readKeyValueLines(reference);
   if (typeof expected === 'string') throw new Error(`reference is ${expected}`);
-  const got = readKeyValueLines(response);
+  return verifyStated(response, (text) => sameKeyValues(expected, text));
+}
+
+function sameKeyValues(expected: Map<string, string>, text: string): Verdict {
+  const got = readKeyValueLines(text);
   if (typeof got === 'string') return reject(got);
   if (got.size !== expected.size) return reject(`${got.size} pairs, expected ${expected.size}`);
   for (const [key, value] of expected) {
@@ -93,6 +93,12 @@ function verifyKeyValues(reference: string, response: string): Verdict {
   }
   return accept();
 }
+
+/** The object's values, however it is written: the reference of kv-to-json is JSON, the input of json-to-kv too. */
+const valuesChance: Chance = (item) => {
+  const json = item.task.endsWith('kv-to-json') ? item.answer : (item.input ?? '{}');
+  return 1 / arrangements(Object.values(JSON.parse(json) as Flat));
+};
 
 export const formatTasks: TaskGenerator[] = [
   {
@@ -104,6 +110,7 @@ export const formatTasks: TaskGenerator[] = [
       return { task: `${FAMILY}/kv-to-json`, instruction, input: toLines(object), answer: JSON.stringify(object) };
     },
     verify: (item, response) => verifyJson(item.answer, response),
+    chance: valuesChance,
   },
   {
     family: FAMILY,
@@ -114,5 +121,6 @@ export const formatTasks: TaskGenerator[] = [
       return { task: `${FAMILY}/json-to-kv`, instruction, input: JSON.stringify(object), answer: toLines(object) };
     },
     verify: (item, response) => verifyKeyValues(item.answer, response),
+    chance: valuesChance,
   },
 ];

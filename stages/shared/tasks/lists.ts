@@ -1,7 +1,10 @@
 // List tasks over small integer lists: largest value, ascending sort, and dedupe keeping first occurrences.
 // Lists are written "[3, 17, 5]"; answers are read as numbers (max) or integer lists (sort, dedupe).
+// Answer spaces (for the chance baseline): the list's distinct values (max), the orderings of the list
+// (sort) and of its distinct values (dedupe).
 import { verifyIntegerList, verifyNumber } from './answer.ts';
-import { randomInt, type Difficulty, type TaskGenerator, type TaskItem, type Verifier } from './types.ts';
+import { arrangements } from './chance.ts';
+import { randomInt, type Chance, type Difficulty, type TaskGenerator, type TaskItem, type Verifier } from './types.ts';
 
 const FAMILY = 'lists';
 
@@ -36,7 +39,11 @@ function listWithDuplicates(random: () => number, difficulty: Difficulty): numbe
 
 type MakeList = (random: () => number, difficulty: Difficulty) => number[];
 
-function listTask(name: string, instruction: string, make: MakeList, answerOf: (list: number[]) => string, verify: Verifier): TaskGenerator {
+/** The item's input list; generated inputs are always JSON integer lists. */
+const listOf = (item: TaskItem): number[] => JSON.parse(item.input ?? '[]') as number[];
+const chanceOf = (space: (list: number[]) => number): Chance => (item) => 1 / space(listOf(item));
+
+function listTask(name: string, instruction: string, make: MakeList, answerOf: (list: number[]) => string, verify: Verifier, chance: Chance): TaskGenerator {
   return {
     family: FAMILY,
     name: `${FAMILY}/${name}`,
@@ -45,17 +52,19 @@ function listTask(name: string, instruction: string, make: MakeList, answerOf: (
       return { task: `${FAMILY}/${name}`, instruction, input: formatList(list), answer: answerOf(list) };
     },
     verify,
+    chance,
   };
 }
 
 export const listTasks: TaskGenerator[] = [
-  listTask('max', 'What is the largest number in the following list?', randomList, (l) => String(Math.max(...l)), (item, r) => verifyNumber(item.answer, r)),
+  listTask('max', 'What is the largest number in the following list?', randomList, (l) => String(Math.max(...l)), (item, r) => verifyNumber(item.answer, r), chanceOf((l) => new Set(l).size)),
   listTask(
     'sort',
     'Sort the following list of numbers in ascending order.',
     randomList,
     (l) => formatList([...l].sort((a, b) => a - b)),
     (item, r) => verifyIntegerList(item.answer, r),
+    chanceOf(arrangements),
   ),
   listTask(
     'dedupe',
@@ -63,5 +72,6 @@ export const listTasks: TaskGenerator[] = [
     listWithDuplicates,
     (l) => formatList([...new Set(l)]),
     (item, r) => verifyIntegerList(item.answer, r),
+    chanceOf((l) => arrangements([...new Set(l)])),
   ),
 ];

@@ -1,5 +1,8 @@
 // The line format of instruction data: Alpaca-style fields plus chat messages, so SFT can use either
 // view, and the conversion back to a TaskItem so a later stage can verify responses to the same items.
+// The taught response (`output`, the assistant turn) states the answer on an `Answer:` line, the form the
+// verifiers read (answer.ts); `answer` keeps the bare reference.
+import { ANSWER_MARKER, markAnswer } from './answer.ts';
 import type { TaskItem } from './types.ts';
 
 export interface ChatMessage {
@@ -11,6 +14,9 @@ export interface InstructionRecord {
   task: string;
   instruction: string;
   input?: string;
+  /** The reference answer, bare: what the verifier compares with. */
+  answer: string;
+  /** The response SFT teaches: `Answer: <answer>`. */
   output: string;
   messages: ChatMessage[];
 }
@@ -26,20 +32,32 @@ export function itemKey(item: Pick<TaskItem, 'task' | 'instruction' | 'input'>):
 }
 
 export function toInstructionRecord(item: TaskItem): InstructionRecord {
+  const output = markAnswer(item.answer);
   return {
     task: item.task,
     instruction: item.instruction,
     ...(item.input === undefined ? {} : { input: item.input }),
-    output: item.answer,
+    answer: item.answer,
+    output,
     messages: [
       { role: 'user', content: promptOf(item) },
-      { role: 'assistant', content: item.answer },
+      { role: 'assistant', content: output },
     ],
   };
 }
 
-export function taskItemFromRecord(record: Pick<InstructionRecord, 'task' | 'instruction' | 'input' | 'output'>): TaskItem {
-  const item: TaskItem = { task: record.task, instruction: record.instruction, answer: record.output };
+/**
+ * The reference answer of a row: its `answer` field, else its `output` without a leading `Answer:` marker
+ * (rows written before `answer` existed, or by hand, hold the bare answer there).
+ */
+export function referenceOf(record: { answer?: unknown; output: string }): string {
+  if (typeof record.answer === 'string') return record.answer;
+  const marked = new RegExp(`^\\s*${ANSWER_MARKER}[ \\t]*\\n?`, 'i').exec(record.output);
+  return marked === null ? record.output : record.output.slice(marked[0].length);
+}
+
+export function taskItemFromRecord(record: Pick<InstructionRecord, 'task' | 'instruction' | 'input' | 'output'> & { answer?: string }): TaskItem {
+  const item: TaskItem = { task: record.task, instruction: record.instruction, answer: referenceOf(record) };
   if (record.input !== undefined) item.input = record.input;
   return item;
 }

@@ -2,11 +2,11 @@
 // data) and reasoning fine-tuning (which scores responses with the same verifiers as rewards).
 import { PipelineError, suggest } from '../../../engine/errors.ts';
 import { arithmeticTasks } from './arithmetic.ts';
-import { FACT_TASK_NAMES, FACT_VERIFIERS } from './facts.ts';
+import { FACT_CHANCES, FACT_TASK_NAMES, FACT_VERIFIERS } from './facts.ts';
 import { formatTasks } from './formats.ts';
 import { listTasks } from './lists.ts';
 import { stringTasks } from './strings.ts';
-import type { TaskGenerator, TaskItem, Verdict, Verifier } from './types.ts';
+import type { Chance, TaskGenerator, TaskItem, Verdict, Verifier } from './types.ts';
 
 /** Generators that need nothing but a seed, by name. Fact generators need a table: see factGenerators(). */
 export const TASKS: Record<string, TaskGenerator> = Object.fromEntries(
@@ -25,11 +25,26 @@ const VERIFIERS: Record<string, Verifier> = {
   ...FACT_VERIFIERS,
 };
 
-/** Scores `response` against the item's reference answer with the verifier of `item.task`. */
+const CHANCES: Record<string, Chance> = {
+  ...Object.fromEntries(Object.values(TASKS).map((generator) => [generator.name, generator.chance])),
+  ...FACT_CHANCES,
+};
+
+/**
+ * Scores `response` against the item's reference answer with the verifier of `item.task`. Correct only when
+ * the response states the answer as its answer: all of it, or its one `Answer:` line (answer.ts).
+ */
 export function verifyAnswer(item: TaskItem, response: string): Verdict {
   const verify = VERIFIERS[item.task];
   if (verify === undefined) throw errUnknownTask(item.task);
   return verify(item, response);
+}
+
+/** The chance a uniformly random answer from the task's answer space is right for `item`. */
+export function chanceOf(item: TaskItem): number {
+  const chance = CHANCES[item.task];
+  if (chance === undefined) throw errUnknownTask(item.task);
+  return chance(item);
 }
 
 /** Task and family names expanded to task names, in canonical order; absent means every task. */

@@ -1,7 +1,10 @@
 // String tasks: reverse, upper-case, sort letters, count a letter. Inputs are sea words or random
 // letters, so the item space is large enough for thousands of distinct items at every difficulty.
-import { verifyExactString, verifyNumber, stringReadings } from './answer.ts';
-import { pick, randomInt, type Difficulty, type TaskGenerator, type Verifier } from './types.ts';
+// Answer spaces (for the chance baseline): the orderings of the input's characters (reverse, sort-letters),
+// the input with each letter in either case (upper-case), 0 to the number of letters (count-char).
+import { verifyExactString, verifyNumber, verifyStated } from './answer.ts';
+import { arrangements } from './chance.ts';
+import { pick, randomInt, type Chance, type Difficulty, type TaskGenerator, type Verifier } from './types.ts';
 
 const FAMILY = 'strings';
 
@@ -41,44 +44,61 @@ const WORD_COUNTS: Record<Difficulty, [number, number]> = { easy: [1, 2], medium
 const verifyString: Verifier = (item, response) => verifyExactString(item.answer, response);
 
 /** Sorted letters may come spaced or comma-separated, in either case: only the letter sequence counts. */
-const verifySortedLetters: Verifier = (item, response) => {
-  const squash = (text: string) => text.replace(/[\s,;]+/g, '').toLowerCase();
-  for (const reading of stringReadings(response)) if (squash(reading) === item.answer) return { correct: true };
-  return { correct: false, reason: `expected the letters ${JSON.stringify(item.answer)}` };
-};
+const verifySortedLetters: Verifier = (item, response) =>
+  verifyStated(response, (text) =>
+    /^\p{L}(?:[\s,;]*\p{L})*$/u.test(text) && text.replace(/[\s,;]+/g, '').toLowerCase() === item.answer
+      ? { correct: true }
+      : { correct: false, reason: `expected the letters ${JSON.stringify(item.answer)}` },
+  );
+
+const inputOf = (item: { input?: string }): string => item.input ?? '';
+const orderingsChance: Chance = (item) => 1 / arrangements([...inputOf(item)]);
 
 type Made = { instruction: string; input: string; answer: string };
 
-function stringTask(name: string, make: (random: () => number, d: Difficulty) => Made, verify: Verifier): TaskGenerator {
+function stringTask(name: string, make: (random: () => number, d: Difficulty) => Made, verify: Verifier, chance: Chance): TaskGenerator {
   return {
     family: FAMILY,
     name: `${FAMILY}/${name}`,
     generate: (random, difficulty = 'medium') => ({ task: `${FAMILY}/${name}`, ...make(random, difficulty) }),
     verify,
+    chance,
   };
 }
 
-/** Count a letter that occurs three times in four; otherwise any letter, so zero is a possible answer. */
+/**
+ * The largest count asked for: counts 0..max are asked equally often, so no answer is more than a fifth of
+ * the items (a letter picked from the text answers "1" most of the time). Each is reachable within a few
+ * hundred texts at its difficulty (4 times in two words, 5 in three, 7 in six).
+ */
+const MAX_COUNT: Record<Difficulty, number> = { easy: 4, medium: 5, hard: 7 };
+const TEXTS_PER_COUNT = 20000;
+
+/** Picks the count first, then a text and a letter occurring exactly that often in it. */
 function makeCount(random: () => number, difficulty: Difficulty): Made {
-  const input = randomWords(random, ...WORD_COUNTS[difficulty]);
-  const present = [...new Set(input.replace(/ /g, ''))].sort();
-  const letter = random() < 0.75 && present.length > 0 ? pick(random, present) : pick(random, [...LETTERS]);
-  const count = [...input].filter((c) => c === letter).length;
-  return { instruction: `How many times does the letter '${letter}' appear in the following text?`, input, answer: String(count) };
+  const want = randomInt(random, 0, MAX_COUNT[difficulty]);
+  for (let attempt = 0; attempt < TEXTS_PER_COUNT; attempt++) {
+    const input = randomWords(random, ...WORD_COUNTS[difficulty]);
+    const letters = [...LETTERS].filter((letter) => [...input].filter((c) => c === letter).length === want);
+    if (letters.length === 0) continue;
+    const letter = pick(random, letters);
+    return { instruction: `How many times does the letter '${letter}' appear in the following text?`, input, answer: String(want) };
+  }
+  throw new Error(`no ${difficulty} text of ${WORD_COUNTS[difficulty].join('-')} words has a letter ${want} times in ${TEXTS_PER_COUNT} draws`);
 }
 
 export const stringTasks: TaskGenerator[] = [
   stringTask('reverse', (random, d) => {
     const input = randomToken(random, d);
     return { instruction: 'Reverse the following text, character by character.', input, answer: [...input].reverse().join('') };
-  }, verifyString),
+  }, verifyString, orderingsChance),
   stringTask('upper-case', (random, d) => {
     const input = randomWords(random, ...WORD_COUNTS[d]);
     return { instruction: 'Rewrite the following text in upper case.', input, answer: input.toUpperCase() };
-  }, verifyString),
+  }, verifyString, (item) => 2 ** -inputOf(item).replace(/[^\p{L}]/gu, '').length),
   stringTask('sort-letters', (random, d) => {
     const input = randomToken(random, d).replace(/ /g, '');
     return { instruction: 'Sort the letters of the following word in alphabetical order.', input, answer: [...input].sort().join('') };
-  }, verifySortedLetters),
-  stringTask('count-char', makeCount, (item, response) => verifyNumber(item.answer, response)),
+  }, verifySortedLetters, orderingsChance),
+  stringTask('count-char', makeCount, (item, response) => verifyNumber(item.answer, response), (item) => 1 / (inputOf(item).replace(/ /g, '').length + 1)),
 ];

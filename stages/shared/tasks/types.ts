@@ -31,7 +31,12 @@ export interface TaskGenerator {
   name: string;
   generate(random: () => number, difficulty?: Difficulty): TaskItem;
   verify: Verifier;
+  /** The chance that a uniformly random answer from the task's answer space (documented at the task) is right. */
+  chance: Chance;
 }
+
+/** Probability in [0, 1] that a random valid answer to `item` is correct: 1 / the size of its answer space. */
+export type Chance = (item: TaskItem) => number;
 
 /** Uniform integer in [min, max], both inclusive. */
 export function randomInt(random: () => number, min: number, max: number): number {

@@ -6,7 +6,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import evaluateStage from '../../../stages/evaluate/index.ts';
-import { accuracyTable, renderReport, shownAnswers, type ModelResult } from '../../../stages/evaluate/report.ts';
+import { accuracyTable, passAtKTable, renderReport, shownAnswers, type ModelResult } from '../../../stages/evaluate/report.ts';
+import { chanceBaselines, type ChanceReport } from '../../../stages/shared/eval/chance-baselines.ts';
 import type { EvalReport } from '../../../stages/shared/eval/task-accuracy.ts';
 import { inputFrom, makeStageContext, runStage, type TestStageContext } from '../../helpers/stage-context.ts';
 import { tinyInstructSetup, type TinyInstruct } from '../../helpers/tiny-instruct.ts';
@@ -27,13 +28,13 @@ before(async () => {
 
 const PARAMS = { examples: 100, sampling: { maxTokens: 6 }, prompts: ['Say hi.'], showPerTask: 1 };
 
-async function evaluate(inputs: { baseline?: boolean; heldOut?: string } = {}) {
+async function evaluate(inputs: { baseline?: boolean; heldOut?: string; samples?: number } = {}) {
   const ctx = await context();
   ctx.inputs.model = inputFrom([setup.modelDir]);
   if (inputs.baseline) ctx.inputs.baseline = inputFrom([setup.modelDir]);
   ctx.inputs.heldOut = inputFrom([inputs.heldOut ?? setup.heldOutFile]);
-  const result = await runStage(evaluateStage, ctx, PARAMS);
-  const written = JSON.parse(await readFile(join(ctx.outDir, 'eval.json'), 'utf8')) as { models: ModelResult[] };
+  const result = await runStage(evaluateStage, ctx, { ...PARAMS, ...(inputs.samples === undefined ? {} : { samples: inputs.samples }) });
+  const written = JSON.parse(await readFile(join(ctx.outDir, 'eval.json'), 'utf8')) as { chance: ChanceReport; models: ModelResult[] };
   const report = await readFile(join(ctx.outDir, 'report.md'), 'utf8');
   return { result, written, report, ctx };
 }
@@ -44,16 +45,47 @@ describe('evaluate', () => {
     const [only] = written.models;
     assert.equal(written.models.length, 1);
     assert.equal(only!.label, 'test-stage');
-    assert.equal(only!.report.answers.length, 12);
+    // count-char has five easy answers (0-4) and a quarter of 6 held-out items allows one each: 5 + 6 rows.
+    assert.equal(only!.report.answers.length, 11);
     assert.deepEqual(Object.keys(only!.report.tasks).sort(), ['lists/max', 'strings/count-char']);
     for (const [task, score] of Object.entries(only!.report.tasks)) {
       const answers = only!.report.answers.filter((a) => a.task === task);
       assert.deepEqual([score.total, score.correct], [answers.length, answers.filter((a) => a.correct).length]);
     }
-    assert.equal(result.metrics.scored, 12);
-    assert.equal(result.metrics.accuracy, only!.report.overall.correct / 12);
+    assert.equal(result.metrics.scored, 11);
+    assert.equal(result.metrics.accuracy, only!.report.overall.correct / 11);
     assert.equal(only!.promptAnswers.length, 1);
     assert.equal(result.metrics.gainPoints, undefined);
+  });
+
+  it('prints the chance baselines of each task and pass@k from 8 sampled answers, in eval.json, metrics and report', async () => {
+    const { result, written, report } = await evaluate();
+    const heldOut = (await readFile(setup.heldOutFile, 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as { task: string; answer: string });
+    for (const task of ['lists/max', 'strings/count-char']) {
+      const baseline = written.chance.tasks[task]!;
+      const answers = heldOut.filter((row) => row.task === task).map((row) => row.answer);
+      const top = Math.max(...answers.map((a) => answers.filter((b) => b === a).length));
+      assert.equal(baseline.majority.correct, top, task); // always giving the most common answer scores its count
+      assert.ok(baseline.majority.accuracy <= 0.25 && baseline.random > 0 && baseline.random < 0.5, task);
+      assert.equal(result.metrics[`${task}.chanceMajority`], baseline.majority.accuracy);
+      assert.equal(result.metrics[`${task}.chanceRandom`], baseline.random);
+    }
+    const passAtK = written.models[0]!.passAtK!;
+    assert.deepEqual([passAtK.samples, passAtK.temperature, passAtK.overall.length], [8, 1, 8]);
+    for (const values of [passAtK.overall, ...Object.values(passAtK.tasks)]) {
+      values.forEach((v, i) => assert.ok(v >= 0 && v <= 1 && v >= (values[i - 1] ?? 0), 'pass@k is a probability that grows with k'));
+    }
+    assert.equal(result.metrics['test-stage.passAt1'], passAtK.overall[0]);
+    assert.equal(result.metrics['test-stage.passAt8'], passAtK.overall[7]);
+    assert.ok(report.includes('always-most-common') && report.includes('## pass@k from sampled answers'));
+    assert.ok(report.includes('8 sampled answers per prompt at temperature 1'));
+  });
+
+  it('samples nothing with samples: 0', async () => {
+    const { result, written, report } = await evaluate({ samples: 0 });
+    assert.equal(written.models[0]!.passAtK, undefined);
+    assert.equal(result.metrics['test-stage.passAt1'], undefined);
+    assert.ok(!report.includes('pass@k'));
   });
 
   it('compares with a baseline on the same prompts: the same model answers alike and gains 0 points', async () => {
@@ -111,6 +143,27 @@ describe('evaluation report', () => {
       'facts/first-letter  1/4 (25.0%)  4/4 (100.0%)',
       'lists/max           0/4 (0.0%)   3/4 (75.0%)',
       'all                 1/8 (12.5%)  7/8 (87.5%)',
+    ]);
+  });
+
+  it('puts the chance baselines before the models, and pass@k per task and model', () => {
+    const item = (task: string, answer: string, input: string) => ({ task, instruction: 'What is the largest number in the following list?', input, answer });
+    const chance = chanceBaselines([item('lists/max', '5', '[5, 1]'), item('lists/max', '5', '[2, 5, 3]'), item('lists/max', '7', '[7, 7]'), item('lists/max', '9', '[9, 1, 2, 3]')]);
+    assert.equal(chance.tasks['lists/max']!.majorityAnswer, '5');
+    assert.deepEqual(accuracyTable(results.slice(0, 1), chance), [
+      'task                always-most-common  random-answer  pretrain',
+      'facts/first-letter  -                   -              1/4 (25.0%)',
+      'lists/max           2/4 (50.0%)         52.1%          0/4 (0.0%)',
+      'all                 2/4 (50.0%)         52.1%          1/8 (12.5%)',
+    ]); // random: (1/2 + 1/3 + 1/1 + 1/4) / 4
+    const sampled: ModelResult[] = results.map((r, i) => ({ ...r, passAtK: { samples: 2, temperature: 1, tasks: { 'lists/max': [0.5 * i, 0.75 * i] }, overall: [0.25, 0.5] } }));
+    assert.deepEqual(passAtKTable(sampled), [
+      '2 sampled answers per prompt at temperature 1; unbiased pass@k (Chen et al. 2021)',
+      'task       model     pass@1  pass@2',
+      'lists/max  pretrain  0.0%    0.0%',
+      '           sft       50.0%   75.0%',
+      'all        pretrain  25.0%   50.0%',
+      '           sft       25.0%   50.0%',
     ]);
   });
 

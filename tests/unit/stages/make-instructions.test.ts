@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { PipelineError } from '../../../engine/errors.ts';
 import makeInstructions, { type InstructionStats } from '../../../stages/make-instructions/index.ts';
+import { markAnswer } from '../../../stages/shared/tasks/answer.ts';
 import { itemKey, taskItemFromRecord, type InstructionRecord } from '../../../stages/shared/tasks/record.ts';
 import { TASKS, verifyAnswer } from '../../../stages/shared/tasks/registry.ts';
 import { inputFrom, makeStageContext, runStage, type TestStageContext } from '../../helpers/stage-context.ts';
@@ -54,7 +55,8 @@ describe('make-instructions', () => {
     assert.deepEqual(stats.tasks['lists/sort'], { train: 30, heldOut: 10 });
     assert.ok(ctx.logLines.includes('info: no `corpus` input: skipping the facts family'));
     for (const record of [...train, ...heldOut]) {
-      assert.deepEqual(Object.keys(record), record.input === undefined ? ['task', 'instruction', 'output', 'messages'] : ['task', 'instruction', 'input', 'output', 'messages']);
+      assert.deepEqual(Object.keys(record), record.input === undefined ? ['task', 'instruction', 'answer', 'output', 'messages'] : ['task', 'instruction', 'input', 'answer', 'output', 'messages']);
+      assert.equal(record.output, markAnswer(record.answer));
       assert.equal(record.messages[0]?.role, 'user');
       assert.ok(record.messages[0]?.content.startsWith(record.instruction));
       assert.deepEqual(record.messages[1], { role: 'assistant', content: record.output });

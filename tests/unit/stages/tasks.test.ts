@@ -1,11 +1,10 @@
 // Unit tests for the built-in instruction tasks: generators are seeded and deterministic, every reference
-// answer passes its own verifier, verifiers accept reasonable formats and reject wrong answers (table-driven),
+// answer passes its own verifier, verifiers accept a stated answer (whole response or `Answer:` line) and reject the rest (table-driven),
 // and the fact table is derived deterministically and correctly from a small text.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { PipelineError } from '../../../engine/errors.ts';
 import { seededRandom } from '../../../engine/rng.ts';
-import { finalNumber } from '../../../stages/shared/tasks/answer.ts';
 import { drawSplits } from '../../../stages/shared/tasks/draw.ts';
 import { buildFactTable, factGenerators, FACT_TASK_NAMES } from '../../../stages/shared/tasks/facts.ts';
 import { itemKey, taskItemFromRecord, toInstructionRecord } from '../../../stages/shared/tasks/record.ts';
@@ -66,34 +65,36 @@ interface VerifierCase {
 
 const item = (task: string, instruction: string, answer: string, input?: string): TaskItem => ({ task, instruction, answer, ...(input === undefined ? {} : { input }) });
 
+// Accepted: the whole response, or one final `Answer:` line after free working (answer.ts). Rejected: the answer
+// in prose ("The answer is 19"), followed by more text, hedged between candidates, or in another format.
 const CASES: Record<string, VerifierCase[]> = {
   arithmetic: [
     {
       item: item('arithmetic/sub', 'What is 12 - 19?', '-7'),
-      accept: ['-7', '−7', '–7', ' -7 \n', '-7.', '-7.0', 'The answer is -7', 'The answer is −7.', '= -7', 'Answer: -7', '12 - 19 = -7', 'Let me think. 19 - 12 is 7, so 12 - 19 = -7.', '<answer>-7</answer>', '\\boxed{-7}'],
-      reject: ['7', '-8', '', 'minus seven', '-7 or 7', '7 or -7', '-6 to -7', 'about -7', '-70', '-7.5'],
+      accept: ['-7', '−7', '–7', ' -7 \n', '-7.', 'Answer: -7', 'answer: −7.', '12 - 19 = -7\nAnswer: -7', 'Let me think. 19 - 12 is 7.\nAnswer: -7', '`-7`'],
+      reject: ['7', '-8', '', 'minus seven', '-7 or 7', '7 or -7', '-6 to -7', 'about -7', '-70', '-7.5', '-7.0', 'The answer is -7', '= -7', '12 - 19 = -7', '<answer>-7</answer>', '\\boxed{-7}'],
     },
     {
       item: item('arithmetic/add', 'What is 831 + 553?', '1384'),
-      accept: ['1384', '1,384', '831 + 553 = 1384', 'The result is 1384.', '**1384**'],
-      reject: ['1383', '1384 or 1385', '1383 or 1384', '1383/1384', '1383-1384', '13840', '138 4', '1384.5', 'approximately 1384'],
+      accept: ['1384', '1,384', 'Answer: 1384', 'Answer: 1,384.', '831 + 553 = 1384\nAnswer: 1384'],
+      reject: ['1383', '1384 or 1385', '1383 or 1384', '1383/1384', '1383-1384', '13840', '138 4', '1384.5', 'approximately 1384', '831 + 553 = 1384', 'The result is 1384.', '**1384**', '13,84'],
     },
     {
       item: item('arithmetic/mul', 'What is 83 * 55?', '4565'),
-      accept: ['4565', '4,565', '83 * 55 = 4565', '83 × 55 = 4565.'],
-      reject: ['4566', '4565 or 4566', '456', '83 * 55'],
+      accept: ['4565', '4,565', 'Answer: 4565'],
+      reject: ['4566', '4565 or 4566', '456', '83 * 55', '83 * 55 = 4565', '83 × 55 = 4565.'],
     },
     {
       item: item('arithmetic/word-problem', 'Ishmael has 12 harpoons and buys 7 more. How many harpoons does Ishmael have now?', '19'),
-      accept: ['19', '19 harpoons', 'Ishmael has 12 + 7 = 19 harpoons now.', 'He has 19.'],
-      reject: ['Ishmael has 12 harpoons.', '18 or 19', '20', 'nineteen'],
+      accept: ['19', 'Answer: 19', 'Ishmael has 12 + 7 = 19 harpoons now.\nAnswer: 19'],
+      reject: ['Ishmael has 12 harpoons.', '18 or 19', '20', 'nineteen', '19 harpoons', 'He has 19.', 'Ishmael has 12 + 7 = 19 harpoons now.'],
     },
   ],
   strings: [
     {
       item: item('strings/reverse', 'Reverse the following text, character by character.', 'nooprah', 'harpoon'),
-      accept: ['nooprah', '  nooprah\n', '"nooprah"', "'nooprah'", '`nooprah`', '“nooprah”', 'nooprah.', 'The answer is: nooprah', 'Answer: "nooprah".', '<answer>nooprah</answer>'],
-      reject: ['Nooprah', 'noopra', 'harpoon', 'nooprah nooprah', 'nooprahs', 'n o o p r a h'],
+      accept: ['nooprah', '  nooprah\n', '"nooprah"', "'nooprah'", '`nooprah`', '“nooprah”', 'nooprah.', 'Answer: nooprah', 'Answer: "nooprah".', '```\nnooprah\n```'],
+      reject: ['Nooprah', 'noopra', 'harpoon', 'nooprah nooprah', 'nooprahs', 'n o o p r a h', 'The answer is: nooprah', '<answer>nooprah</answer>'],
     },
     {
       item: item('strings/upper-case', 'Rewrite the following text in upper case.', 'CALL ME ISHMAEL', 'call me ishmael'),
@@ -102,76 +103,76 @@ const CASES: Record<string, VerifierCase[]> = {
     },
     {
       item: item('strings/sort-letters', 'Sort the letters of the following word in alphabetical order.', 'aehlw', 'whale'),
-      accept: ['aehlw', 'a e h l w', 'a, e, h, l, w', 'AEHLW', '"aehlw"', 'The answer is aehlw.'],
-      reject: ['aehwl', 'aehl', 'whale', 'aehlww', ''],
+      accept: ['aehlw', 'a e h l w', 'a, e, h, l, w', 'AEHLW', '"aehlw"', 'Answer: aehlw.'],
+      reject: ['aehwl', 'aehl', 'whale', 'aehlww', '', 'The answer is aehlw.', 'a-e-h-l-w'],
     },
     {
       item: item('strings/count-char', "How many times does the letter 'h' appear in the following text?", '3', 'the white whale'),
-      accept: ['3', "The letter 'h' appears 3 times.", 'There are 3.', '3 times'],
-      reject: ['2', '3 or 4', 'three', '33'],
+      accept: ['3', 'Answer: 3', "t-h-e has one, w-h-i-t-e one, w-h-a-l-e one.\nAnswer: 3"],
+      reject: ['2', '3 or 4', 'three', '33', "The letter 'h' appears 3 times.", 'There are 3.', '3 times', '03', '+3'],
     },
   ],
   lists: [
     {
       item: item('lists/max', 'What is the largest number in the following list?', '17', '[3, 17, 5, 9]'),
-      accept: ['17', 'The largest number is 17.', 'max = 17', 'Of 3, 17, 5 and 9 the largest is 17'],
-      reject: ['9', '3, 17, 5, 9', '17 or 9', '5'],
+      accept: ['17', 'Answer: 17', 'Of 3, 17, 5 and 9 the largest is 17.\nAnswer: 17'],
+      reject: ['9', '3, 17, 5, 9', '17 or 9', '5', 'The largest number is 17.', 'max = 17', '[17]'],
     },
     {
       item: item('lists/sort', 'Sort the following list of numbers in ascending order.', '[-2, 3, 5, 17]', '[3, 17, 5, -2]'),
-      accept: ['[-2, 3, 5, 17]', '-2, 3, 5, 17', '-2 3 5 17', '[−2,3,5,17]', 'The sorted list is [-2, 3, 5, 17].', 'Sorted: -2, 3, 5, 17', '-2, 3, 5 and 17', '```\n[-2, 3, 5, 17]\n```', '(-2, 3, 5, 17)', '<answer>[-2, 3, 5, 17]</answer>'],
-      reject: ['[3, 5, 17, -2]', '[-2, 3, 5]', '[-2, 3, 5, 17, 17]', '-2, 3, 5, seventeen', '', '[2, 3, 5, 17]'],
+      accept: ['[-2, 3, 5, 17]', '-2, 3, 5, 17', '-2 3 5 17', '[−2,3,5,17]', 'Answer: [-2, 3, 5, 17].', '```\n[-2, 3, 5, 17]\n```', '(-2, 3, 5, 17)'],
+      reject: ['[3, 5, 17, -2]', '[-2, 3, 5]', '[-2, 3, 5, 17, 17]', '-2, 3, 5, seventeen', '', '[2, 3, 5, 17]', 'The sorted list is [-2, 3, 5, 17].', '-2, 3, 5 and 17', '<answer>[-2, 3, 5, 17]</answer>'],
     },
     {
       item: item('lists/dedupe', 'Remove the duplicates from the following list, keeping the first occurrence of each number in its original order.', '[3, 5, 9]', '[3, 5, 3, 9, 5]'),
-      accept: ['[3, 5, 9]', '3 5 9', '3, 5, 9.', 'Result: [3,5,9]'],
-      reject: ['[3, 9, 5]', '[3, 5, 3, 9]', '[3, 5, 9, 9]', '[3, 5, 3, 9, 5]'],
+      accept: ['[3, 5, 9]', '3 5 9', '3, 5, 9.', 'Answer: [3,5,9]'],
+      reject: ['[3, 9, 5]', '[3, 5, 3, 9]', '[3, 5, 9, 9]', '[3, 5, 3, 9, 5]', 'Result: [3,5,9]'],
     },
   ],
   formats: [
     {
       item: item('formats/kv-to-json', 'Convert the following key: value lines into a JSON object. Write numbers as JSON numbers.', '{"captain":"Ahab","crew":30}', 'captain: Ahab\ncrew: 30'),
-      accept: ['{"crew": 30, "captain": "Ahab"}', '{\n  "captain": "Ahab",\n  "crew": 30\n}', '```json\n{"captain":"Ahab","crew":30}\n```', 'Here is the JSON: {"captain":"Ahab","crew":30}'],
-      reject: ['{"captain":"Ahab","crew":"30"}', '{"captain":"Ahab"}', '{"captain":"Ahab","crew":30,"ship":"Pequod"}', '{captain: "Ahab", crew: 30}', 'captain: Ahab\ncrew: 30', '[{"captain":"Ahab","crew":30}]', '{"captain":"ahab","crew":30}'],
+      accept: ['{"crew": 30, "captain": "Ahab"}', '{\n  "captain": "Ahab",\n  "crew": 30\n}', '```json\n{"captain":"Ahab","crew":30}\n```', 'Answer: {"captain":"Ahab","crew":30}', 'Here is the JSON.\nAnswer:\n{"captain":"Ahab","crew":30}'],
+      reject: ['{"captain":"Ahab","crew":"30"}', '{"captain":"Ahab"}', '{"captain":"Ahab","crew":30,"ship":"Pequod"}', '{captain: "Ahab", crew: 30}', 'captain: Ahab\ncrew: 30', '[{"captain":"Ahab","crew":30}]', '{"captain":"ahab","crew":30}', 'Here is the JSON: {"captain":"Ahab","crew":30}'],
     },
     {
       item: item('formats/json-to-kv', 'Rewrite the following JSON object as key: value lines, one pair per line.', 'captain: Ahab\ncrew: 30', '{"captain":"Ahab","crew":30}'),
-      accept: ['captain: Ahab\ncrew: 30', 'crew: 30\ncaptain: Ahab', 'captain:Ahab\ncrew : 30\n', '- captain: Ahab\n- crew: 30', 'Here it is:\ncaptain: Ahab\ncrew: 30', 'captain: "Ahab"\ncrew: 30', '```\ncaptain: Ahab\ncrew: 30\n```'],
-      reject: ['captain: Ahab', 'captain: Ahab\ncrew: 31', 'captain: ahab\ncrew: 30', 'captain: Ahab\ncrew: 30\ncrew: 30', '{"captain":"Ahab","crew":30}', 'captain: Ahab\ncrew: 30\nship: Pequod', 'captain Ahab\ncrew 30'],
+      accept: ['captain: Ahab\ncrew: 30', 'crew: 30\ncaptain: Ahab', 'captain:Ahab\ncrew : 30\n', '- captain: Ahab\n- crew: 30', 'Answer:\ncaptain: Ahab\ncrew: 30', 'captain: "Ahab"\ncrew: 30', '```\ncaptain: Ahab\ncrew: 30\n```'],
+      reject: ['captain: Ahab', 'captain: Ahab\ncrew: 31', 'captain: ahab\ncrew: 30', 'captain: Ahab\ncrew: 30\ncrew: 30', '{"captain":"Ahab","crew":30}', 'captain: Ahab\ncrew: 30\nship: Pequod', 'captain Ahab\ncrew 30', 'Here it is:\ncaptain: Ahab\ncrew: 30'],
     },
   ],
   facts: [
     {
       item: item('facts/letter-count', "How many letters are in the word 'whale'?", '5'),
-      accept: ['5', "There are 5 letters in 'whale'.", 'The answer is 5'],
-      reject: ['4', '6', '5 or 6', 'five'],
+      accept: ['5', 'Answer: 5', 'w-h-a-l-e\nAnswer: 5'],
+      reject: ['4', '6', '5 or 6', 'five', "There are 5 letters in 'whale'.", 'The answer is 5', '05', '+5', '5.0'],
     },
     {
       item: item('facts/first-letter', "What is the first letter of the word 'harpoon'?", 'h'),
-      accept: ['h', 'H', "'h'", 'The first letter is h.', "The first letter of 'harpoon' is 'h'.", 'Answer: H'],
-      reject: ['a', 'harpoon', '', "It is 'n'"],
+      accept: ['h', 'H', "'h'", 'Answer: H', "Answer: 'h'."],
+      reject: ['a', 'harpoon', '', "It is 'n'", 'The first letter is h.', "The first letter of 'harpoon' is 'h'.", 'h, a'],
     },
     {
       item: item('facts/last-letter', "What is the last letter of the word 'harpoon'?", 'n'),
-      accept: ['n', 'N.', 'The last letter is "n".'],
-      reject: ['h', 'o', 'noon'],
+      accept: ['n', 'N.', '"n"', 'Answer: n'],
+      reject: ['h', 'o', 'noon', 'The last letter is "n".'],
     },
     {
       item: item('facts/alphabetical', "Which word comes first alphabetically: 'sea' or 'ship'?", 'sea'),
-      accept: ['sea', 'Sea', "'sea'", '<answer>sea</answer>', 'The answer is sea.', 'sea comes first', 'SEA'],
-      reject: ['ship', 'sea or ship', "'ship' comes first", 'seas', 'neither'],
+      accept: ['sea', 'Sea', "'sea'", 'SEA', 'Answer: sea.', 's-e before s-h.\nAnswer: sea'],
+      reject: ['ship', 'sea or ship', "'ship' comes first", 'seas', 'neither', '<answer>sea</answer>', 'The answer is sea.', 'sea comes first'],
     },
     {
       item: item('facts/more-frequent', "Which word appears more often in the text: 'whale' or 'harpoon'?", 'whale'),
-      accept: ['whale', 'The word whale.', '"whale"'],
-      reject: ['harpoon', 'both whale and harpoon', 'whales', ''],
+      accept: ['whale', '"whale"', 'Answer: whale'],
+      reject: ['harpoon', 'both whale and harpoon', 'whales', '', 'The word whale.'],
     },
   ],
 };
 
 describe('verifiers', () => {
   for (const [family, cases] of Object.entries(CASES)) {
-    it(`${family}: accepts right answers in reasonable formats and rejects wrong ones`, () => {
+    it(`${family}: accepts answers stated as the answer and rejects the rest`, () => {
       for (const { item: subject, accept, reject } of cases) {
         for (const response of accept) {
           const verdict = verifyAnswer(subject, response);
@@ -190,13 +191,6 @@ describe('verifiers', () => {
     const covered = new Set(Object.values(CASES).flatMap((cases) => cases.map((c) => c.item.task)));
     const missing = TASK_NAMES.filter((t) => !covered.has(t));
     assert.deepEqual(missing, []);
-  });
-
-  it('reads the last number, unless it is hedged', () => {
-    assert.deepEqual(finalNumber('first 3, then 4, finally 5'), { value: 5, text: '5' });
-    assert.deepEqual(finalNumber('5-3=2'), { value: 2, text: '2' });
-    assert.equal(typeof finalNumber('41 or 42'), 'string');
-    assert.equal(typeof finalNumber('no digits'), 'string');
   });
 
   it('throws a coded error for an unknown task', () => {
@@ -274,7 +268,8 @@ describe('drawSplits', () => {
     const letterCount = factGenerators(table).find((g) => g.name === 'facts/letter-count') as TaskGenerator;
     const drawn = drawSplits(letterCount, seededRandom(3), 'medium', { heldOut: 4, train: 10 });
     assert.equal(drawn.heldOut.length, 4);
-    assert.equal(drawn.train.length, 6); // 10 words in all
+    // 10 words in all, 6 left after held-out, five of them 4 letters long: a quarter of 10 allows two of those.
+    assert.equal(drawn.train.length, 3);
     const held = new Set(drawn.heldOut.map(itemKey));
     for (const t of drawn.train) assert.ok(!held.has(itemKey(t)));
   });
@@ -293,9 +288,20 @@ describe('instruction records', () => {
     const record = toInstructionRecord(original);
     assert.deepEqual(record.messages, [
       { role: 'user', content: 'Sort the following list of numbers in ascending order.\n\n[2, 1]' },
-      { role: 'assistant', content: '[1, 2]' },
+      { role: 'assistant', content: 'Answer: [1, 2]' },
     ]);
+    assert.deepEqual([record.answer, record.output], ['[1, 2]', 'Answer: [1, 2]']);
     assert.deepEqual(taskItemFromRecord(record), original);
     assert.equal(verifyAnswer(taskItemFromRecord(record), '1 2').correct, true);
+    assert.equal(verifyAnswer(taskItemFromRecord(record), record.output).correct, true);
+  });
+
+  it('teach multi-line answers with the marker on its own line, and read old rows without `answer`', () => {
+    const kv = toInstructionRecord(item('formats/json-to-kv', 'Rewrite.', 'crew: 30\nship: Pequod', '{"crew":30,"ship":"Pequod"}'));
+    assert.equal(kv.output, 'Answer:\ncrew: 30\nship: Pequod');
+    assert.equal(verifyAnswer(taskItemFromRecord(kv), kv.output).correct, true);
+    const { answer: _dropped, ...old } = kv;
+    assert.equal(taskItemFromRecord(old).answer, 'crew: 30\nship: Pequod');
+    assert.equal(taskItemFromRecord({ task: 'facts/first-letter', instruction: 'x', output: 'h' }).answer, 'h');
   });
 });
