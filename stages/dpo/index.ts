@@ -22,7 +22,7 @@ import { writeCurve } from '../shared/train/curve.ts';
 import { trainLoop, type Trainee } from '../shared/train/loop.ts';
 import { dpoSchema, type DpoParams } from './schema.ts';
 
-interface Encoded {
+export interface Encoded {
   chosen: Sequence;
   rejected: Sequence;
   /** The reference's log-probs of each answer (sum, or mean for IPO). */
@@ -123,10 +123,10 @@ function referenceLogps(reference: LanguageModel, pairs: readonly Pair[], averag
 const mean = (xs: ArrayLike<number>) => Array.from(xs).reduce((a, b) => a + b, 0) / xs.length;
 
 /** Chosen rows then rejected rows, in one right-padded batch of 2B rows. The caller disposes it. */
-const pairBatch = (tf: TF, pairs: readonly Encoded[]) => sequenceBatch(tf, [...pairs.map((e) => e.chosen), ...pairs.map((e) => e.rejected)]);
+export const pairBatch = (tf: TF, pairs: readonly Encoded[]) => sequenceBatch(tf, [...pairs.map((e) => e.chosen), ...pairs.map((e) => e.rejected)]);
 
 /** Policy log-probs of a batch of pairs (one padded batch of 2B rows), the DPO loss and TRL's metrics. */
-function dpoBatch(tf: TF, model: LanguageModel, pairs: readonly Encoded[], batch: SequenceBatch, p: DpoParams) {
+export function dpoBatch(tf: TF, model: LanguageModel, pairs: readonly Encoded[], batch: SequenceBatch, p: DpoParams) {
   const B = pairs.length;
   const sums = tf.sum(model.tokenLogProbs(batch.ids, batch.answerMask), 1); // (2B,)
   const counts = tf.maximum(tf.sum(batch.answerMask, 1), 1); // (2B,) answer tokens

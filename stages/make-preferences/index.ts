@@ -113,13 +113,15 @@ export default defineStage({
           outcomes[`kept: ${pair.reason}`] = (outcomes[`kept: ${pair.reason}`] ?? 0) + 1;
         }
       });
-      if (pairs.length === 0) throw noPairs(candidates.length, outcomes, unlabelled);
+      // Without labels yet, the candidates are the output that matters: they are what people label.
+      if (pairs.length === 0 && p.judge !== 'labels') throw noPairs(candidates.length, outcomes, unlabelled);
+      if (unlabelled > 0) ctx.log.warn(`${unlabelled} of ${candidates.length} candidate pairs have no label yet: label them (candidates.jsonl) and rerun`);
 
       const flat = answers.flat();
       const verified = flat.filter((a) => a.correct !== undefined);
       const passRate = verified.length ? verified.filter((a) => a.correct).length / verified.length : Number.NaN;
       const shorterChosen = pairs.filter((pair) => model.tokenizer.encode(pair.chosen[0]!.content).length < model.tokenizer.encode(pair.rejected[0]!.content).length).length;
-      const stats = { prompts: fits.length, answers: flat.length, passRate, candidates: candidates.length, pairs: pairs.length, unlabelled, outcomes, shorterChosenShare: shorterChosen / pairs.length };
+      const stats = { prompts: fits.length, answers: flat.length, passRate, candidates: candidates.length, pairs: pairs.length, unlabelled, outcomes, shorterChosenShare: pairs.length ? shorterChosen / pairs.length : Number.NaN };
       ctx.log.info(`answers: ${flat.length}, verified correct ${(passRate * 100).toFixed(1)}%; ${pairs.length} pairs kept of ${candidates.length} candidates`);
       for (const [outcome, n] of Object.entries(outcomes).sort()) ctx.log.info(`  ${outcome}: ${n}`);
       const jsonl = (rows: readonly object[]) => rows.map((r) => JSON.stringify(r)).join('\n') + '\n';

@@ -32,6 +32,8 @@ export interface Trainee {
   step(step: number, micro: number): StepResult | Promise<StepResult>;
   /** Held-out metrics (e.g. valLoss): before training, every evalEvery steps and at the end. */
   evaluate?(): Record<string, number> | Promise<Record<string, number>>;
+  /** The step metrics shown in the log line (all of them go to the curve); default: all. */
+  logMetrics?: readonly string[];
   /** Extra state saved with each checkpoint and handed back on resume. */
   saveState?(): Record<string, unknown>;
   restoreState?(state: Record<string, unknown>): void;
@@ -136,7 +138,8 @@ export async function trainLoop(tf: TF, ctx: StageContext, trainee: Trainee, cfg
       curve.push(point);
       const tokPerSec = trainedMs ? (trainedTokens / trainedMs) * 1000 : 0;
       if ((step + 1) % cfg.logEvery === 0 || last || (evaluated && trainee.evaluate)) {
-        const extra = Object.entries(metrics).map(([k, v]) => ` | ${k} ${Number(v.toPrecision(4))}`).join('');
+        const shown = trainee.logMetrics ? Object.entries(metrics).filter(([k]) => trainee.logMetrics!.includes(k)) : Object.entries(metrics);
+        const extra = shown.map(([k, v]) => ` | ${k} ${Number(v.toPrecision(4))}`).join('');
         ctx.log.info(`step ${step + 1}/${cfg.steps} | loss ${loss.toFixed(4)}${evaluated ? evalText(lastEval) : ''}${extra} | lr ${lr.toExponential(1)} | ${ms.toFixed(0)}ms${tokens ? ` | ${Math.round(tokPerSec)} tok/s` : ''}`);
       }
       ctx.progress({ step: step + 1, total: cfg.steps, metrics: { loss, ...lastEval, ...(tokens ? { 'tok/s': Math.round(tokPerSec) } : {}) } });

@@ -1,0 +1,241 @@
+// Preference tuning on a tiny model with a preference it can learn (the chosen answer is always "yes"):
+// the reward model reaches full held-out accuracy and saves its normalisation; DPO and PPO steps give the
+// same loss and gradients on the fused kernels as on the pure-JS composite path, and match finite
+// differences; a DPO or PPO run stopped after a checkpoint resumes to exactly the uninterrupted curve
+// (PPO mid-rollout, from the rollout saved in the checkpoint); make-preferences reads human labels.
+import assert from 'node:assert/strict';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import dpoStage, { dpoBatch, pairBatch, type Encoded } from '../../../stages/dpo/index.ts';
+import makePreferencesStage from '../../../stages/make-preferences/index.ts';
+import ppoStage, { ppoMinibatchLoss, rowTensors, type Row } from '../../../stages/ppo/index.ts';
+import rewardModelStage from '../../../stages/reward-model/index.ts';
+import { loadNativeAddon } from '../../../stages/shared/backend/native/addon.ts';
+import { initTf, type TF } from '../../../stages/shared/backend/tf.ts';
+import type { Tensor, Variable } from '../../../stages/shared/backend/types.ts';
+import type { LanguageModel } from '../../../stages/shared/model/language-model.ts';
+import { loadModel, saveModel } from '../../../stages/shared/model/model-io.ts';
+import { chatSequence, sequenceBatch } from '../../../stages/shared/preference/sequences.ts';
+import { inputFrom, makeStageContext, runStage, type TestStageContext } from '../../helpers/stage-context.ts';
+import { tinyLanguageModel, tinyTokenizer } from '../../helpers/tiny-model.ts';
+
+const native = loadNativeAddon();
+const FUSED = 'addon' in native ? 'native' : 'wasm';
+const contexts: TestStageContext[] = [];
+after(() => Promise.all(contexts.map((c) => c.dispose())));
+const context = async () => {
+  const ctx = await makeStageContext({ seed: 11, runtime: { backend: FUSED } });
+  contexts.push(ctx);
+  return ctx;
+};
+
+const SUBJECTS = ['the cat', 'the dog', 'a whale', 'the mat', 'the log', 'a fish', 'the sailor', 'the sea', 'a ship', 'the sun', 'a bird', 'the moon'];
+let root: string;
+let modelDir: string;
+let pairsFile: string;
+let promptsFile: string;
+
+before(async () => {
+  const ctx = await context();
+  root = ctx.root;
+  const { tf } = await initTf('cpu');
+  const { tokenizer, dir } = await tinyTokenizer(root);
+  const model = tinyLanguageModel(tf, tokenizer, 3, { nLayer: 1, nHead: 2, nEmbd: 16, blockSize: 32 });
+  modelDir = join(root, 'model');
+  await saveModel(model, modelDir, { stage: 'sft', step: 0 }, dir);
+  model.dispose();
+  pairsFile = join(root, 'pairs.jsonl');
+  const pairs = SUBJECTS.flatMap((s) => [
+    { prompt: [{ role: 'user', content: `is ${s} wet?` }], chosen: [{ role: 'assistant', content: 'yes' }], rejected: [{ role: 'assistant', content: 'no' }] },
+    { prompt: [{ role: 'user', content: `is ${s} here?` }], chosen: 'yes', rejected: 'no, not at all' },
+  ]);
+  await writeFile(pairsFile, pairs.map((p) => JSON.stringify(p)).join('\n') + '\n');
+  promptsFile = join(root, 'prompts.jsonl');
+  await writeFile(promptsFile, SUBJECTS.map((s) => JSON.stringify({ prompt: `is ${s} wet?`, completion: 'yes' })).join('\n') + '\n');
+});
+
+const TRAIN = { batchSize: 8, lr: 0.01, minLr: 0.001, warmupSteps: 0, validFraction: 0.25, evalEvery: 10, checkpointEvery: 5, logEvery: 100 };
+const readCurve = async (ctx: TestStageContext) => (await readFile(join(ctx.outDir, 'curve.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
+
+/** Every gradient of `loss` on cpu (composite ops) and on the fused backend, by parameter name. */
+async function gradsOn(backend: 'cpu' | 'native' | 'wasm', loss: (tf: TF, model: LanguageModel) => Tensor) {
+  const { tf } = await initTf(backend);
+  const model = await loadModel(tf, modelDir);
+  const params = model.parameters();
+  const names = Object.keys(params);
+  const { value, grads } = tf.variableGrads(() => loss(tf, model) as never, names.map((n) => params[n]!));
+  const out = { loss: value.dataSync()[0]!, grads: Object.fromEntries(names.map((n) => [n, Float32Array.from(grads[params[n]!.name]!.dataSync())])) };
+  tf.dispose([value, ...Object.values(grads)]);
+  return { ...out, model, params };
+}
+
+/** Central finite differences of `loss` at a few coordinates of a few parameters, against the analytic gradient (cpu). */
+async function checkFiniteDifferences(loss: (tf: TF, model: LanguageModel) => Tensor) {
+  const { grads, model, params } = await gradsOn('cpu', loss);
+  const { tf } = model;
+  const h = 1e-2;
+  for (const name of ['wte.weight', 'h.0.attn.c_attn.weight', 'h.0.mlp.c_fc.weight', 'ln_f.weight']) {
+    const p = params[name] as Variable;
+    const base = Float32Array.from(p.dataSync());
+    const worst = [...grads[name]!.keys()].sort((a, b) => Math.abs(grads[name]![b]!) - Math.abs(grads[name]![a]!)).slice(0, 3);
+    for (const i of worst) {
+      const at = (delta: number) => {
+        const moved = Float32Array.from(base);
+        moved[i] = moved[i]! + delta;
+        p.assign(tf.tensor(moved, p.shape));
+        return tf.tidy(() => loss(tf, model).dataSync()[0]!);
+      };
+      const numeric = (at(h) - at(-h)) / (2 * h);
+      p.assign(tf.tensor(base, p.shape));
+      const analytic = grads[name]![i]!;
+      assert.ok(Math.abs(numeric - analytic) <= 0.03 * Math.abs(analytic) + 2e-4, `${name}[${i}]: finite difference ${numeric}, gradient ${analytic}`);
+    }
+  }
+  model.dispose();
+}
+
+async function assertSameOnBothPaths(loss: (tf: TF, model: LanguageModel) => Tensor) {
+  const cpu = await gradsOn('cpu', loss);
+  const fused = await gradsOn(FUSED, loss);
+  assert.ok(Math.abs(cpu.loss - fused.loss) <= 1e-4 * Math.max(1, Math.abs(cpu.loss)), `loss ${cpu.loss} vs ${fused.loss}`);
+  for (const [name, g] of Object.entries(cpu.grads)) {
+    const f = fused.grads[name]!;
+    let num = 0;
+    let den = 0;
+    g.forEach((v, i) => ((num += (v - f[i]!) ** 2), (den += v * v)));
+    assert.ok(Math.sqrt(num / Math.max(den, 1e-30)) < 1e-3, `${name}: relative error ${Math.sqrt(num / Math.max(den, 1e-30))}`);
+  }
+  cpu.model.dispose();
+  fused.model.dispose();
+  await initTf('cpu');
+}
+
+function encodedPairs(model: LanguageModel): Encoded[] {
+  return SUBJECTS.slice(0, 3).map((s, i) => ({
+    chosen: chatSequence(model.tokenizer, [{ role: 'user', content: `is ${s} wet?` }], 'yes', 32),
+    rejected: chatSequence(model.tokenizer, [{ role: 'user', content: `is ${s} wet?` }], i === 1 ? 'no, not at all' : 'no', 32),
+    refChosen: -3 - i,
+    refRejected: -2.5,
+  }));
+}
+
+function ppoRows(model: LanguageModel): Row[] {
+  return SUBJECTS.slice(0, 4).map((s, i) => {
+    const sequence = chatSequence(model.tokenizer, [{ role: 'user', content: `is ${s} here?` }], i % 2 ? 'yes' : 'no, not at all', 32);
+    const n = sequence.ids.length - sequence.promptLength;
+    // Old log-probs far enough from the policy's that some ratios clip.
+    return { sequence, oldLogp: Array.from({ length: n }, (_, t) => -6 + 0.9 * t - i), oldValues: Array.from({ length: n }, (_, t) => 0.1 * t), advantages: Array.from({ length: n }, (_, t) => (t % 2 ? 1 : -0.5) * (i + 1)), returns: Array.from({ length: n }, (_, t) => 0.3 - 0.1 * t) };
+  });
+}
+
+const DPO_OPTIONS = { beta: 0.1, lossType: 'sigmoid', labelSmoothing: 0, nllCoef: 0.5 } as const;
+const PPO_OPTIONS = { sampling: { maxTokens: 8, temperature: 0.7, topK: 0, topP: 1 }, cliprange: 0.2, cliprangeValue: 0.2, vfCoef: 0.1 };
+
+const dpoLossOf = (tf: TF, model: LanguageModel) => {
+  const pairs = encodedPairs(model);
+  return dpoBatch(tf, model, pairs, pairBatch(tf, pairs), { ...DPO_OPTIONS } as never).loss;
+};
+
+const ppoLossOf = (tf: TF, model: LanguageModel) => {
+  if (!model.heads.score) model.addHead('score', 5);
+  const rows = ppoRows(model);
+  const batch = sequenceBatch(tf, rows.map((r) => r.sequence));
+  return ppoMinibatchLoss(tf, model, model, batch, rowTensors(tf, rows, batch.ids.shape[1]!), PPO_OPTIONS).loss;
+};
+
+async function stageRun(stage: Parameters<typeof runStage>[0], inputs: Record<string, string>, params: Record<string, unknown>, ctx?: TestStageContext) {
+  const c = ctx ?? (await context());
+  for (const [name, path] of Object.entries(inputs)) c.inputs[name] = inputFrom([path]);
+  const result = await runStage(stage, c, params);
+  return { result, ctx: c };
+}
+
+/** Runs `stage` whole, then again stopped after `stopAt` and resumed over the same checkpoint folder; returns both curves. */
+async function wholeAndResumed(stage: Parameters<typeof runStage>[0], inputs: Record<string, string>, params: Record<string, unknown>, stopAt: number) {
+  const whole = await stageRun(stage, inputs, params);
+  const stopped = await context();
+  stopped.progress = (update) => {
+    if (update.step === stopAt) stopped.abortController.abort();
+  };
+  await assert.rejects(stageRun(stage, inputs, params, stopped), { name: 'AbortError' });
+  const resumed = await context();
+  resumed.checkpointDir = stopped.checkpointDir;
+  const again = await stageRun(stage, inputs, params, resumed);
+  return { whole, resumed: again, wholeCurve: await readCurve(whole.ctx), resumedCurve: await readCurve(again.ctx), checkpointDir: stopped.checkpointDir };
+}
+
+let rewardDir: string;
+
+describe('preference tuning on a tiny model', () => {
+  it(`a DPO step (with the NLL term): loss and every gradient equal on cpu and ${FUSED}, and match finite differences`, async () => {
+    await assertSameOnBothPaths(dpoLossOf);
+    await checkFiniteDifferences(dpoLossOf);
+  });
+
+  it(`a PPO minibatch (clipped policy + value loss): loss and every gradient equal on cpu and ${FUSED}, and match finite differences`, async () => {
+    await assertSameOnBothPaths(ppoLossOf);
+    await checkFiniteDifferences(ppoLossOf);
+  });
+
+  it('reward-model learns the preference: every training pair and most held-out ones ranked right, normalisation saved', async () => {
+    const { result, ctx } = await stageRun(rewardModelStage, { model: modelDir, pairs: pairsFile }, { ...TRAIN, steps: 60 });
+    // Four held-out pairs of unseen prompts: the tiny model generalises to most of them (3 of 4 here), from 1 of 4.
+    assert.ok(result.metrics.heldOutAccuracy! >= 0.75 && result.metrics.heldOutAccuracy! >= result.metrics.initialHeldOutAccuracy! + 0.25, JSON.stringify(result.metrics));
+    const curve = await readCurve(ctx);
+    assert.equal(curve.at(-1)!.accuracy, 1);
+    assert.equal(result.metrics.shorterAccuracy! < 1, true);
+    rewardDir = join(ctx.outDir, 'model');
+    const saved = JSON.parse(await readFile(join(rewardDir, 'config.json'), 'utf8')) as { tempa: { reward: { mean: number; std: number } } };
+    assert.ok(saved.tempa.reward.std > 0 && Number.isFinite(saved.tempa.reward.mean));
+  });
+
+  it('dpo widens the chosen-rejected margin to full held-out accuracy, and a stopped run resumes to the same curve', async () => {
+    const runs = await wholeAndResumed(dpoStage, { model: modelDir, pairs: pairsFile }, { ...TRAIN, steps: 16 }, 7);
+    assert.equal(runs.whole.result.metrics.heldOutRewardAccuracy, 1);
+    assert.ok(runs.whole.result.metrics['rewards/margins']! > 0);
+    assert.equal(runs.resumed.result.metrics.resumedFrom, 5);
+    assert.deepEqual(runs.resumedCurve, runs.wholeCurve);
+    assert.ok((await readFile(join(runs.checkpointDir, 'reference-logps.json'), 'utf8')).startsWith('['));
+  });
+
+  it('ppo stopped mid-rollout resumes from the saved rollout to exactly the uninterrupted curve', async () => {
+    assert.ok(rewardDir, 'the reward-model test runs first');
+    const params = { steps: 8, batchSize: 6, ppoEpochs: 2, minibatches: 2, lr: 0.001, checkpointEvery: 3, logEvery: 100, prompts: 100, sampling: { maxTokens: 6, temperature: 1 } };
+    const runs = await wholeAndResumed(ppoStage, { model: modelDir, rewardModel: rewardDir, prompts: promptsFile }, params, 5);
+    assert.equal(runs.resumed.result.metrics.resumedFrom, 3); // update 3 of rollout 0: the rollout came from the checkpoint
+    assert.deepEqual(runs.resumedCurve, runs.wholeCurve);
+    for (const key of ['objective/kl', 'objective/scores', 'policy/clipfrac', 'loss/value', 'val/ratio']) assert.ok(Number.isFinite(runs.wholeCurve.at(-1)![key]), key);
+  });
+
+  it("make-preferences pairs candidates by human labels: each labeller's last choice counts, a split is a tie, unlabelled pairs are counted", async () => {
+    const labels = join(root, 'labels.jsonl');
+    await writeFile(labels, '');
+    const params = { judge: 'labels', samples: 3, includeGreedy: false, sampling: { maxTokens: 4, temperature: 1.5 } };
+    const unlabelled = await stageRun(makePreferencesStage, { model: modelDir, prompts: promptsFile, labels }, params);
+    assert.equal(unlabelled.result.metrics.pairs, 0);
+    assert.equal(unlabelled.result.metrics.unlabelled, unlabelled.result.metrics.candidates);
+    const candidates = (await readFile(join(unlabelled.ctx.outDir, 'candidates.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { id: string; answers: [string, string] });
+    assert.ok(candidates.length >= 3, `${candidates.length} candidates`);
+    const [c0, c1, c2] = candidates as [(typeof candidates)[0], (typeof candidates)[0], (typeof candidates)[0]];
+    const rows = [
+      { pairId: c0.id, choice: 'a', labeller: 'x' },
+      { pairId: c1.id, choice: 'b', labeller: 'x' },
+      { pairId: c1.id, choice: 'a', labeller: 'y' },
+      { pairId: c2.id, choice: 'a', labeller: 'x' },
+      { pairId: c2.id, choice: 'b', labeller: 'x' }, // x changed their mind: the later row counts
+    ];
+    await writeFile(labels, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    const labelled = await stageRun(makePreferencesStage, { model: modelDir, prompts: promptsFile, labels }, params);
+    assert.equal(labelled.result.metrics.pairs, 2);
+    assert.equal(labelled.result.metrics.unlabelled, candidates.length - 3);
+    const pairs = (await readFile(join(labelled.ctx.outDir, 'pairs.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { id: string; chosen: { content: string }[]; rejected: { content: string }[]; reason: string });
+    const byId = (a: string[], b: string[]) => a[0]!.localeCompare(b[0]!);
+    assert.deepEqual(pairs.map((p) => [p.id, p.chosen[0]!.content, p.rejected[0]!.content, p.reason]).sort(byId), [
+      [c0.id, c0.answers[0], c0.answers[1], 'label a (1 of 1)'],
+      [c2.id, c2.answers[1], c2.answers[0], 'label b (1 of 1)'],
+    ].sort(byId));
+    const stats = JSON.parse(await readFile(join(labelled.ctx.outDir, 'stats.json'), 'utf8')) as { outcomes: Record<string, number> };
+    assert.equal(stats.outcomes['tie: labelled tie or split'], 1);
+  });
+});
