@@ -56,10 +56,13 @@ let initQueue: Promise<unknown> = Promise.resolve();
  */
 export const TFJS_VERSION = '4.22.0';
 
+const PATCHED_PACKAGES = ['tfjs-core', 'tfjs-backend-wasm'] as const;
+
+const installedVersion = (name: string) => (createRequire(import.meta.url)(`@tensorflow/${name}/package.json`) as { version: string }).version;
+
 /** Undefined when the installed tfjs packages are the pinned ones; else what differs. */
-function tfjsMismatch(): string | undefined {
-  const installed = (name: string) => (createRequire(import.meta.url)(`@tensorflow/${name}/package.json`) as { version: string }).version;
-  const found = ['tfjs-core', 'tfjs-backend-wasm'].map((name) => [name, installed(name)]).filter(([, v]) => v !== TFJS_VERSION);
+export function tfjsMismatch(installed: (name: string) => string = installedVersion): string | undefined {
+  const found = PATCHED_PACKAGES.map((name) => [name, installed(name)]).filter(([, v]) => v !== TFJS_VERSION);
   return found.length ? `${found.map(([name, v]) => `${name} ${v}`).join(', ')} installed, tempa's kernels need ${TFJS_VERSION}` : undefined;
 }
 
