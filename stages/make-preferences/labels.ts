@@ -1,8 +1,8 @@
 // Human labels as make-preferences reads them: JSONL rows {pairId, choice: a|b|tie|both-bad, labeller?}
 // appended by `tempa label`. A labeller's later row for the same pair replaces the earlier one (undo and
 // relabel append); each labeller counts once per pair.
-import { readFile } from 'node:fs/promises';
-import { errDataInvalid, errorText } from '../../engine/errors.ts';
+import { errDataInvalid } from '../../engine/errors.ts';
+import { readJsonl, SKIP_MALFORMED_HINT } from '../shared/data/jsonl.ts';
 import { LABEL_CHOICES, type LabelChoice } from './judge.ts';
 
 export interface LabelReadOptions {
@@ -15,24 +15,21 @@ export async function readLabels(files: readonly string[], options: LabelReadOpt
   const latest = new Map<string, Map<string, LabelChoice>>();
   for (const file of files) {
     const name = options.displayName(file);
-    (await readFile(file, 'utf8')).split('\n').forEach((text, i) => {
-      if (text.trim() === '') return;
-      try {
-        let row: { pairId?: unknown; choice?: unknown; labeller?: unknown };
-        try {
-          row = JSON.parse(text) as typeof row;
-        } catch (error) {
-          throw errDataInvalid(name, i + 1, `not valid JSON: ${errorText(error)}`);
-        }
-        if (typeof row.pairId !== 'string') throw errDataInvalid(name, i + 1, 'a label needs a string `pairId` (the id of a candidate pair)');
-        if (!LABEL_CHOICES.includes(row.choice as LabelChoice)) throw errDataInvalid(name, i + 1, `\`choice\` must be one of ${LABEL_CHOICES.join(', ')}, got ${JSON.stringify(row.choice)}`);
-        const labeller = typeof row.labeller === 'string' ? row.labeller : '';
-        if (!latest.has(row.pairId)) latest.set(row.pairId, new Map());
-        latest.get(row.pairId)!.set(labeller, row.choice as LabelChoice);
-      } catch (error) {
-        if (options.onMalformed === 'error') throw error;
+    for await (const { line, record } of readJsonl(file, { onMalformed: options.onMalformed, displayName: name, hint: SKIP_MALFORMED_HINT })) {
+      const problem =
+        typeof record.pairId !== 'string'
+          ? 'a label needs a string `pairId` (the id of a candidate pair)'
+          : !LABEL_CHOICES.includes(record.choice as LabelChoice)
+            ? `\`choice\` must be one of ${LABEL_CHOICES.join(', ')}, got ${JSON.stringify(record.choice)}`
+            : undefined;
+      if (problem) {
+        if (options.onMalformed === 'error') throw errDataInvalid(name, line, problem, SKIP_MALFORMED_HINT);
+        continue;
       }
-    });
+      const byLabeller = latest.get(record.pairId as string) ?? new Map<string, LabelChoice>();
+      byLabeller.set(typeof record.labeller === 'string' ? record.labeller : '', record.choice as LabelChoice);
+      latest.set(record.pairId as string, byLabeller);
+    }
   }
   return new Map([...latest].map(([id, byLabeller]) => [id, [...byLabeller.values()]]));
 }

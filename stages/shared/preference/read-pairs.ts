@@ -1,9 +1,9 @@
 // Preference pairs from JSONL: TRL's explicit-prompt format, conversational ({prompt: messages, chosen:
 // [assistant message], rejected: [...]}) or standard ({prompt, chosen, rejected} as strings). A malformed
 // row fails with file:line and what is wrong, or is skipped and counted.
-import { readFile } from 'node:fs/promises';
-import { errDataInvalid, errorText } from '../../../engine/errors.ts';
+import { errDataInvalid } from '../../../engine/errors.ts';
 import { CHAT_ROLES, type ChatTurn } from '../chat/template.ts';
+import { readJsonl, SKIP_MALFORMED_HINT } from '../data/jsonl.ts';
 
 export interface Pair {
   id: string;
@@ -25,30 +25,28 @@ function answer(value: unknown): string | undefined {
   return parsed && parsed.every((t) => t.role === 'assistant') ? parsed.map((t) => t.content).join('') : undefined;
 }
 
-export async function readPairs(files: readonly string[], options: { onMalformed: 'error' | 'skip'; displayName(file: string): string }): Promise<{ pairs: Pair[]; skipped: number }> {
+/** Every pair of `files`; a malformed row throws DATA_INVALID at file:line or is skipped and counted. */
+export async function readPairs(files: readonly string[], options: { onMalformed: 'error' | 'skip'; displayName(file: string): string; signal?: AbortSignal }): Promise<{ pairs: Pair[]; skipped: number }> {
   const pairs: Pair[] = [];
   let skipped = 0;
+  const skip = () => void (skipped += 1);
   for (const file of files) {
     const name = options.displayName(file);
-    (await readFile(file, 'utf8')).split('\n').forEach((text, i) => {
-      if (text.trim() === '') return;
-      try {
-        let row: Record<string, unknown>;
-        try {
-          row = JSON.parse(text) as Record<string, unknown>;
-        } catch (error) {
-          throw errDataInvalid(name, i + 1, `not valid JSON: ${errorText(error)}`);
-        }
-        const prompt = turns(row.prompt);
-        if (!prompt) throw errDataInvalid(name, i + 1, '`prompt` must be a string or a non-empty list of {role, content} messages');
-        const [chosen, rejected] = [answer(row.chosen), answer(row.rejected)];
-        if (chosen === undefined || rejected === undefined) throw errDataInvalid(name, i + 1, '`chosen` and `rejected` must each be a string or a list of assistant messages');
-        pairs.push({ id: typeof row.id === 'string' ? row.id : `${name}:${i + 1}`, prompt, chosen, rejected });
-      } catch (error) {
-        if (options.onMalformed === 'error') throw error;
-        skipped += 1;
+    for await (const { line, record } of readJsonl(file, { onMalformed: options.onMalformed, onSkip: skip, signal: options.signal, displayName: name, hint: SKIP_MALFORMED_HINT })) {
+      const prompt = turns(record.prompt);
+      const [chosen, rejected] = [answer(record.chosen), answer(record.rejected)];
+      const problem = !prompt
+        ? '`prompt` must be a string or a non-empty list of {role, content} messages'
+        : chosen === undefined || rejected === undefined
+          ? '`chosen` and `rejected` must each be a string or a list of assistant messages'
+          : undefined;
+      if (problem) {
+        if (options.onMalformed === 'error') throw errDataInvalid(name, line, problem, SKIP_MALFORMED_HINT);
+        skip();
+        continue;
       }
-    });
+      pairs.push({ id: typeof record.id === 'string' ? record.id : `${name}:${line}`, prompt: prompt!, chosen: chosen!, rejected: rejected! });
+    }
   }
   return { pairs, skipped };
 }
