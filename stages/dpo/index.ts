@@ -7,16 +7,15 @@
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { PipelineError } from '../../engine/errors.ts';
 import { deriveSeed, seededRandom } from '../../engine/rng.ts';
 import { defineStage } from '../../engine/stage.ts';
 import type { TF } from '../shared/backend/types.ts';
 import type { LanguageModel } from '../shared/model/language-model.ts';
 import { loadModel, saveModel } from '../shared/model/model-io.ts';
 import { openModel } from '../shared/model/open-model.ts';
-import { holdOutByPrompt } from '../shared/preference/hold-out.ts';
-import { readPairs, type Pair } from '../shared/preference/read-pairs.ts';
-import { answerLogProbs, chatSequence, sequenceBatch, type Sequence, type SequenceBatch } from '../shared/preference/sequences.ts';
+import { trainAndHeldOutPairs } from '../shared/preference/hold-out.ts';
+import type { Pair } from '../shared/preference/read-pairs.ts';
+import { answerLogProbs, chatSequence, pairBatch, sequenceBatch, type Sequence, type SequenceBatch } from '../shared/preference/sequences.ts';
 import { dpoLoss } from '../shared/rl/losses.ts';
 import { writeCurve } from '../shared/train/curve.ts';
 import { trainLoop, type Trainee } from '../shared/train/loop.ts';
@@ -45,12 +44,7 @@ export default defineStage({
   async run(ctx, p) {
     const { tf, backend, modelDir, model } = await openModel(ctx);
     try {
-      const displayName = (f: string) => path.relative(ctx.recipeDir, f);
-      const read = await readPairs(ctx.inputs.pairs!.files, { onMalformed: p.onMalformed, displayName });
-      const { train, heldOut } = ctx.inputs.heldOut
-        ? { train: read.pairs, heldOut: (await readPairs(ctx.inputs.heldOut.files, { onMalformed: p.onMalformed, displayName })).pairs }
-        : holdOutByPrompt(read.pairs, ctx.seed, p.validFraction);
-      if (train.length === 0 || heldOut.length === 0) throw tooFewPairs(train.length, heldOut.length);
+      const { train, heldOut, skipped } = await trainAndHeldOutPairs(ctx, p);
       const average = p.lossType === 'ipo';
       const cache = path.join(ctx.checkpointDir, 'reference-logps.json');
       const refLogps = await cachedReferenceLogps(cache, async () => {
@@ -87,7 +81,7 @@ export default defineStage({
           rejectedLength: meanLength('rejected'),
           trainPairs: trainSet.length,
           heldOutPairs: heldOutSet.length,
-          skipped: read.skipped,
+          skipped: skipped,
           resumedFrom: result.resumedFrom,
         },
         artifacts: { model: 'model', curve: 'curve.jsonl' },
@@ -121,9 +115,6 @@ function referenceLogps(reference: LanguageModel, pairs: readonly Pair[], averag
 }
 
 const mean = (xs: ArrayLike<number>) => Array.from(xs).reduce((a, b) => a + b, 0) / xs.length;
-
-/** Chosen rows then rejected rows, in one right-padded batch of 2B rows. The caller disposes it. */
-export const pairBatch = (tf: TF, pairs: readonly Encoded[]) => sequenceBatch(tf, [...pairs.map((e) => e.chosen), ...pairs.map((e) => e.rejected)]);
 
 /** Policy log-probs of a batch of pairs (one padded batch of 2B rows), the DPO loss and TRL's metrics. */
 export function dpoBatch(tf: TF, model: LanguageModel, pairs: readonly Encoded[], batch: SequenceBatch, p: DpoParams) {
@@ -186,8 +177,3 @@ function dpoTrainee(tf: TF, model: LanguageModel, train: Encoded[], heldOut: Enc
   };
 }
 
-function tooFewPairs(train: number, heldOut: number): PipelineError {
-  return new PipelineError('DATA_INVALID', `dpo needs training and held-out pairs; got ${train} and ${heldOut}`, {
-    hint: 'make more pairs (make-preferences prompts/samples), or bind a `heldOut` input',
-  });
-}

@@ -5,17 +5,16 @@
 // Ziegler et al. 2019) and the normalisation is saved with the model. Departure from TRL: pairs are drawn
 // uniformly per step (seeded by step, so resumes are exact) instead of in epochs.
 import path from 'node:path';
-import { PipelineError } from '../../engine/errors.ts';
 import { deriveSeed, seededRandom } from '../../engine/rng.ts';
 import { defineStage } from '../../engine/stage.ts';
 import type { TF } from '../shared/backend/types.ts';
 import { saveModel } from '../shared/model/model-io.ts';
 import { valuesAtLastToken, type LanguageModel } from '../shared/model/language-model.ts';
 import { openModel } from '../shared/model/open-model.ts';
-import { holdOutByPrompt } from '../shared/preference/hold-out.ts';
-import { readPairs, type Pair } from '../shared/preference/read-pairs.ts';
+import { trainAndHeldOutPairs } from '../shared/preference/hold-out.ts';
+import type { Pair } from '../shared/preference/read-pairs.ts';
 import { rawRewards, REWARD_HEAD } from '../shared/preference/reward-scores.ts';
-import { chatSequence, sequenceBatch, type Sequence, type SequenceBatch } from '../shared/preference/sequences.ts';
+import { chatSequence, pairBatch, type Sequence, type SequenceBatch } from '../shared/preference/sequences.ts';
 import { bradleyTerryLoss } from '../shared/rl/losses.ts';
 import { writeCurve } from '../shared/train/curve.ts';
 import { trainLoop, type Trainee } from '../shared/train/loop.ts';
@@ -45,12 +44,7 @@ export default defineStage({
   async run(ctx, p) {
     const { tf, backend, modelDir, model } = await openModel(ctx);
     try {
-      const displayName = (f: string) => path.relative(ctx.recipeDir, f);
-      const read = await readPairs(ctx.inputs.pairs!.files, { onMalformed: p.onMalformed, displayName });
-      const { train, heldOut } = ctx.inputs.heldOut
-        ? { train: read.pairs, heldOut: (await readPairs(ctx.inputs.heldOut.files, { onMalformed: p.onMalformed, displayName })).pairs }
-        : holdOutByPrompt(read.pairs, ctx.seed, p.validFraction);
-      if (train.length === 0 || heldOut.length === 0) throw tooFewPairs(train.length, heldOut.length);
+      const { train, heldOut, skipped } = await trainAndHeldOutPairs(ctx, p);
       const encode = (pair: Pair): Encoded => {
         const chosen = chatSequence(model.tokenizer, pair.prompt, pair.chosen, model.config.blockSize);
         const rejected = chatSequence(model.tokenizer, pair.prompt, pair.rejected, model.config.blockSize);
@@ -59,7 +53,7 @@ export default defineStage({
       };
       const trainSet = train.map(encode);
       const heldOutSet = heldOut.map(encode);
-      ctx.log.info(`pairs: ${trainSet.length} train, ${heldOutSet.length} held out (${read.skipped} malformed skipped)`);
+      ctx.log.info(`pairs: ${trainSet.length} train, ${heldOutSet.length} held out (${skipped} malformed skipped)`);
       if (!model.heads[REWARD_HEAD]) model.addHead(REWARD_HEAD, ctx.seed, headStd(model.config.nEmbd));
 
       const trainee = pairwiseTrainee(tf, model, trainSet, heldOutSet, p, ctx.seed);
@@ -84,7 +78,7 @@ export default defineStage({
           heldOutPairs: heldOutSet.length,
           rewardMean: mean,
           rewardStd: std,
-          skipped: read.skipped,
+          skipped: skipped,
           resumedFrom: result.resumedFrom,
         },
         artifacts: { model: 'model', curve: 'curve.jsonl' },
@@ -95,9 +89,6 @@ export default defineStage({
     }
   },
 });
-
-/** Chosen rows then rejected rows, in one right-padded batch of 2B rows. The caller disposes it. */
-const pairBatch = (tf: TF, pairs: readonly Encoded[]) => sequenceBatch(tf, [...pairs.map((e) => e.chosen), ...pairs.map((e) => e.rejected)]);
 
 /** Rewards (B,) of the chosen and rejected rows of a pair batch. */
 function pairRewards(tf: TF, model: LanguageModel, batch: SequenceBatch) {
@@ -147,8 +138,3 @@ function pairwiseTrainee(tf: TF, model: LanguageModel, train: Encoded[], heldOut
   };
 }
 
-function tooFewPairs(train: number, heldOut: number): PipelineError {
-  return new PipelineError('DATA_INVALID', `reward-model needs training and held-out pairs; got ${train} and ${heldOut}`, {
-    hint: 'make more pairs (make-preferences prompts/samples), or bind a `heldOut` input',
-  });
-}

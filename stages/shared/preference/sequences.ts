@@ -42,6 +42,11 @@ export function sequenceBatch(tf: TF, sequences: readonly Sequence[]): SequenceB
   return { ids: tf.tensor2d(ids, [B, T], 'int32'), answerMask: tf.tensor2d(mask, [B, T], 'float32'), lengths: sequences.map((s) => s.ids.length) };
 }
 
+/** Chosen rows then rejected rows of B pairs, in one right-padded batch of 2B rows. The caller disposes it. */
+export function pairBatch(tf: TF, pairs: readonly { chosen: Sequence; rejected: Sequence }[]): SequenceBatch {
+  return sequenceBatch(tf, [...pairs.map((e) => e.chosen), ...pairs.map((e) => e.rejected)]);
+}
+
 /**
  * Each row's log-prob of its answer under `model` (B,): the sum over answer tokens, or their mean with
  * `average` (IPO, length-normalised variants). Differentiable.

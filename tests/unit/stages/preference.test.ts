@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import dpoStage, { dpoBatch, pairBatch, type Encoded } from '../../../stages/dpo/index.ts';
+import dpoStage, { dpoBatch, type Encoded } from '../../../stages/dpo/index.ts';
 import makePreferencesStage from '../../../stages/make-preferences/index.ts';
 import ppoStage, { ppoMinibatchLoss, rowTensors, type Row } from '../../../stages/ppo/index.ts';
 import rewardModelStage from '../../../stages/reward-model/index.ts';
@@ -16,7 +16,7 @@ import { initTf, type TF } from '../../../stages/shared/backend/tf.ts';
 import type { Tensor, Variable } from '../../../stages/shared/backend/types.ts';
 import type { LanguageModel } from '../../../stages/shared/model/language-model.ts';
 import { loadModel, saveModel } from '../../../stages/shared/model/model-io.ts';
-import { chatSequence, sequenceBatch } from '../../../stages/shared/preference/sequences.ts';
+import { chatSequence, pairBatch, sequenceBatch } from '../../../stages/shared/preference/sequences.ts';
 import { inputFrom, makeStageContext, runStage, type TestStageContext } from '../../helpers/stage-context.ts';
 import { tinyLanguageModel, tinyTokenizer } from '../../helpers/tiny-model.ts';
 
