@@ -101,9 +101,11 @@ export default defineStage({
             continue;
           }
           const [chosen, rejected] = decision.winner === 0 ? [a, b] : [b, a];
+          // A pair that rejects the greedy answer changes what the model says at temperature 0: take those first.
+          const rejectsGreedy = p.includeGreedy && (decision.winner === 0 ? y : x) === 0;
           decided.push({
             pair: { id: candidate.id, prompt: q.turns, chosen: assistant(chosen.text), rejected: assistant(rejected.text), judge: p.judge, reason: decision.reason, ...taskFields(q.item) },
-            strength: decision.strength,
+            strength: decision.strength + (rejectsGreedy ? 0.5 : 0),
             order: random(),
           });
         }
