@@ -8,13 +8,15 @@ import { PipelineError } from '../../engine/errors.ts';
 import { defineStage } from '../../engine/stage.ts';
 import { deriveSeed } from '../../engine/rng.ts';
 import { readChatRows, type ChatRow } from '../shared/chat/rows.ts';
+import type { ChatTurn } from '../shared/chat/template.ts';
 import { chanceBaselines, type ChanceReport } from '../shared/eval/chance-baselines.ts';
 import { sampledPassAtK } from '../shared/eval/sampled-pass-at-k.ts';
 import { evaluateTasks, scorableItems } from '../shared/eval/task-accuracy.ts';
 import { loadModel } from '../shared/model/model-io.ts';
 import { stageBackend } from '../shared/model/open-model.ts';
 import type { TF } from '../shared/backend/tf.ts';
-import { accuracyTable, passAtKTable, renderReport, type ModelResult } from './report.ts';
+import { answerDrift, type Drift } from './drift.ts';
+import { accuracyTable, driftTable, passAtKTable, renderReport, type ModelResult } from './report.ts';
 import { evaluateSchema } from './schema.ts';
 
 type EvaluateParams = FromSchema<typeof evaluateSchema>;
@@ -44,6 +46,7 @@ export default defineStage({
     model: { kind: 'dir', description: 'the model folder to evaluate (from init, pretrain, sft or a later stage)' },
     baseline: { kind: 'dir', optional: true, description: 'a model folder to compare with, e.g. the pre-trained model' },
     heldOut: { kind: 'any', description: 'JSONL rows with `task`, `instruction` and `output` (make-instructions heldOut)' },
+    rewardModel: { kind: 'dir', optional: true, description: "a reward model: each model's mean score on its sampled answers, beside accuracy, so reward hacking shows" },
   }),
   outputs: () => ({ eval: { kind: 'file' }, report: { kind: 'file' } }),
   async run(ctx, p) {
@@ -63,7 +66,9 @@ export default defineStage({
     if (model.report.overall.total === 0) throw noScorableRows(rows.length);
     labelDuplicates(results);
     const chance = chanceBaselines(scorableItems(rows, p.examples).map(({ item }) => item));
-    for (const line of [...accuracyTable(results, chance), ...passAtKTable(results)]) ctx.log.info(line);
+    const drift = await measureDrift(tf, dirs, ctx.inputs.rewardModel?.path, scorableItems(rows, p.examples).map((s) => s.prompt), p.sampling.maxTokens, ctx.seed);
+    drift.forEach((d, i) => (results[i]!.drift = d));
+    for (const line of [...accuracyTable(results, chance), ...passAtKTable(results), ...driftTable(results)]) ctx.log.info(line);
     if (skipped > 0) ctx.log.warn(`${skipped} malformed held-out rows skipped`);
     await writeFile(path.join(ctx.outDir, 'eval.json'), `${JSON.stringify({ chance, models: results }, null, 2)}\n`);
     await writeFile(path.join(ctx.outDir, 'report.md'), renderReport(results, p.prompts, p.showPerTask, chance));
@@ -98,9 +103,22 @@ function tableMetrics(results: readonly ModelResult[], chance: ChanceReport): Re
   for (const r of results) {
     for (const [task, s] of Object.entries(r.report.tasks)) metrics[`${task}.${r.label}`] = s.accuracy;
     r.passAtK?.overall.forEach((value, i) => (metrics[`${r.label}.passAt${i + 1}`] = value));
+    for (const [key, value] of Object.entries(r.drift ?? {})) if (value !== undefined) metrics[`${r.label}.${key}`] = value;
     for (const [task, values] of Object.entries(r.passAtK?.tasks ?? {})) values.forEach((value, i) => (metrics[`${task}.${r.label}.passAt${i + 1}`] = value));
   }
   return metrics;
+}
+
+/** Answer length, reward score and KL to the baseline of each model (the baseline's KL to itself is 0, left out). */
+async function measureDrift(tf: TF, dirs: readonly string[], rewardDir: string | undefined, prompts: ChatTurn[][], maxTokens: number, seed: number): Promise<Drift[]> {
+  const models = await Promise.all(dirs.map((dir) => loadModel(tf, dir)));
+  const rewardModel = rewardDir ? await loadModel(tf, rewardDir) : undefined;
+  try {
+    const baseline = models.length === 2 ? models[0] : undefined;
+    return models.map((model) => answerDrift(model, prompts, { maxTokens, seed, rewardModel, baseline: model === baseline ? undefined : baseline }));
+  } finally {
+    for (const m of [...models, ...(rewardModel ? [rewardModel] : [])]) m.dispose();
+  }
 }
 
 /** Two models saved by stages of the same name (two recipes' `sft`) need telling apart in the table. */

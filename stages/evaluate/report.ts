@@ -4,6 +4,7 @@
 import type { ChanceReport } from '../shared/eval/chance-baselines.ts';
 import type { PassAtKReport } from '../shared/eval/sampled-pass-at-k.ts';
 import type { EvalReport, Score } from '../shared/eval/task-accuracy.ts';
+import type { Drift } from './drift.ts';
 
 export interface ModelResult {
   /** The stage that produced the model, from its folder's metadata. */
@@ -13,6 +14,8 @@ export interface ModelResult {
   passAtK?: PassAtKReport;
   /** Answers to the free-form prompts, in order. */
   promptAnswers: string[];
+  /** Length, reward-model score and KL to the baseline of sampled answers (drift.ts). */
+  drift?: Drift;
 }
 
 const percent = (x: number) => `${(x * 100).toFixed(1)}%`;
@@ -58,6 +61,20 @@ export function passAtKTable(results: readonly ModelResult[]): string[] {
   ];
 }
 
+/** Lines of the drift table (one row per model): what reward hacking would move; empty without drift. */
+export function driftTable(results: readonly ModelResult[]): string[] {
+  const measured = results.filter((r) => r.drift !== undefined);
+  if (measured.length === 0) return [];
+  const number = (x: number | undefined) => (x === undefined ? '-' : x.toFixed(3));
+  return [
+    'one answer sampled per held-out prompt at temperature 1: mean answer tokens, reward-model score (normalised), KL to the baseline (k1, summed over the answer)',
+    ...layout([
+      ['model', 'exact match', 'answer tokens', 'reward score', 'KL to baseline'],
+      ...measured.map((r) => [r.label, percent(r.report.overall.accuracy), r.drift!.answerTokens.toFixed(2), number(r.drift!.rewardScore), number(r.drift!.klToBaseline)]),
+    ]),
+  ];
+}
+
 /** Indices of the first `perTask` answers of each task, in row order. */
 export function shownAnswers(report: EvalReport, perTask: number): number[] {
   const seen = new Map<string, number>();
@@ -82,6 +99,8 @@ export function renderReport(results: readonly ModelResult[], prompts: readonly 
   if (chance !== undefined) lines.push(CHANCE_NOTE, '');
   const passAtK = passAtKTable(results);
   if (passAtK.length > 0) lines.push('## pass@k from sampled answers', '', passAtK[0]!, '', '```', ...passAtK.slice(1), '```', '');
+  const drift = driftTable(results);
+  if (drift.length > 0) lines.push('## Drift: what reward hacking would move', '', drift[0]!, '', '```', ...drift.slice(1), '```', '');
   const shown = shownAnswers(first.report, perTask);
   if (shown.length > 0) {
     lines.push('## Held-out prompts answered by each model', '');
