@@ -32,6 +32,8 @@ const write = (line: string) => process.stdout.write(`${line}\n`);
 interface Result {
   tokensPerSec: number;
   msPerStep: number;
+  /** CPU time of the whole process per step (every thread, spin-waits included): on a machine other jobs share, it moves far less than wall time. */
+  cpuMsPerStep: number;
   peakRssMiB: number;
   peakTensorMiB: number;
   /** The wasm heap only grows, so its size is the peak of everything ever live at once. */
@@ -69,12 +71,14 @@ async function benchSize(tf: TF, size: BenchSize, steps: number, profile: boolea
   let peakTensorBytes = tf.memory().numBytes;
   let loss = NaN;
   const start = performance.now();
+  const cpuStart = process.cpuUsage();
   for (let i = 0; i < steps; i++) {
     loss = trainStep(tf, params, opt, size, tokens);
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
     peakTensorBytes = Math.max(peakTensorBytes, tf.memory().numBytes);
   }
   const ms = (performance.now() - start) / steps;
+  const cpu = process.cpuUsage(cpuStart);
   if (profile) await printProfile(tf, size, () => trainStep(tf, params, opt, size, tokens));
   disposeAdamW(opt);
   tf.dispose(Object.values(params));
@@ -83,6 +87,7 @@ async function benchSize(tf: TF, size: BenchSize, steps: number, profile: boolea
     wasmHeapMiB: heap === undefined ? undefined : heap / 2 ** 20,
     tokensPerSec: (size.batch * size.config.blockSize) / (ms / 1000),
     msPerStep: ms,
+    cpuMsPerStep: (cpu.user + cpu.system) / 1000 / steps,
     peakRssMiB: peakRss / 2 ** 20,
     peakTensorMiB: peakTensorBytes / 2 ** 20,
     finalLoss: loss,
@@ -186,9 +191,9 @@ async function main(): Promise<void> {
       torchNote = `PyTorch ${t.tokensPerSec.toFixed(0)} tok/s, peak RSS ${t.peakRssMiB.toFixed(0)} MiB; tfjs/PyTorch = ${(r.tokensPerSec / t.tokensPerSec).toFixed(2)}`;
     }
     const heap = r.wasmHeapMiB === undefined ? '-' : r.wasmHeapMiB.toFixed(0);
-    rows.push([`${size.label} (${(params / 1e6).toFixed(3)}M, ${shape})`, backend, r.tokensPerSec.toFixed(0), r.msPerStep.toFixed(0), r.peakRssMiB.toFixed(0), heap, r.peakTensorMiB.toFixed(1), r.finalLoss.toFixed(3), torchNote]);
+    rows.push([`${size.label} (${(params / 1e6).toFixed(3)}M, ${shape})`, backend, r.tokensPerSec.toFixed(0), r.msPerStep.toFixed(0), r.cpuMsPerStep.toFixed(0), r.peakRssMiB.toFixed(0), heap, r.peakTensorMiB.toFixed(1), r.finalLoss.toFixed(3), torchNote]);
   }
-  printTable(write, `training throughput, ${steps} timed steps after ${WARMUP_STEPS} warm-up`, ['model', 'backend', 'tok/s', 'ms/step', 'peak RSS MiB', 'wasm heap MiB', 'tensors MiB', 'loss', 'note'], rows);
+  printTable(write, `training throughput, ${steps} timed steps after ${WARMUP_STEPS} warm-up`, ['model', 'backend', 'tok/s', 'ms/step', 'CPU ms/step', 'peak RSS MiB', 'wasm heap MiB', 'tensors MiB', 'loss', 'note'], rows);
   write('tensors MiB: tf.memory().numBytes, sampled after each step (parameters and optimizer state).');
 }
 

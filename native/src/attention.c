@@ -3,7 +3,7 @@
  * the softmax and its gradient fused between the GEMMs. Queries go in blocks of BLOCK rows, and a block
  * multiplies only the keys at or before its last row, so ~40% of the work above the causal diagonal is
  * skipped (PyTorch's flash attention skips it too). Each thread takes whole (batch, head) slices, which
- * keeps a slice's (T, T) scores in its core's cache, and calls BLAS on its own thread. */
+ * keeps a slice's (T, T) scores in its core's cache, and runs its GEMMs on its own thread. */
 #include "kernels.h"
 #include <stdlib.h>
 #include <string.h>
@@ -59,9 +59,9 @@ static void forward_slices(void *arg, int64_t begin, int64_t end, int part) {
     for (int r0 = 0; r0 < T; r0 += BLOCK) {
       const int rows = T - r0 < BLOCK ? T - r0 : BLOCK, keys = r0 + rows;
       float *pb = p + (int64_t)r0 * T;
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, keys, hs, s->scale, q + (int64_t)r0 * ld, ld, k, ld, 0.0f, pb, T);
+      sgemm(0, 1, rows, keys, hs, s->scale, q + (int64_t)r0 * ld, ld, k, ld, 0.0f, pb, T);
       softmax_causal_rows(pb, rows, r0, T);
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, hs, keys, 1.0f, pb, T, v, ld, 0.0f, o + (int64_t)r0 * C, C);
+      sgemm(0, 0, rows, hs, keys, 1.0f, pb, T, v, ld, 0.0f, o + (int64_t)r0 * C, C);
     }
   }
 }
@@ -81,11 +81,11 @@ static void backward_slices(void *arg, int64_t begin, int64_t end, int part) {
     for (int r0 = 0; r0 < T; r0 += BLOCK) {
       const int rows = T - r0 < BLOCK ? T - r0 : BLOCK, keys = r0 + rows;
       const float *pb = p + (int64_t)r0 * T, *qb = q + (int64_t)r0 * ld, *dob = dout + (int64_t)r0 * C;
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, keys, hs, 1.0f, dob, C, v, ld, 0.0f, ds, T); /* dP */
+      sgemm(0, 1, rows, keys, hs, 1.0f, dob, C, v, ld, 0.0f, ds, T); /* dP */
       softmax_causal_backward_rows(ds, pb, rows, r0, keys, T);
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, hs, keys, s->scale, ds, T, k, ld, 0.0f, dq + (int64_t)r0 * ld, ld);
-      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, keys, hs, rows, s->scale, ds, T, qb, ld, 1.0f, dk, ld);
-      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, keys, hs, rows, 1.0f, pb, T, dob, C, 1.0f, dv, ld);
+      sgemm(0, 0, rows, hs, keys, s->scale, ds, T, k, ld, 0.0f, dq + (int64_t)r0 * ld, ld);
+      sgemm(1, 0, keys, hs, rows, s->scale, ds, T, qb, ld, 1.0f, dk, ld);
+      sgemm(1, 0, keys, hs, rows, 1.0f, pb, T, dob, C, 1.0f, dv, ld);
     }
   }
 }

@@ -1,11 +1,12 @@
-/* Batched, transposed and broadcast matrix products on the system BLAS, split over tempa's thread pool:
- * the rows of one product (or of the slices stacked into one), or whole slices of a batch, each part a
- * single-threaded BLAS call (see threads.c for why). */
+/* Batched, transposed and broadcast matrix products, split over tempa's thread pool: the rows of one
+ * product (or of the slices stacked into one), or whole slices of a batch, each part a single-threaded
+ * GEMM (see threads.c for why). Each row's sums do not depend on the split (sgemm.c), so neither do
+ * the results on the thread count. */
 #include "kernels.h"
 #include <string.h>
 
-/* c (n) = a (k) op(B) + beta c for one row a, as decoding a token does for every weight matrix. OpenBLAS
- * 0.3.21 runs such products as full GEMMs, which first pack a copy of B; this streams B once. */
+/* c (n) = a (k) op(B) + beta c for one row a, as decoding a token does for every weight matrix. A GEMM
+ * would first pack a copy of B; this streams B once. */
 VECTORIZED static void row_times_matrix(const float *restrict a, const float *restrict b, float *restrict c, int n, int k,
                                         int trans_b, float beta) {
   if (trans_b) { /* B is (n, k): a dot product per output */
@@ -46,8 +47,8 @@ static void gemm_rows(const gemm_job *j, const float *a, const float *b, float *
   if (j->bias) for (int64_t r = begin; r < end; r++) memcpy(c + r * j->n, j->bias, sizeof(float) * (size_t)j->n);
   const int lda = j->trans_a ? m : j->k, ldb = j->trans_b ? j->k : j->n;
   const float *a_rows = j->trans_a ? a + begin : a + begin * j->k; /* op(A) row r: a row of A, or a column of stored A */
-  cblas_sgemm(CblasRowMajor, j->trans_a ? CblasTrans : CblasNoTrans, j->trans_b ? CblasTrans : CblasNoTrans, (int)(end - begin), j->n,
-              j->k, 1.0f, a_rows, lda, b, ldb, j->bias ? 1.0f : 0.0f, c + begin * j->n, j->n);
+  sgemm(j->trans_a, j->trans_b, (int)(end - begin), j->n, j->k, 1.0f, a_rows, lda, b, ldb, j->bias ? 1.0f : 0.0f, c + begin * j->n,
+        j->n);
 }
 
 /* Tasks are rows of C (batch 1, or slices stacked under one shared B). */

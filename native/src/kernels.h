@@ -1,15 +1,10 @@
-/* What the kernel files share: BLAS, the compiler hints that vectorise their loops, a fast exp and the
+/* What the kernel files share: the GEMM, the compiler hints that vectorise their loops, a fast exp and the
  * thread pool. Each kernel file holds pure compute; napi.c turns JavaScript calls into them. */
 #ifndef TEMPA_KERNELS_H
 #define TEMPA_KERNELS_H
 #include <stddef.h>
 #include <math.h>
 #include <stdint.h>
-#ifdef TEMPA_ACCELERATE
-#include <Accelerate/Accelerate.h>
-#else
-#include <cblas.h>
-#endif
 
 /* One build serves every x86-64 CPU: GCC compiles an AVX-512, an AVX2 and a baseline copy of each marked
  * function and the loader picks one for this CPU. Reductions vectorise through `#pragma omp simd` (the
@@ -69,13 +64,25 @@ typedef void (*range_fn)(void *ctx, int64_t begin, int64_t end, int part);
 void run_parts(range_fn fn, void *ctx, int64_t tasks, int parallel);
 /* How many parts run_parts will use at most: size per-part scratch with it (part < pool_parts). */
 int pool_parts(int64_t tasks, int parallel);
-/* Called once when the addon loads: sizes the pool and puts BLAS on one thread (each pool thread
- * calls it for its own part). */
+/* Called once when the addon loads: sizes the pool. */
 void threads_init(void);
 int pool_size(void);
-const char *blas_name(void);
-/* The kernel family OpenBLAS picked for this CPU (or OPENBLAS_CORETYPE forced), e.g. "SkylakeX". */
-const char *blas_core(void);
+
+/* Row-major C (m x n) = alpha op(A) op(B) + beta C on the calling thread, as cblas_sgemm(CblasRowMajor,
+ * ...) does, on the GEMM chosen at load (gemm-library.c). */
+void sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda, const float *b, int ldb, float beta,
+           float *c, int ldc);
+/* The same on a named library: "bundled", a micro-kernel ("avx512", "avx2", "neon", "portable") or
+ * "system"; -1 where that one does not run here. */
+int sgemm_named(const char *library, int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
+                const float *b, int ldb, float beta, float *c, int ldc);
+/* Called once when the addon loads: picks the GEMM (TEMPA_BLAS, else the faster where measured). */
+void gemm_library_init(void);
+/* For logs: what runs ("tempa GEMM, avx512 micro-kernel 8x32", "OpenBLAS 0.3.21, Haswell kernels") and why. */
+const char *gemm_library_name(void);
+const char *gemm_library_reason(void);
+/* The names sgemm_named takes here, best micro-kernel first; returns how many. */
+int gemm_libraries(const char **out, int max);
 
 void gemm_batched(const float *a, const float *b, const float *bias, float *c, int64_t batch, int m, int n, int k,
                   int trans_a, int trans_b, int64_t stride_a, int64_t stride_b);

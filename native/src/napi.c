@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define MAX_ARGS 13
+#define MAX_ARGS 15
 
 typedef struct {
   napi_env env;
@@ -114,6 +114,39 @@ static napi_value gemm(napi_env env, napi_callback_info info) {
     for (int64_t row = 0; row < batch * m; row++) memcpy(out + row * n, bias, sizeof(float) * (size_t)n);
   } else {
     memset(out, 0, sizeof(float) * (size_t)(batch * m * n));
+  }
+  return NULL;
+}
+
+/* A matrix stored row-major as `rows` rows of `cols` floats, `ld` apart: the floats it spans, or -1 when
+ * ld < cols. */
+static int64_t matrix_extent(int64_t rows, int64_t cols, int64_t ld) {
+  if (ld < cols || ld < 1) return -1;
+  return rows == 0 || cols == 0 ? 0 : (rows - 1) * ld + cols;
+}
+
+/* sgemm(memory, library, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc): one
+ * single-threaded C = alpha op(A) op(B) + beta C on the named library (gemmLibrary().choices), so
+ * tests and benchmarks can run each micro-kernel and the system BLAS side by side. */
+static napi_value sgemm_fn(napi_env env, napi_callback_info info) {
+  call c;
+  if (!open_call(&c, env, info, "sgemm", 15, 15)) return ready(&c), NULL;
+  char library[32] = "", unknown[96];
+  if (napi_get_value_string_utf8(env, c.argv[1], library, sizeof library, NULL) != napi_ok) c.error = "library must be a string";
+  const bool trans_a = boolean(&c, 2), trans_b = boolean(&c, 3);
+  const int64_t m = integer(&c, 4), n = integer(&c, 5), k = integer(&c, 6);
+  const float alpha = (float)number(&c, 7), beta = (float)number(&c, 12);
+  const int64_t lda = integer(&c, 9), ldb = integer(&c, 11), ldc = integer(&c, 14);
+  const int64_t a_count = trans_a ? matrix_extent(k, m, lda) : matrix_extent(m, k, lda);
+  const int64_t b_count = trans_b ? matrix_extent(n, k, ldb) : matrix_extent(k, n, ldb), c_count = matrix_extent(m, n, ldc);
+  if (a_count < 0 || b_count < 0 || c_count < 0) c.error = c.error ? c.error : "a leading dimension is shorter than its row";
+  if (m > INT32_MAX || n > INT32_MAX || k > INT32_MAX || lda > INT32_MAX || ldb > INT32_MAX || ldc > INT32_MAX) c.error = c.error ? c.error : "sizes must fit in 32 bits";
+  float *a = operand(&c, 8, a_count), *b = operand(&c, 10, b_count), *out = operand(&c, 13, c_count);
+  if (!ready(&c)) return NULL;
+  if (sgemm_named(library, trans_a, trans_b, (int)m, (int)n, (int)k, alpha, a, (int)lda, b, (int)ldb, beta, out, (int)ldc) != 0) {
+    snprintf(unknown, sizeof unknown, "no GEMM library '%s' on this machine (see gemmLibrary().choices)", library);
+    c.error = unknown;
+    ready(&c);
   }
   return NULL;
 }
@@ -281,24 +314,30 @@ static napi_value threads(napi_env env, napi_callback_info info) {
   return out;
 }
 
-/* blas(): which BLAS library and build, for logs. */
-static napi_value blas(napi_env env, napi_callback_info info) {
+/* gemmLibrary(): {name, reason, choices}: the GEMM the matrix products run on, why, and what sgemm() and
+ * TEMPA_BLAS can name here. */
+static napi_value gemm_library_fn(napi_env env, napi_callback_info info) {
   (void)info;
-  napi_value out;
-  napi_create_string_utf8(env, blas_name(), NAPI_AUTO_LENGTH, &out);
-  return out;
-}
-
-/* blasCore(): the BLAS kernel family in use ("" where the library does not say). */
-static napi_value blas_core_fn(napi_env env, napi_callback_info info) {
-  (void)info;
-  napi_value out;
-  napi_create_string_utf8(env, blas_core(), NAPI_AUTO_LENGTH, &out);
+  napi_value out, name, reason, choices, choice;
+  napi_create_object(env, &out);
+  napi_create_string_utf8(env, gemm_library_name(), NAPI_AUTO_LENGTH, &name);
+  napi_create_string_utf8(env, gemm_library_reason(), NAPI_AUTO_LENGTH, &reason);
+  const char *names[8];
+  const int count = gemm_libraries(names, 8);
+  napi_create_array_with_length(env, (size_t)count, &choices);
+  for (int i = 0; i < count; i++) {
+    napi_create_string_utf8(env, names[i], NAPI_AUTO_LENGTH, &choice);
+    napi_set_element(env, choices, (uint32_t)i, choice);
+  }
+  napi_set_named_property(env, out, "name", name);
+  napi_set_named_property(env, out, "reason", reason);
+  napi_set_named_property(env, out, "choices", choices);
   return out;
 }
 
 static napi_value init(napi_env env, napi_value exports) {
   threads_init();
+  gemm_library_init();
   napi_property_descriptor props[] = {
       {"gemm", NULL, gemm, NULL, NULL, NULL, napi_default, NULL},
       {"adamw", NULL, adamw, NULL, NULL, NULL, napi_default, NULL},
@@ -313,8 +352,8 @@ static napi_value init(napi_env env, napi_value exports) {
       {"crossEntropyBackward", NULL, cross_entropy_grad, NULL, NULL, NULL, napi_default, NULL},
       {"sumSquares", NULL, sum_squares_fn, NULL, NULL, NULL, napi_default, NULL},
       {"threads", NULL, threads, NULL, NULL, NULL, napi_default, NULL},
-      {"blas", NULL, blas, NULL, NULL, NULL, napi_default, NULL},
-      {"blasCore", NULL, blas_core_fn, NULL, NULL, NULL, napi_default, NULL},
+      {"sgemm", NULL, sgemm_fn, NULL, NULL, NULL, napi_default, NULL},
+      {"gemmLibrary", NULL, gemm_library_fn, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;

@@ -1,8 +1,8 @@
-/* tempa's thread pool, which every kernel splits its work over, and BLAS kept on one thread inside it.
- * One pool for everything: OpenBLAS's own threads spin for ~0.1 s after each call, so with both pools
- * busy a 2-core machine ran GEMMs and the kernels between them on three threads; and splitting a
- * GEMM's rows over the pool, each part on single-threaded OpenBLAS, measured 0-35% faster than
- * OpenBLAS's own threading on the model's shapes. */
+/* tempa's thread pool, which every kernel splits its work over, GEMMs included (each part a
+ * single-threaded GEMM). One pool for everything: OpenBLAS's own threads spin for ~0.1 s after each
+ * call, so with both pools busy a 2-core machine ran GEMMs and the kernels between them on three
+ * threads; and splitting a GEMM's rows over the pool, each part on single-threaded OpenBLAS, measured
+ * 0-35% faster than OpenBLAS's own threading on the model's shapes. */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
 #include <stdlib.h>
@@ -134,17 +134,6 @@ static long tempa_threads(long fallback) {
   return threads >= 1 ? threads : fallback;
 }
 
-#ifdef TEMPA_ACCELERATE
+/* As many threads as online cores (OpenBLAS's default too), or TEMPA_THREADS. */
 void threads_init(void) { pool_threads = clamp_threads(tempa_threads(sysconf(_SC_NPROCESSORS_ONLN))); }
-const char *blas_name(void) { return "Accelerate"; }
-const char *blas_core(void) { return ""; }
-#else
-/* The pool takes as many threads as OpenBLAS would have used (all cores, or OPENBLAS_NUM_THREADS). */
-void threads_init(void) {
-  pool_threads = clamp_threads(tempa_threads(openblas_get_num_threads()));
-  openblas_set_num_threads(1);
-}
-const char *blas_name(void) { return openblas_get_config(); }
-const char *blas_core(void) { return openblas_get_corename(); }
-#endif
 int pool_size(void) { return pool_threads; }

@@ -1,7 +1,7 @@
 // The one module that imports TensorFlow.js and picks its backend, so every stage trains on the same,
 // explicitly chosen backend and the reason for the choice is logged once (STYLE §7).
 // Order for `auto`: tfjs-node-gpu, tfjs-node (native libtensorflow), then native (wasm kernels with
-// matrix products on the system BLAS, through tempa's addon), then wasm (npm only), then pure-JS cpu.
+// fused kernels and matrix products in C, through tempa's addon), then wasm (npm only), then pure-JS cpu.
 import { createRequire } from 'node:module';
 import * as tfCore from '@tensorflow/tfjs-core';
 import { errorText, PipelineError } from '../../../engine/errors.ts';
@@ -39,12 +39,14 @@ export function initTf(choice: BackendChoice = 'auto'): Promise<TfRuntime> {
   return run;
 }
 
-/** "OpenBLAS 0.3.21, SkylakeX kernels, 2 threads", and who chose the kernels when the environment did. */
-function blasText(addon: NativeAddon): string {
-  const [name, core, forced] = [addon.blas().split(' ').slice(0, 2).join(' '), addon.blasCore(), process.env.OPENBLAS_CORETYPE];
+/** "tempa GEMM, avx512 micro-kernel 8x32 (why), 2 threads": which GEMM runs and why, and for OpenBLAS who
+ * chose its kernels when the environment did. */
+function gemmText(addon: NativeAddon): string {
+  const { name, reason } = addon.gemmLibrary();
+  const forced = process.env.OPENBLAS_CORETYPE;
   // OPENBLAS_CORETYPE=Haswell on an AVX-512 CPU cost about a third of training speed where measured; say so.
-  const kernels = core ? `, ${core} kernels${forced ? ` (set by OPENBLAS_CORETYPE=${forced})` : ''}` : '';
-  return `${name}${kernels}, ${addon.threads()} threads`;
+  const coretype = name.startsWith('OpenBLAS') && forced ? ` set by OPENBLAS_CORETYPE=${forced}` : '';
+  return `${name}${coretype} (${reason}), ${addon.threads()} threads`;
 }
 
 let initQueue: Promise<unknown> = Promise.resolve();
@@ -82,10 +84,10 @@ async function initTfNow(choice: BackendChoice): Promise<TfRuntime> {
     if ('addon' in loaded) {
       const runtime = await activate('wasm', '');
       useNativeKernels(runtime.tf, loaded.addon);
-      return { ...runtime, backend: 'native', detail: [...tried, `using native: wasm kernels, matrix products on ${blasText(loaded.addon)}`].join('; ') };
+      return { ...runtime, backend: 'native', detail: [...tried, `using native: wasm kernels, matrix products on ${gemmText(loaded.addon)}`].join('; ') };
     }
-    const why = `native ${loaded.error} (needs a C compiler and libopenblas-dev at npm install; then \`npm run install\` in the checkout)`;
-    if (choice === 'native') throw backendUnavailable('native', loaded.error, 'install a C compiler and OpenBLAS (Debian: `apt install build-essential libopenblas-dev`), then run `npm install` again');
+    const why = `native ${loaded.error} (needs a C compiler at npm install; then \`npm run install\` in the checkout)`;
+    if (choice === 'native') throw backendUnavailable('native', loaded.error, 'install a C compiler (Debian: `apt install build-essential`), then run `npm install` again');
     tried.push(why);
   }
   if (choice === 'auto' || choice === 'wasm') {

@@ -54,18 +54,38 @@ export interface NativeAddon {
   crossEntropyBackward(memory: Uint8Array, probs: number, targets: number, weights: number, dy: number, dlogits: number, rows: number, vocab: number): void;
   /** The sum of the squares of `count` floats, accumulated in double. */
   sumSquares(memory: Uint8Array, x: number, count: number): number;
-  /** Threads the kernels split their work over (BLAS runs on one inside each). */
+  /** Threads the kernels split their work over (each GEMM part runs on one). */
   threads(): number;
-  blas(): string;
-  /** OpenBLAS's kernel family for this CPU, e.g. SkylakeX or Haswell ('' for Accelerate). */
-  blasCore(): string;
+  /**
+   * One single-threaded C = alpha op(A) op(B) + beta C, row-major with leading dimensions, on a named
+   * library of gemmLibrary().choices (a micro-kernel of tempa's GEMM, or 'system'): for tests and benchmarks.
+   */
+  sgemm(
+    memory: Uint8Array | Float32Array,
+    library: string,
+    transA: boolean,
+    transB: boolean,
+    m: number,
+    n: number,
+    k: number,
+    alpha: number,
+    aOffset: number,
+    lda: number,
+    bOffset: number,
+    ldb: number,
+    beta: number,
+    cOffset: number,
+    ldc: number,
+  ): void;
+  /** The GEMM the matrix products run on ('tempa GEMM, avx512 micro-kernel 8x32' or 'OpenBLAS 0.3.21, Haswell kernels'), why, and the choices here. */
+  gemmLibrary(): { name: string; reason: string; choices: string[] };
 }
 
-const FUNCTIONS = ['gemm', 'gelu', 'adamw', 'attention', 'attentionBackward', 'cachedAttention', 'layerNorm', 'layerNormBackward', 'columnSum', 'crossEntropy', 'crossEntropyBackward', 'sumSquares', 'threads', 'blas', 'blasCore'] as const satisfies ReadonlyArray<keyof NativeAddon>;
+const FUNCTIONS = ['gemm', 'gelu', 'adamw', 'attention', 'attentionBackward', 'cachedAttention', 'layerNorm', 'layerNormBackward', 'columnSum', 'crossEntropy', 'crossEntropyBackward', 'sumSquares', 'threads', 'sgemm', 'gemmLibrary'] as const satisfies ReadonlyArray<keyof NativeAddon>;
 
 const ADDON_PATH = '../../../../native/build/Release/tempa_native.node';
 
-/** The addon, or why it cannot load (not built: no compiler or no BLAS at install). */
+/** The addon, or why it cannot load (not built: no C compiler at install). */
 export function loadNativeAddon(): { addon: NativeAddon } | { error: string } {
   if (process.env.TEMPA_NATIVE === '0') return { error: 'disabled by TEMPA_NATIVE=0' };
   try {

@@ -1,8 +1,9 @@
-// The `native` backend: tfjs-backend-wasm for every kernel, with matrix products handed to the system
-// BLAS (OpenBLAS, all cores) and fused one-pass kernels for attention (training and KV-cache decoding),
-// linear layers, LayerNorm, GELU, the loss, bias gradients, the gradient norm and the AdamW update, all
-// through tempa's Node-API addon (native/), which reads and writes the wasm heap in place. Profiles on
-// wasm put ~80% of a step in matrix products at ~30 GFLOP/s on one thread (OpenBLAS reaches ~150-250
+// The `native` backend: tfjs-backend-wasm for every kernel, with matrix products handed to the addon's
+// GEMM (tempa's own or the system BLAS, on all cores) and fused one-pass kernels for attention (training
+// and KV-cache decoding), linear layers, LayerNorm, GELU, the loss, bias gradients, the gradient norm
+// and the AdamW update, all through tempa's Node-API addon (native/), which reads and writes the wasm
+// heap in place. Profiles on
+// wasm put ~80% of a step in matrix products at ~30 GFLOP/s on one thread (native GEMMs reach ~150-250
 // here); with those native, the ~10-20 small ops of each attention, norm and GELU led, hence the rest.
 import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs-core';
 import { ADAMW_KERNEL, ATTENTION_KERNEL, CACHED_ATTENTION_KERNEL, CROSS_ENTROPY_KERNEL, GELU_KERNEL, GLOBAL_NORM_KERNEL, LAYER_NORM_KERNEL, LINEAR_KERNEL } from '../contracts.ts';

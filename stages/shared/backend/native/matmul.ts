@@ -1,5 +1,5 @@
-// BatchMatMul and _FusedMatMul of the native backend: cblas_sgemm on the wasm heap in place, batched,
-// transposed and broadcast without copies. Shapes BLAS cannot take in one call go to the wasm kernel.
+// BatchMatMul and _FusedMatMul of the native backend: the addon's GEMM on the wasm heap in place, batched,
+// transposed and broadcast without copies. Shapes one strided GEMM call cannot take go to the wasm kernel.
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import { matMulShapes } from '../kernel-shapes.ts';
 import type { TF } from '../types.ts';
