@@ -5,6 +5,7 @@ import { closest, distance } from 'fastest-levenshtein';
 export type ErrorCode =
   | 'ARTIFACT_MISSING'
   | 'DATA_INVALID'
+  | 'IO_FAILED'
   | 'RECIPE_INVALID'
   | 'RECIPE_PARSE'
   | 'STAGE_FAILED'
@@ -134,6 +135,43 @@ export const errDataInvalid = (file: string, line: number, message: string, hint
     location: { file, line, col: 1 },
     hint: hint ?? 'fix the row, or set `onMalformed: skip` to skip and count malformed rows',
   });
+
+export const errInterrupted = (stage: string) =>
+  new PipelineError('STAGE_FAILED', `[stage ${stage}] interrupted`, { stage, hint: 'nothing was cached for it; checkpoints are kept for the next run' });
+
+const IO_REASONS: Record<string, [reason: string, hint: (dir: string) => string]> = {
+  ENOSPC: ['no space left on device', (dir) => `free space on the disk that holds ${dir} (\`tempa gc\` drops unreferenced results), or move the store with --store`],
+  EDQUOT: ['disk quota exceeded', (dir) => `free space in your quota on the disk that holds ${dir}, or move the store with --store`],
+  EACCES: ['permission denied', (dir) => `check that you may write to ${dir} (owner and mode)`],
+  EPERM: ['operation not permitted', (dir) => `check that you may write to ${dir} (owner, mode, immutable flags)`],
+  EROFS: ['read-only file system', (dir) => `${dir} is on a read-only file system; move the store with --store`],
+  EIO: ['input/output error', (dir) => `the disk holding ${dir} reported an error: check it (dmesg, fsck) before rerunning`],
+  EMFILE: ['too many open files', () => 'raise the open-file limit (ulimit -n) or lower --jobs'],
+};
+
+/** An operating-system failure to read or write `file`, with the path (Node omits it for writes) and what to do. */
+export const errIo = (action: string, file: string, cause: NodeJS.ErrnoException) => {
+  const [reason, hint] = IO_REASONS[cause.code ?? ''] ?? [cause.message, () => `check the file system that holds ${dirOf(file)}`];
+  return new PipelineError('IO_FAILED', `cannot ${action} ${file}: ${reason}${cause.code ? ` (${cause.code})` : ''}`, { cause, hint: hint(dirOf(file)) });
+};
+
+/** `error` as an IO_FAILED error when the operating system raised it, else unchanged. */
+export function asIoError(error: unknown, action: string, file: string): unknown {
+  if (error instanceof PipelineError || !(error instanceof Error)) return error;
+  const code = (error as NodeJS.ErrnoException).code;
+  return typeof code === 'string' && /^E[A-Z]+$/.test(code) ? errIo(action, file, error as NodeJS.ErrnoException) : error;
+}
+
+/** Runs `fn`; an operating-system error it raises becomes IO_FAILED naming `file`. */
+export async function ioStep<T>(action: string, file: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    throw asIoError(error, action, file);
+  }
+}
+
+const dirOf = (file: string) => file.replace(/\/[^/]*$/, '') || '/';
 
 export const errUsage = (message: string, hint?: string) => new PipelineError('USAGE', message, { hint });
 

@@ -56,5 +56,5 @@ export async function updateLock(file: string, recipe: string, entries: Record<s
     const tmp = `${file}.${process.pid}.tmp`;
     await writeFile(tmp, text);
     await rename(tmp, file);
-  });
+  }, { purpose: `updating ${path.basename(file)}` });
 }

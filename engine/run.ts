@@ -8,7 +8,7 @@ import { FileHasher } from './cache/hash-files.ts';
 import { KEY_SCHEMA, stageKey, type InputManifest, type KeyManifest } from './cache/key.ts';
 import { registerLockFile, Store, type RunRecord } from './cache/store.ts';
 import { DatasetError, listDataset } from './datasets.ts';
-import { errRecipeInvalid, errUpstreamNotCached, PipelineError, RecipeErrors } from './errors.ts';
+import { errInterrupted, errRecipeInvalid, errStageFailed, errUpstreamNotCached, PipelineError, RecipeErrors } from './errors.ts';
 import { silentReporter, type RunReporter, type StageOutcome } from './events.ts';
 import { executeStage } from './execute.ts';
 import { explainStale } from './explain.ts';
@@ -96,22 +96,29 @@ export async function runRecipe(recipe: ResolvedRecipe, options: RunOptions = {}
     if (options.dryRun) return outcome('would-run', reasons, { key });
     return limit(async () => {
       if (stopReason) return outcome('skipped', [stopReason]);
-      return store.withKeyLock(key, signal, () => warn('another tempa run is computing this stage; waiting for its result'), async () => {
-        const raced = await store.lookup(key, warn);
-        if (raced.record && !isForced && stage.cache) return cachedOutcome(stage.name, key, raced.record, store);
-        reporter.stageStart(stage.name, reasons);
-        try {
-          const record = await executeStage({
-            stage, key, manifest, inputs, store, signal, reporter, runtime: recipe.runtime,
-            recheckInputs: () => recheckDatasets(stage, datasets, recipe, hasher),
-          });
-          return { record, outcome: { name: stage.name, status: 'ran', key, reasons, metrics: record.metrics, durationMs: record.durationMs, outDir: store.outDir(key), logFile: store.logFile(key) } };
-        } catch (error) {
-          const failure = error instanceof PipelineError ? error : new PipelineError('STAGE_FAILED', String(error), { stage: stage.name, cause: error });
-          if (recipe.onError === 'fail' || signal.aborted) stopReason = `run stopped: ${stage.name} failed`;
-          return outcome('failed', reasons, { key, error: failure });
-        }
-      });
+      const lock = { signal, purpose: `stage ${stage.name} of ${recipe.file}`, onWait: (holder: string) => warn(`waiting for the run that is computing this stage: ${holder}`) };
+      try {
+        return await store.withKeyLock(key, lock, async () => {
+          const raced = await store.lookup(key, warn);
+          if (raced.record && !isForced && stage.cache) return cachedOutcome(stage.name, key, raced.record, store);
+          reporter.stageStart(stage.name, reasons);
+          try {
+            const record = await executeStage({
+              stage, key, manifest, inputs, store, signal, reporter, runtime: recipe.runtime,
+              recheckInputs: () => recheckDatasets(stage, datasets, recipe, hasher),
+            });
+            return { record, outcome: { name: stage.name, status: 'ran', key, reasons, metrics: record.metrics, durationMs: record.durationMs, outDir: store.outDir(key), logFile: store.logFile(key) } };
+          } catch (error) {
+            const failure = error instanceof PipelineError ? error : new PipelineError('STAGE_FAILED', String(error), { stage: stage.name, cause: error });
+            if (recipe.onError === 'fail' || signal.aborted) stopReason = `run stopped: ${stage.name} failed`;
+            return outcome('failed', reasons, { key, error: failure });
+          }
+        });
+      } catch (error) {
+        // Only the lock itself gets here: Ctrl-C while waiting for it, or the disk refusing to create it.
+        if (recipe.onError === 'fail' || signal.aborted) stopReason = `run stopped: ${stage.name} failed`;
+        return outcome('failed', reasons, { key, error: signal.aborted ? errInterrupted(stage.name) : errStageFailed(stage.name, error) });
+      }
     });
   };
 

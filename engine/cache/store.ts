@@ -5,8 +5,10 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { isAlive, withLock } from './pid-lock.ts';
+import { isAlive } from '../process-owner.ts';
+import { withLock, type LockOptions } from './pid-lock.ts';
 import type { KeyManifest } from './key.ts';
+import { ioStep } from '../errors.ts';
 
 export interface OutputRecord {
   kind: 'file' | 'dir';
@@ -134,15 +136,11 @@ export class Store {
 
   /**
    * Runs `fn` holding the lock for `key`, so two runs sharing a store compute a stage once:
-   * the second waits, then finds the first one's result. A dead holder's lock goes stale.
-   */
-  /**
-   * Runs `fn` holding the lock for `key`, so two runs sharing a store compute a stage once:
    * the second waits, then finds the first one's result.
    */
-  async withKeyLock<T>(key: string, signal: AbortSignal, onWait: () => void, fn: () => Promise<T>): Promise<T> {
-    await mkdir(path.join(this.root, 'locks'), { recursive: true });
-    return withLock(path.join(this.root, 'locks', `${key}.lock`), fn, { signal, onWait });
+  async withKeyLock<T>(key: string, options: LockOptions, fn: () => Promise<T>): Promise<T> {
+    await ioStep('create folder', path.join(this.root, 'locks'), () => mkdir(path.join(this.root, 'locks'), { recursive: true }));
+    return withLock(path.join(this.root, 'locks', `${key}.lock`), fn, options);
   }
 
   async listKeys(): Promise<string[]> {
@@ -176,7 +174,7 @@ export async function registerLockFile(store: Store, lockFile: string): Promise<
     const tmp = `${index}.${process.pid}.tmp`;
     await writeFile(tmp, JSON.stringify([...known, lockFile].sort(), null, 2));
     await rename(tmp, index);
-  });
+  }, { purpose: 'registering a lock file for gc' });
 }
 
 export async function readRegisteredLockFiles(store: Store): Promise<string[]> {
