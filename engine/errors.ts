@@ -107,7 +107,8 @@ export const errStageLoad = (spec: string, cause: unknown, opts: { location?: So
     hint: 'a plugin module must `export default defineStage({ name, version, schema, outputs, run })`',
   });
 
-export const errStageFailed = (stage: string, cause: unknown) => {
+export const errStageFailed = (stage: string, error: unknown) => {
+  const cause = asIoError(error);
   const stageCode = cause instanceof PipelineError ? cause.code : undefined;
   const hint = cause instanceof PipelineError ? cause.hint : undefined;
   return new PipelineError('STAGE_FAILED', `[stage ${stage}] ${errorText(cause)}`, { stage, cause, stageCode, hint });
@@ -155,11 +156,16 @@ export const errIo = (action: string, file: string, cause: NodeJS.ErrnoException
   return new PipelineError('IO_FAILED', `cannot ${action} ${file}: ${reason}${cause.code ? ` (${cause.code})` : ''}`, { cause, hint: hint(dirOf(file)) });
 };
 
-/** `error` as an IO_FAILED error when the operating system raised it, else unchanged. */
-export function asIoError(error: unknown, action: string, file: string): unknown {
+/**
+ * `error` as an IO_FAILED error when the operating system raised it, else unchanged. Without
+ * `action` and `file` it needs the path Node attached (open, mkdir, rename ... but not write).
+ */
+export function asIoError(error: unknown, action?: string, file?: string): unknown {
   if (error instanceof PipelineError || !(error instanceof Error)) return error;
-  const code = (error as NodeJS.ErrnoException).code;
-  return typeof code === 'string' && /^E[A-Z]+$/.test(code) ? errIo(action, file, error as NodeJS.ErrnoException) : error;
+  const errno = error as NodeJS.ErrnoException;
+  const target = file ?? errno.path;
+  if (typeof errno.code !== 'string' || !/^E[A-Z]+$/.test(errno.code) || target === undefined) return error;
+  return errIo(action ?? errno.syscall ?? 'access', target, errno);
 }
 
 /** Runs `fn`; an operating-system error it raises becomes IO_FAILED naming `file`. */

@@ -109,7 +109,7 @@ export async function runRecipe(recipe: ResolvedRecipe, options: RunOptions = {}
             });
             return { record, outcome: { name: stage.name, status: 'ran', key, reasons, metrics: record.metrics, durationMs: record.durationMs, outDir: store.outDir(key), logFile: store.logFile(key) } };
           } catch (error) {
-            const failure = error instanceof PipelineError ? error : new PipelineError('STAGE_FAILED', String(error), { stage: stage.name, cause: error });
+            const failure = error instanceof PipelineError && error.code === 'STAGE_FAILED' ? error : errStageFailed(stage.name, error);
             if (recipe.onError === 'fail' || signal.aborted) stopReason = `run stopped: ${stage.name} failed`;
             return outcome('failed', reasons, { key, error: failure });
           }
@@ -131,7 +131,8 @@ export async function runRecipe(recipe: ResolvedRecipe, options: RunOptions = {}
   }
   const outcomes = (await Promise.all(recipe.stages.map((s) => settled.get(s.name)!))).map((s) => s.outcome);
 
-  await hasher.save(); // status and dry runs keep the memo too, so the next look is stat-only
+  // Status and dry runs keep the memo too, so the next look is stat-only. It only saves rehashing, so a full disk may refuse it.
+  await hasher.save().catch(() => undefined);
   if (!options.dryRun) {
     const entries: Record<string, LockEntry> = {};
     for (const stage of recipe.stages) {

@@ -2,8 +2,9 @@
 // memoised by (inode, size, mtime) so an unchanged file is hashed once (DVC's state DB idea).
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readFile, rename, stat, writeFile, mkdir } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { writeFileAtomic } from './atomic-write.ts';
 import { sha256 } from './canonical.ts';
 
 interface MemoEntry {
@@ -44,9 +45,7 @@ export class FileHasher {
   async save(): Promise<void> {
     if (!this.memoFile || !this.dirty) return;
     await mkdir(path.dirname(this.memoFile), { recursive: true });
-    const tmp = `${this.memoFile}.${process.pid}.tmp`;
-    await writeFile(tmp, JSON.stringify(Object.fromEntries(this.memo)));
-    await rename(tmp, this.memoFile);
+    await writeFileAtomic(this.memoFile, JSON.stringify(Object.fromEntries(this.memo)));
     this.dirty = false;
   }
 

@@ -215,7 +215,7 @@ async function main(argv: string[]): Promise<number> {
     if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
     err(formatError(error));
     if (error instanceof RecipeErrors) return EXIT.usage;
-    if (error instanceof PipelineError) return error.code === 'STAGE_FAILED' || error.code === 'ARTIFACT_MISSING' ? EXIT.stageFailed : EXIT.usage;
+    if (error instanceof PipelineError) return error.code === 'STAGE_FAILED' || error.code === 'ARTIFACT_MISSING' || error.code === 'IO_FAILED' ? EXIT.stageFailed : EXIT.usage;
     return EXIT.stageFailed;
   }
 }
