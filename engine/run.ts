@@ -6,6 +6,7 @@ import pLimit from 'p-limit';
 import { canonicalJson } from './cache/canonical.ts';
 import { FileHasher } from './cache/hash-files.ts';
 import { KEY_SCHEMA, stageKey, type InputManifest, type KeyManifest } from './cache/key.ts';
+import { RunPins } from './cache/pins.ts';
 import { registerLockFile, Store, type RunRecord } from './cache/store.ts';
 import { DatasetError, listDataset } from './datasets.ts';
 import { errInterrupted, errRecipeInvalid, errStageFailed, errUpstreamNotCached, PipelineError, RecipeErrors } from './errors.ts';
@@ -23,6 +24,8 @@ export interface RunOptions extends Selection {
   force?: boolean | readonly string[];
   /** Compute keys and reasons, execute nothing (`--dry-run`, `tempa status`). */
   dryRun?: boolean;
+  /** Re-read every cached result to check its content hash, trusting no (inode, size, mtime) memo. */
+  verify?: boolean;
   concurrency?: number;
   storeDir?: string;
   signal?: AbortSignal;
@@ -48,6 +51,7 @@ export async function runRecipe(recipe: ResolvedRecipe, options: RunOptions = {}
   const store = new Store(options.storeDir ?? defaultStoreDir(recipe));
   const hasher = new FileHasher(path.join(store.root, 'hash-memo.json'));
   await hasher.load();
+  const verifier = options.verify ? new FileHasher() : hasher;
   if (!options.dryRun) await store.sweep();
   const lockFile = lockPathFor(recipe.file);
   const previous = (await readLock(lockFile))?.stages ?? {};
@@ -58,6 +62,7 @@ export async function runRecipe(recipe: ResolvedRecipe, options: RunOptions = {}
   const forced = (name: string) => options.force === true || (Array.isArray(options.force) && options.force.includes(name));
   const datasets = await hashDatasets(recipe, recipe.stages.filter((s) => needed.has(s.name)), hasher);
 
+  const pins = options.dryRun ? undefined : new RunPins(store.root);
   const limit = pLimit(options.concurrency ?? recipe.concurrency);
   const settled = new Map<string, Promise<Settled>>();
   let stopReason: string | undefined;
@@ -85,7 +90,15 @@ export async function runRecipe(recipe: ResolvedRecipe, options: RunOptions = {}
     };
     const key = stageKey(manifest);
     const warn = (m: string) => reporter.stageLog(stage.name, 'warn', m);
-    const hit = await store.lookup(key, warn);
+    const lock = { signal, purpose: `stage ${stage.name} of ${recipe.file}`, onWait: (holder: string) => warn(`waiting for the run that is computing this stage: ${holder}`) };
+    let hit: Awaited<ReturnType<Store['lookup']>>;
+    try {
+      // Pinned, then looked up under the key's lock, so a concurrent `gc` cannot delete a hit we are about to use.
+      await pins?.add(key);
+      hit = pins ? await store.withKeyLock(key, lock, () => store.lookup(key, warn, verifier)) : await store.lookup(key, warn, verifier);
+    } catch (error) {
+      return outcome('failed', [], { key, error: signal.aborted ? errInterrupted(stage.name) : errStageFailed(stage.name, error) });
+    }
     const isForced = forced(stage.name) && selected.has(stage.name);
     if (hit.record && !isForced && stage.cache) return cachedOutcome(stage.name, key, hit.record, store);
     const reasons = isForced ? ['forced'] : !stage.cache ? ['cache: false'] : hit.corrupt ? [`cache entry corrupt: ${hit.corrupt}`] : explainStale(manifest, key, previous[stage.name]);
@@ -96,10 +109,9 @@ export async function runRecipe(recipe: ResolvedRecipe, options: RunOptions = {}
     if (options.dryRun) return outcome('would-run', reasons, { key });
     return limit(async () => {
       if (stopReason) return outcome('skipped', [stopReason]);
-      const lock = { signal, purpose: `stage ${stage.name} of ${recipe.file}`, onWait: (holder: string) => warn(`waiting for the run that is computing this stage: ${holder}`) };
       try {
         return await store.withKeyLock(key, lock, async () => {
-          const raced = await store.lookup(key, warn);
+          const raced = await store.lookup(key, warn, verifier);
           if (raced.record && !isForced && stage.cache) return cachedOutcome(stage.name, key, raced.record, store);
           reporter.stageStart(stage.name, reasons);
           try {
@@ -107,6 +119,7 @@ export async function runRecipe(recipe: ResolvedRecipe, options: RunOptions = {}
               stage, key, manifest, inputs, store, signal, reporter, runtime: recipe.runtime,
               recheckInputs: () => recheckDatasets(stage, datasets, recipe, hasher),
             });
+            await store.rememberOutputs(record, hasher).catch(() => undefined); // without it the next use reads the files once
             return { record, outcome: { name: stage.name, status: 'ran', key, reasons, metrics: record.metrics, durationMs: record.durationMs, outDir: store.outDir(key), logFile: store.logFile(key) } };
           } catch (error) {
             const failure = error instanceof PipelineError && error.code === 'STAGE_FAILED' ? error : errStageFailed(stage.name, error);
@@ -122,25 +135,30 @@ export async function runRecipe(recipe: ResolvedRecipe, options: RunOptions = {}
     });
   };
 
-  for (const stage of recipe.stages) {
-    const promise = settle(stage).then((s) => {
-      if (s.outcome.status !== 'not-selected') reporter.stageEnd(s.outcome);
-      return s;
-    });
-    settled.set(stage.name, promise);
-  }
-  const outcomes = (await Promise.all(recipe.stages.map((s) => settled.get(s.name)!))).map((s) => s.outcome);
-
-  // Status and dry runs keep the memo too, so the next look is stat-only. It only saves rehashing, so a full disk may refuse it.
-  await hasher.save().catch(() => undefined);
-  if (!options.dryRun) {
-    const entries: Record<string, LockEntry> = {};
+  let outcomes: StageOutcome[];
+  try {
     for (const stage of recipe.stages) {
-      const s = await settled.get(stage.name)!;
-      if (s.record) entries[stage.name] = lockEntry(stage, s.record);
+      const promise = settle(stage).then((s) => {
+        if (s.outcome.status !== 'not-selected') reporter.stageEnd(s.outcome);
+        return s;
+      });
+      settled.set(stage.name, promise);
     }
-    await updateLock(lockFile, recipe.name, entries, recipe.stages.map((s) => s.name));
-    await registerLockFile(store, lockFile);
+    outcomes = (await Promise.all(recipe.stages.map((s) => settled.get(s.name)!))).map((s) => s.outcome);
+
+    // Status and dry runs keep the memo too, so the next look is stat-only. It only saves rehashing, so a full disk may refuse it.
+    await hasher.save().catch(() => undefined);
+    if (!options.dryRun) {
+      const entries: Record<string, LockEntry> = {};
+      for (const stage of recipe.stages) {
+        const s = await settled.get(stage.name)!;
+        if (s.record) entries[stage.name] = lockEntry(stage, s.record);
+      }
+      await updateLock(lockFile, recipe.name, entries, recipe.stages.map((s) => s.name));
+      await registerLockFile(store, lockFile);
+    }
+  } finally {
+    await pins?.close(); // only now does the lock file protect this run's results from gc
   }
   await reporter.finish(outcomes);
   return { ok: outcomes.every((o) => o.status !== 'failed' && o.status !== 'skipped'), outcomes, lockFile };

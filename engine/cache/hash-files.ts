@@ -64,6 +64,16 @@ export class FileHasher {
     return hash;
   }
 
+  /**
+   * Records the hash of a file we just wrote and hashed elsewhere (a committed result), so the next
+   * check of it is stat-only until its inode, size or mtime changes.
+   */
+  async remember(file: string, hash: string): Promise<void> {
+    const info = await stat(file);
+    this.memo.set(file, { ino: info.ino, size: info.size, mtimeMs: info.mtimeMs, hash });
+    this.dirty = true;
+  }
+
   /** Hash of a set of files, named relative to `root` so the same content anywhere gives the same hash. */
   async hashArtifact(root: string, files: readonly string[]): Promise<ArtifactHash> {
     const entries: Record<string, string> = {};

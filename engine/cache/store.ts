@@ -8,6 +8,7 @@ import path from 'node:path';
 import { endLeftoverGroups } from '../child-guard.ts';
 import { isAlive } from '../process-owner.ts';
 import { withLock, type LockOptions } from './pid-lock.ts';
+import type { FileHasher } from './hash-files.ts';
 import type { KeyManifest } from './key.ts';
 import { asIoError, ioStep } from '../errors.ts';
 import { writeFileAtomic } from './atomic-write.ts';
@@ -63,9 +64,11 @@ export class Store {
 
   /**
    * The committed result for `key`, or why there is none. A hit needs the record *and* every
-   * output file at its recorded size (metadata must never outlive its artifacts).
+   * output file at its recorded size (metadata must never outlive its artifacts) and, when
+   * `verify` is given, with its recorded content hash: memoised by (inode, size, mtime), that costs
+   * a stat per file once a file has been checked or committed, and a full read otherwise.
    */
-  async lookup(key: string, warn: (message: string) => void): Promise<{ record?: RunRecord; corrupt?: string }> {
+  async lookup(key: string, warn: (message: string) => void, verify?: FileHasher): Promise<{ record?: RunRecord; corrupt?: string }> {
     const dir = this.entryDir(key);
     if (!existsSync(dir)) return {};
     let record: RunRecord;
@@ -80,6 +83,11 @@ export class Store {
           if (!info) throw new Error(`output file ${path.relative(dir, file)} is missing`);
           if (info.size !== size) throw new Error(`output file ${path.relative(dir, file)} has ${info.size} bytes, recorded ${size}`);
         }
+        if (!verify) continue;
+        for (const [rel, hash] of Object.entries(output.files)) {
+          const file = output.kind === 'file' ? base : path.join(base, rel);
+          if ((await verify.hashFile(file)) !== hash) throw new Error(`output file ${path.relative(dir, file)} does not match its recorded content hash`);
+        }
       }
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
@@ -93,6 +101,14 @@ export class Store {
   /** Where the process groups a run of `key` starts are recorded, for the next run to end leftovers. */
   groupDir(key: string): string {
     return path.join(this.root, 'groups', key);
+  }
+
+  /** Seeds the stat memo with a freshly committed result's hashes, so using it later costs no read. */
+  async rememberOutputs(record: RunRecord, hasher: FileHasher): Promise<void> {
+    for (const output of Object.values(record.outputs)) {
+      const base = path.join(this.outDir(record.key), output.path);
+      for (const [rel, hash] of Object.entries(output.files)) await hasher.remember(output.kind === 'file' ? base : path.join(base, rel), hash);
+    }
   }
 
   async begin(key: string): Promise<PendingRun> {

@@ -94,9 +94,9 @@ async function runCommand(file: string | undefined, flags: RunFlags): Promise<nu
   return exitCodeFor(summary.outcomes);
 }
 
-async function statusCommand(file: string | undefined, flags: { set?: string[]; store?: string; json?: boolean }): Promise<number> {
+async function statusCommand(file: string | undefined, flags: { set?: string[]; store?: string; json?: boolean; verify?: boolean }): Promise<number> {
   const recipe = await load(file, flags.set);
-  const summary = await runRecipe(recipe, { dryRun: true, storeDir: flags.store ? path.resolve(flags.store) : undefined });
+  const summary = await runRecipe(recipe, { dryRun: true, verify: flags.verify, storeDir: flags.store ? path.resolve(flags.store) : undefined });
   if (flags.json) {
     out(JSON.stringify(summary.outcomes.map(({ name, status, key, reasons }) => ({ name, status: status === 'would-run' ? 'stale' : status, key, reasons })), null, 2));
     return EXIT.ok;
@@ -147,7 +147,8 @@ async function main(argv: string[]): Promise<number> {
     .addOption(setOption())
     .option('--store <dir>')
     .option('--json')
-    .action(async (file: string | undefined, flags: { set?: string[]; store?: string; json?: boolean }) => {
+    .option('--verify', "re-read every cached result and check its content hash (a damaged one is deleted and shown stale)")
+    .action(async (file: string | undefined, flags: { set?: string[]; store?: string; json?: boolean; verify?: boolean }) => {
       code = await statusCommand(file, flags);
     });
 
