@@ -179,6 +179,10 @@ export async function ioStep<T>(action: string, file: string, fn: () => Promise<
 
 const dirOf = (file: string) => file.replace(/\/[^/]*$/, '') || '/';
 
+/** A stage named in --only/--from/--to/--force that the recipe does not have: an error, never a run of nothing. */
+export const errUnknownStageFlag = (flag: string, name: string, known: readonly string[]) =>
+  new PipelineError('USAGE', `${flag}: the recipe has no stage named \`${name}\``, { hint: didYouMean(name, known, 'stages') });
+
 export const errUsage = (message: string, hint?: string) => new PipelineError('USAGE', message, { hint });
 
 export function errorText(error: unknown): string {

@@ -9,7 +9,7 @@ import { KEY_SCHEMA, stageKey, type InputManifest, type KeyManifest } from './ca
 import { RunPins } from './cache/pins.ts';
 import { registerLockFile, Store, type RunRecord } from './cache/store.ts';
 import { DatasetError, listDataset } from './datasets.ts';
-import { errInterrupted, errRecipeInvalid, errStageFailed, errUpstreamNotCached, PipelineError, RecipeErrors } from './errors.ts';
+import { errInterrupted, errRecipeInvalid, errStageFailed, errUnknownStageFlag, errUpstreamNotCached, PipelineError, RecipeErrors } from './errors.ts';
 import { silentReporter, type RunReporter, type StageOutcome } from './events.ts';
 import { executeStage } from './execute.ts';
 import { explainStale } from './explain.ts';
@@ -56,8 +56,8 @@ export async function runRecipe(recipe: ResolvedRecipe, options: RunOptions = {}
   const lockFile = lockPathFor(recipe.file);
   const previous = (await readLock(lockFile))?.stages ?? {};
 
+  checkStageFlags(recipe, options);
   const selected = selectStages(recipe.stages, options);
-  for (const name of selected) if (!recipe.stages.some((s) => s.name === name)) throw new RecipeErrors([errRecipeInvalid(`no stage named \`${name}\``, { hint: `stages: ${recipe.stages.map((s) => s.name).join(', ')}` })]);
   const needed = ancestorsOf(recipe.stages, selected);
   const forced = (name: string) => options.force === true || (Array.isArray(options.force) && options.force.includes(name));
   const datasets = await hashDatasets(recipe, recipe.stages.filter((s) => needed.has(s.name)), hasher);
@@ -164,6 +164,19 @@ export async function runRecipe(recipe: ResolvedRecipe, options: RunOptions = {}
   return { ok: outcomes.every((o) => o.status !== 'failed' && o.status !== 'skipped'), outcomes, lockFile };
 }
 
+function checkStageFlags(recipe: ResolvedRecipe, options: RunOptions): void {
+  const known = recipe.stages.map((s) => s.name);
+  const flags: Array<[string, readonly string[] | undefined]> = [
+    ['--only', options.only],
+    ['--from', options.from],
+    ['--to', options.to],
+    ['--force', Array.isArray(options.force) ? options.force : undefined],
+  ];
+  const errors = flags.flatMap(([flag, names]) => (names ?? []).filter((n) => !known.includes(n)).map((n) => errUnknownStageFlag(flag, n, known)));
+  if (errors.length === 1) throw errors[0];
+  if (errors.length) throw new RecipeErrors(errors);
+}
+
 function cachedOutcome(name: string, key: string, record: RunRecord, store: Store): Settled {
   return { record, outcome: { name, status: 'cached', key, reasons: [], metrics: record.metrics, outDir: store.outDir(key), logFile: store.logFile(key) } };
 }
@@ -184,11 +197,20 @@ interface HashedDataset {
 /** Hashes every dataset the needed stages read, up front, so a bad path fails before any work. */
 async function hashDatasets(recipe: ResolvedRecipe, stages: ResolvedStage[], hasher: FileHasher): Promise<Map<string, HashedDataset>> {
   const names = new Set(stages.flatMap((s) => Object.values(s.inputs).flatMap((ref) => (ref.from === 'dataset' ? [ref.dataset] : []))));
-  const out = new Map<string, HashedDataset>();
+  return forEachDataset(recipe, names, (name) => hashDataset(recipe, name, hasher));
+}
+
+/** Lists every declared dataset without hashing (`tempa validate`): a missing file is reported at its line in the recipe. */
+export async function checkDatasets(recipe: ResolvedRecipe): Promise<void> {
+  await forEachDataset(recipe, Object.keys(recipe.datasets), (name) => listDataset(recipe.datasets[name]!.paths, recipe.datasets[name]!.dir, PROJECT_ROOT));
+}
+
+async function forEachDataset<T>(recipe: ResolvedRecipe, names: Iterable<string>, fn: (name: string) => Promise<T>): Promise<Map<string, T>> {
+  const out = new Map<string, T>();
   const errors: PipelineError[] = [];
   for (const name of [...names].sort()) {
     try {
-      out.set(name, await hashDataset(recipe, name, hasher));
+      out.set(name, await fn(name));
     } catch (error) {
       if (!(error instanceof DatasetError)) throw error;
       const at = ['datasets', name];

@@ -8,7 +8,7 @@ import { PipelineError, RecipeErrors } from '../errors.ts';
 import type { StageOutcome } from '../events.ts';
 import { collectGarbage } from '../gc.ts';
 import { resolveRecipe, type ResolvedRecipe } from '../recipe/resolve.ts';
-import { defaultStoreDir, runRecipe, type RunOptions } from '../run.ts';
+import { checkDatasets, defaultStoreDir, runRecipe, type RunOptions } from '../run.ts';
 import { createLineReporter } from '../ui-lines.ts';
 import { renderDag, type DagFormat } from './dag.ts';
 import { formatError } from './format-error.ts';
@@ -169,6 +169,7 @@ async function main(argv: string[]): Promise<number> {
     .addOption(setOption())
     .action(async (file: string | undefined, flags: { set?: string[] }) => {
       const recipe = await load(file, flags.set);
+      await checkDatasets(recipe);
       out(`${path.relative(process.cwd(), recipe.file) || recipe.file}: ok (${recipe.stages.length} stages)`);
     });
 
