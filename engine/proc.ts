@@ -81,6 +81,11 @@ export async function spawnLogged(command: string, args: string[], options: Spaw
   });
   // Piped before any await: execa's merged stream drops what it emits while nobody listens.
   child.all?.pipe(log, { end: false });
+  // The command's end is the stage's end: background processes it left would hold its output open
+  // (the wait below would never return) and keep writing into the outputs or checkpoint folder.
+  child.once('exit', () => {
+    if (pid !== undefined) killGroup(pid, 'SIGKILL');
+  });
   const guard = pid === undefined ? undefined : await guardGroup(pid, groupDir);
   try {
     const result = await child;

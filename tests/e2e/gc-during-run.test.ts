@@ -31,12 +31,15 @@ describe('gc during a run', () => {
     const project = path.join(dir, 'p');
     assert.equal((await tempa(['run', 'other.yaml'], project)).code, 0); // a registered lock file that names none of them
     const run = startTempa(['run', 'recipe.yaml'], project);
-    await waitFor(() => existsSync(path.join(dir, 'second-started')), 20_000, 'the second stage to start');
-    const gc = await tempa(['gc', 'recipe.yaml', '--checkpoints'], project);
-    assert.equal(gc.code, 0, gc.stderr);
-    assert.match(gc.stdout, /removed 0 results/);
-    assert.equal(readdirSync(path.join(project, '.tempa', 'logs')).length, 1, "the running stage's log is kept");
-    await writeFile(path.join(dir, 'go'), '');
+    try {
+      await waitFor(() => existsSync(path.join(dir, 'second-started')), 20_000, 'the second stage to start');
+      const gc = await tempa(['gc', 'recipe.yaml', '--checkpoints'], project);
+      assert.equal(gc.code, 0, gc.stderr);
+      assert.match(gc.stdout, /removed 0 results/);
+      assert.equal(readdirSync(path.join(project, '.tempa', 'logs')).length, 1, "the running stage's log is kept");
+    } finally {
+      await writeFile(path.join(dir, 'go'), ''); // let the stage end even when an assertion failed
+    }
     const result = await run.done;
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /✔ second: ran/);

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { PipelineError } from '../../../engine/errors.ts';
 import { spawnLogged } from '../../../engine/proc.ts';
+import { waitFor } from '../../helpers/project.ts';
 import { tempDir } from '../../helpers/temp-dir.ts';
 
 const run = (script: string, logFile: string) => spawnLogged('sh', ['-c', script], { logFile }, new AbortController().signal);
@@ -17,6 +18,23 @@ describe('spawnLogged', () => {
     const result = await run("head -c 3000000 /dev/zero | tr '\\0' x", log);
     assert.equal(result.exitCode, 0);
     assert.equal(readFileSync(log).length, 3_000_000);
+  });
+
+  it("ends when the command does, killing background processes it left holding the output open", { timeout: 15_000 }, async () => {
+    const dir = await tempDir('tempa-proc-');
+    const started = Date.now();
+    const result = await run(`echo $$ > ${dir}/pgid; (while true; do echo tick; sleep 0.05; done) & echo main done`, path.join(dir, 'x.log'));
+    assert.equal(result.exitCode, 0);
+    assert.ok(Date.now() - started < 5_000);
+    const pgid = Number(readFileSync(path.join(dir, 'pgid'), 'utf8'));
+    await waitFor(() => {
+      try {
+        process.kill(-pgid, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    }, 3_000, 'the background loop to be killed');
   });
 
   it('turns a full disk under the log into IO_FAILED with the path and a hint, and stops the command', async () => {
