@@ -167,7 +167,7 @@ async function enospcSoak(runs: number): Promise<void> {
     const { root, project } = makeProject();
     const store = path.join(root, 'store');
     mkdirSync(store);
-    const size = 32 + Math.floor(Math.random() * 2000); // KiB: from nothing fits to most of the run fits
+    const size = 32 + Math.floor(Math.random() * 900); // KiB: from nothing fits to most of the run fits
     execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}k`, 'tmpfs', store]);
     try {
       const full = await tempa(['run', 'recipe.yaml', '--store', store], project, undefined, false, 120_000);
