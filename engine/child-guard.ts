@@ -14,18 +14,24 @@ interface GroupRecord {
 }
 
 export interface GroupGuard {
+  /**
+   * Guards group `pgid`: tells the watchdog at once (call it in the same tick as the spawn, so a
+   * kill of tempa cannot fall between the two) and records the group in the guard's folder.
+   */
+  watch(pgid: number): Promise<void>;
   /** The group ended normally: stop the watchdog, forget the record. */
   release(): Promise<void>;
 }
 
 /**
- * The watchdog is a shell blocked reading a pipe whose only writer is this process. Any end of
- * this process closes the pipe, `read` returns, and the shell kills the group. It runs in its own
- * session so a signal aimed at tempa's group does not take it down first.
+ * The watchdog is a shell blocked reading a pipe whose only writer is this process: first the
+ * group id, then nothing until this process ends in any way, which closes the pipe; `read` returns
+ * and the shell kills the group. It runs in its own session, so a signal aimed at tempa's group
+ * does not take it down first. It is started before the child, whose group id it learns later.
  */
-function startWatchdog(pgid: number): ChildProcess | undefined {
+function startWatchdog(): ChildProcess | undefined {
   if (process.platform === 'win32') return undefined;
-  const dog = spawn('/bin/sh', ['-c', 'read _; kill -s KILL -- -"$1" 2>/dev/null', 'tempa-watchdog', String(pgid)], {
+  const dog = spawn('/bin/sh', ['-c', 'read pgid || exit 0; read _; kill -s KILL -- -"$pgid" 2>/dev/null', 'tempa-watchdog'], {
     detached: true,
     stdio: ['pipe', 'ignore', 'ignore'],
   });
@@ -36,18 +42,21 @@ function startWatchdog(pgid: number): ChildProcess | undefined {
   return dog;
 }
 
-/** Starts the watchdog for group `pgid` and, when `recordDir` is given, records the group there. */
-export async function guardGroup(pgid: number, recordDir: string | undefined): Promise<GroupGuard> {
-  const dog = startWatchdog(pgid);
-  const record = recordDir ? path.join(recordDir, `${pgid}.json`) : undefined;
-  if (record) {
-    const body: GroupRecord = { pid: pgid, started: processStart(pgid), owner: currentOwner() };
-    // Best effort: without the record only the watchdog guards this group.
-    await mkdir(recordDir!, { recursive: true })
-      .then(() => writeFile(record, JSON.stringify(body)))
-      .catch(() => undefined);
-  }
+/** A guard for the next child's process group; `recordDir`, when given, is where the group is recorded. */
+export function startGuard(recordDir: string | undefined): GroupGuard {
+  const dog = startWatchdog();
+  let record: string | undefined;
   return {
+    async watch(pgid) {
+      dog?.stdin?.write(`${pgid}\n`);
+      if (!recordDir) return;
+      record = path.join(recordDir, `${pgid}.json`);
+      const body: GroupRecord = { pid: pgid, started: processStart(pgid), owner: currentOwner() };
+      // Best effort: without the record only the watchdog guards this group.
+      await mkdir(recordDir, { recursive: true })
+        .then(() => writeFile(record!, JSON.stringify(body)))
+        .catch(() => undefined);
+    },
     async release() {
       dog?.kill('SIGKILL');
       if (record) await rm(record, { force: true }).catch(() => undefined); // a stale record is checked against start times

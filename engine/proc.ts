@@ -3,7 +3,7 @@
 // cancelling a stage stops everything it started (a shell's children included), not just the shell.
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { guardGroup } from './child-guard.ts';
+import { startGuard } from './child-guard.ts';
 import { asIoError } from './errors.ts';
 import type { SpawnOptions, SpawnResult } from './stage.ts';
 
@@ -53,6 +53,7 @@ export async function spawnLogged(command: string, args: string[], options: Spaw
   const { execa } = await import('execa'); // loaded on first use: most commands never spawn
   const log = await openLog(options.logFile);
   let logError: unknown;
+  const guard = startGuard(groupDir);
   const child = execa(command, args, {
     cwd: options.cwd,
     env: options.env,
@@ -64,6 +65,7 @@ export async function spawnLogged(command: string, args: string[], options: Spaw
     detached: true,
   });
   const pid = child.pid;
+  const watched = pid === undefined ? Promise.resolve() : guard.watch(pid); // this tick: see GroupGuard.watch
   if (pid !== undefined) liveGroups.add(pid);
   let forceKill: NodeJS.Timeout | undefined;
   const cancel = () => {
@@ -86,7 +88,7 @@ export async function spawnLogged(command: string, args: string[], options: Spaw
   child.once('exit', () => {
     if (pid !== undefined) killGroup(pid, 'SIGKILL');
   });
-  const guard = pid === undefined ? undefined : await guardGroup(pid, groupDir);
+  await watched;
   try {
     const result = await child;
     await closeLog(log);
@@ -98,7 +100,7 @@ export async function spawnLogged(command: string, args: string[], options: Spaw
     signal.removeEventListener('abort', cancel);
     if (forceKill) clearTimeout(forceKill);
     if (pid !== undefined) liveGroups.delete(pid);
-    await guard?.release();
+    await guard.release();
     if (!log.destroyed) log.destroy();
   }
 }

@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import { groupAlive } from '../helpers/process-groups.ts';
 import { makeProject, startTempa, waitFor } from '../helpers/project.ts';
 
 const RECIPE = `stages:
@@ -17,12 +18,6 @@ const RECIPE = `stages:
         sleep 300
 `;
 
-/** Whether group `pgid` has a live member: zombies have ended and only wait to be reaped by init. */
-const groupAlive = (pgid: number) =>
-  execFileSync('ps', ['-eo', 'pgid=,stat='], { encoding: 'utf8' })
-    .split('\n')
-    .map((line) => line.trim().split(/\s+/))
-    .some(([group, stat]) => Number(group) === pgid && !stat!.startsWith('Z'));
 
 describe('children of a killed run', () => {
   for (const target of ['tempa alone', "tempa's whole process group"]) {
@@ -35,7 +30,10 @@ describe('children of a killed run', () => {
       process.kill(target === 'tempa alone' ? child.pid! : -child.pid!, 'SIGKILL');
       await done;
       try {
-        await waitFor(() => !groupAlive(pgid), 10_000, "the stage's processes to die"); // a watchdog's moment, on a loaded machine
+        const members = () => execFileSync('ps', ['-eo', 'pid,pgid,ppid,stat,cmd'], { encoding: 'utf8' }).split('\n').filter((l) => l.trim().split(/\s+/)[1] === String(pgid) || /tempa-watchdog/.test(l)).join('\n');
+        await waitFor(() => !groupAlive(pgid), 10_000, "the stage's processes to die").catch((error: Error) => {
+          throw new Error(`${error.message}; still running:\n${members()}`);
+        }); // a watchdog's moment, on a loaded machine
       } finally {
         if (groupAlive(pgid)) process.kill(-pgid, 'SIGKILL');
       }

@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
+import { groupAlive } from '../helpers/process-groups.ts';
 import { REPO_ROOT, TEMPA_BIN } from '../helpers/project.ts';
 
 const RECIPE = `seed: 3
@@ -70,12 +71,6 @@ function tempa(args: string[], cwd: string, killAfterMs?: number, wholeGroup = f
   );
 }
 
-/** Live (not zombie) processes of group `pgid`: a zombie has ended and only waits for its parent to reap it. */
-const groupAlive = (pgid: number) =>
-  execFileSync('ps', ['-eo', 'pgid=,stat='], { encoding: 'utf8' })
-    .split('\n')
-    .map((l) => l.trim().split(/\s+/))
-    .some(([g, stat]) => Number(g) === pgid && !stat!.startsWith('Z'));
 
 function leftGroups(dir: string): number {
   const file = path.join(dir, 'pgids');

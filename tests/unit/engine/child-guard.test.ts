@@ -8,16 +8,9 @@ import { afterEach, describe, it } from 'node:test';
 import { Store } from '../../../engine/cache/store.ts';
 import { endLeftoverGroups } from '../../../engine/child-guard.ts';
 import { currentOwner, HOST, processStart } from '../../../engine/process-owner.ts';
+import { groupAlive } from '../../helpers/process-groups.ts';
 import { tempDir } from '../../helpers/temp-dir.ts';
 
-const groupAlive = (pgid: number) => {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 const started: number[] = [];
 afterEach(() => {

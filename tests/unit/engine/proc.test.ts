@@ -7,6 +7,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { PipelineError } from '../../../engine/errors.ts';
 import { spawnLogged } from '../../../engine/proc.ts';
+import { groupAlive } from '../../helpers/process-groups.ts';
 import { waitFor } from '../../helpers/project.ts';
 import { tempDir } from '../../helpers/temp-dir.ts';
 
@@ -27,14 +28,7 @@ describe('spawnLogged', () => {
     assert.equal(result.exitCode, 0);
     assert.ok(Date.now() - started < 5_000);
     const pgid = Number(readFileSync(path.join(dir, 'pgid'), 'utf8'));
-    await waitFor(() => {
-      try {
-        process.kill(-pgid, 0);
-        return false;
-      } catch {
-        return true;
-      }
-    }, 3_000, 'the background loop to be killed');
+    await waitFor(() => !groupAlive(pgid), 5_000, 'the background loop to be killed');
   });
 
   it('turns a full disk under the log into IO_FAILED with the path and a hint, and stops the command', async () => {
