@@ -5,6 +5,7 @@ import { closest, distance } from 'fastest-levenshtein';
 export type ErrorCode =
   | 'ARTIFACT_MISSING'
   | 'DATA_INVALID'
+  | 'IO_FAILED'
   | 'RECIPE_INVALID'
   | 'RECIPE_PARSE'
   | 'STAGE_FAILED'
@@ -107,7 +108,8 @@ export const errStageLoad = (spec: string, cause: unknown, opts: { location?: So
     hint: 'a plugin module must `export default defineStage({ name, version, schema, outputs, run })`',
   });
 
-export const errStageFailed = (stage: string, cause: unknown) => {
+export const errStageFailed = (stage: string, error: unknown) => {
+  const cause = asIoError(error);
   const stageCode = cause instanceof PipelineError ? cause.code : undefined;
   const hint = cause instanceof PipelineError ? cause.hint : undefined;
   return new PipelineError('STAGE_FAILED', `[stage ${stage}] ${errorText(cause)}`, { stage, cause, stageCode, hint });
@@ -133,6 +135,52 @@ export const errUpstreamNotCached = (stage: string, upstream: string) =>
 /** A bad row in a data file; the stage that read it says in `hint` what it can do about it. */
 export const errDataInvalid = (file: string, line: number, message: string, hint?: string) =>
   new PipelineError('DATA_INVALID', `${file}:${line}: ${message}`, { location: { file, line, col: 1 }, hint });
+
+export const errInterrupted = (stage: string) =>
+  new PipelineError('STAGE_FAILED', `[stage ${stage}] interrupted`, { stage, hint: 'nothing was cached for it; checkpoints are kept for the next run' });
+
+const IO_REASONS: Record<string, [reason: string, hint: (dir: string) => string]> = {
+  ENOSPC: ['no space left on device', (dir) => `free space on the disk that holds ${dir} (\`tempa gc\` drops unreferenced results), or move the store with --store`],
+  EDQUOT: ['disk quota exceeded', (dir) => `free space in your quota on the disk that holds ${dir}, or move the store with --store`],
+  EACCES: ['permission denied', (dir) => `check that you may write to ${dir} (owner and mode)`],
+  EPERM: ['operation not permitted', (dir) => `check that you may write to ${dir} (owner, mode, immutable flags)`],
+  EROFS: ['read-only file system', (dir) => `${dir} is on a read-only file system; move the store with --store`],
+  EIO: ['input/output error', (dir) => `the disk holding ${dir} reported an error: check it (dmesg, fsck) before rerunning`],
+  EMFILE: ['too many open files', () => 'raise the open-file limit (ulimit -n) or lower --jobs'],
+};
+
+/** An operating-system failure to read or write `file`, with the path (Node omits it for writes) and what to do. */
+export const errIo = (action: string, file: string, cause: NodeJS.ErrnoException) => {
+  const [reason, hint] = IO_REASONS[cause.code ?? ''] ?? [cause.message, () => `check the file system that holds ${dirOf(file)}`];
+  return new PipelineError('IO_FAILED', `cannot ${action} ${file}: ${reason}${cause.code ? ` (${cause.code})` : ''}`, { cause, hint: hint(dirOf(file)) });
+};
+
+/**
+ * `error` as an IO_FAILED error when the operating system raised it, else unchanged. Without
+ * `action` and `file` it needs the path Node attached (open, mkdir, rename ... but not write).
+ */
+export function asIoError(error: unknown, action?: string, file?: string): unknown {
+  if (error instanceof PipelineError || !(error instanceof Error)) return error;
+  const errno = error as NodeJS.ErrnoException;
+  const target = file ?? errno.path;
+  if (typeof errno.code !== 'string' || !/^E[A-Z]+$/.test(errno.code) || target === undefined) return error;
+  return errIo(action ?? errno.syscall ?? 'access', target, errno);
+}
+
+/** Runs `fn`; an operating-system error it raises becomes IO_FAILED naming `file`. */
+export async function ioStep<T>(action: string, file: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    throw asIoError(error, action, file);
+  }
+}
+
+const dirOf = (file: string) => file.replace(/\/[^/]*$/, '') || '/';
+
+/** A stage named in --only/--from/--to/--force that the recipe does not have: an error, never a run of nothing. */
+export const errUnknownStageFlag = (flag: string, name: string, known: readonly string[]) =>
+  new PipelineError('USAGE', `${flag}: the recipe has no stage named \`${name}\``, { hint: didYouMean(name, known, 'stages') });
 
 export const errUsage = (message: string, hint?: string) => new PipelineError('USAGE', message, { hint });
 

@@ -36,6 +36,7 @@ export async function executeStage(req: ExecuteRequest): Promise<RunRecord> {
       inputs: req.inputs,
       outDir: pending.outDir,
       checkpointDir: store.checkpointDir(key),
+      groupDir: store.groupDir(key),
       logFile: pending.logFile,
       recipeDir: stage.dir,
       seed: stage.seed,

@@ -2,7 +2,8 @@
 // it beside the recipe: another machine compares its own keys against it to see whether its run
 // matches, and `status` diffs manifests against it to explain what changed.
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
+import { writeFileAtomic } from './cache/atomic-write.ts';
 import path from 'node:path';
 import { withLock } from './cache/pid-lock.ts';
 import { parse, stringify } from 'yaml';
@@ -53,8 +54,6 @@ export async function updateLock(file: string, recipe: string, entries: Record<s
     }
     const body: LockFile = { version: LOCK_VERSION, recipe, stages };
     const text = `# Written by \`tempa run\`: cache keys and content hashes of every stage. Commit it with the recipe.\n${stringify(body, { sortMapEntries: false, lineWidth: 0 })}`;
-    const tmp = `${file}.${process.pid}.tmp`;
-    await writeFile(tmp, text);
-    await rename(tmp, file);
-  });
+    await writeFileAtomic(file, text);
+  }, { purpose: `updating ${path.basename(file)}` });
 }

@@ -1,8 +1,10 @@
 // The only place that starts external processes (execa). Output of the child, stdout and stderr
 // interleaved, is appended to the stage's log file. Each child leads its own process group, so
 // cancelling a stage stops everything it started (a shell's children included), not just the shell.
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { startGuard } from './child-guard.ts';
+import { asIoError } from './errors.ts';
 import type { SpawnOptions, SpawnResult } from './stage.ts';
 
 const GRACE_MS = 5_000;
@@ -16,16 +18,42 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-// If tempa itself exits, it takes its children's process groups with it.
+// If tempa itself exits, it takes its children's process groups with it (the watchdogs cover kill -9).
 process.once('exit', () => {
   for (const pid of liveGroups) killGroup(pid, 'SIGKILL');
 });
 
-export async function spawnLogged(command: string, args: string[], options: SpawnOptions, signal: AbortSignal): Promise<SpawnResult> {
+/** Opens the log for appending; a refusal (EACCES, ENOSPC) is an IO_FAILED error naming it, not an unhandled event. */
+function openLog(file: string): Promise<WriteStream> {
+  return new Promise((resolve, reject) => {
+    const log = createWriteStream(file, { flags: 'a' });
+    log.once('open', () => {
+      log.off('error', reject);
+      resolve(log);
+    });
+    log.once('error', (error) => reject(asIoError(error, 'open log file', file)));
+  });
+}
+
+/** Flushes and closes the log; resolves even when it failed, since its 'error' listener has the reason. */
+function closeLog(log: WriteStream): Promise<void> {
+  return new Promise((resolve) => {
+    if (log.destroyed) return resolve();
+    log.once('close', resolve);
+    log.end();
+  });
+}
+
+/**
+ * Runs `command` in its own process group with output appended to `options.logFile`. `groupDir`,
+ * when given, records the group so a later run can end it if tempa dies in a way the watchdog misses.
+ */
+export async function spawnLogged(command: string, args: string[], options: SpawnOptions, signal: AbortSignal, groupDir?: string): Promise<SpawnResult> {
   signal.throwIfAborted();
   const { execa } = await import('execa'); // loaded on first use: most commands never spawn
-  const log = createWriteStream(options.logFile, { flags: 'a' });
-  await new Promise((resolve) => log.once('open', resolve));
+  const log = await openLog(options.logFile);
+  let logError: unknown;
+  const guard = startGuard(groupDir);
   const child = execa(command, args, {
     cwd: options.cwd,
     env: options.env,
@@ -37,25 +65,43 @@ export async function spawnLogged(command: string, args: string[], options: Spaw
     detached: true,
   });
   const pid = child.pid;
+  const watched = pid === undefined ? Promise.resolve() : guard.watch(pid); // this tick: see GroupGuard.watch
   if (pid !== undefined) liveGroups.add(pid);
   let forceKill: NodeJS.Timeout | undefined;
   const cancel = () => {
-    if (pid === undefined) return;
+    if (pid === undefined || forceKill) return;
     killGroup(pid, 'SIGTERM');
     forceKill = setTimeout(() => killGroup(pid, 'SIGKILL'), GRACE_MS);
   };
   signal.addEventListener('abort', cancel, { once: true });
+  // A log that cannot be written (full disk) stops the command: its output would be lost.
+  log.on('error', (error) => {
+    logError ??= error;
+    child.all?.unpipe(log);
+    child.all?.resume(); // drain, or the output stream never ends and the wait for the child never returns
+    cancel();
+  });
+  // Piped before any await: execa's merged stream drops what it emits while nobody listens.
   child.all?.pipe(log, { end: false });
+  // The command's end is the stage's end: background processes it left would hold its output open
+  // (the wait below would never return) and keep writing into the outputs or checkpoint folder.
+  child.once('exit', () => {
+    if (pid !== undefined) killGroup(pid, 'SIGKILL');
+  });
+  await watched;
   try {
     const result = await child;
-    await new Promise<void>((resolve) => log.end(resolve));
+    await closeLog(log);
     signal.throwIfAborted();
+    if (logError) throw asIoError(logError, 'write log file', options.logFile);
     const exitCode = result.exitCode ?? (result.signal ? 128 : 1);
     return { exitCode, signal: result.signal ?? undefined, tail: exitCode === 0 ? '' : await logTail(options.logFile) };
   } finally {
     signal.removeEventListener('abort', cancel);
     if (forceKill) clearTimeout(forceKill);
     if (pid !== undefined) liveGroups.delete(pid);
+    await guard.release();
+    if (!log.destroyed) log.destroy();
   }
 }
 

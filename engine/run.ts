@@ -6,9 +6,10 @@ import pLimit from 'p-limit';
 import { canonicalJson } from './cache/canonical.ts';
 import { FileHasher } from './cache/hash-files.ts';
 import { KEY_SCHEMA, stageKey, type InputManifest, type KeyManifest } from './cache/key.ts';
+import { RunPins } from './cache/pins.ts';
 import { registerLockFile, Store, type RunRecord } from './cache/store.ts';
 import { DatasetError, listDataset } from './datasets.ts';
-import { errRecipeInvalid, errUpstreamNotCached, PipelineError, RecipeErrors } from './errors.ts';
+import { errInterrupted, errRecipeInvalid, errStageFailed, errUnknownStageFlag, errUpstreamNotCached, PipelineError, RecipeErrors } from './errors.ts';
 import { silentReporter, type RunReporter, type StageOutcome } from './events.ts';
 import { executeStage } from './execute.ts';
 import { explainStale } from './explain.ts';
@@ -22,6 +23,8 @@ export interface RunOptions extends Selection {
   force?: boolean | readonly string[];
   /** Compute keys and reasons, execute nothing (`--dry-run`, `tempa status`). */
   dryRun?: boolean;
+  /** Re-read every cached result to check its content hash, trusting no (inode, size, mtime) memo. */
+  verify?: boolean;
   concurrency?: number;
   storeDir?: string;
   signal?: AbortSignal;
@@ -48,16 +51,18 @@ export async function runRecipe(recipe: ResolvedRecipe, options: RunOptions = {}
   const store = new Store(options.storeDir ?? defaultStoreDir(recipe.dir));
   const hasher = new FileHasher(path.join(store.root, 'hash-memo.json'));
   await hasher.load();
+  const verifier = options.verify ? new FileHasher() : hasher;
   if (!options.dryRun) await store.sweep();
   const lockFile = lockPathFor(recipe.file);
   const previous = (await readLock(lockFile))?.stages ?? {};
 
+  checkStageFlags(recipe, options);
   const selected = selectStages(recipe.stages, options);
-  for (const name of selected) if (!recipe.stages.some((s) => s.name === name)) throw new RecipeErrors([errRecipeInvalid(`no stage named \`${name}\``, { hint: `stages: ${recipe.stages.map((s) => s.name).join(', ')}` })]);
   const needed = ancestorsOf(recipe.stages, selected);
   const forced = (name: string) => options.force === true || (Array.isArray(options.force) && options.force.includes(name));
   const datasets = await hashDatasets(recipe, recipe.stages.filter((s) => needed.has(s.name)), hasher);
 
+  const pins = options.dryRun ? undefined : new RunPins(store.root);
   const limit = pLimit(options.concurrency ?? recipe.concurrency);
   const settled = new Map<string, Promise<Settled>>();
   let stopReason: string | undefined;
@@ -84,7 +89,15 @@ export async function runRecipe(recipe: ResolvedRecipe, options: RunOptions = {}
     };
     const key = stageKey(manifest);
     const warn = (m: string) => reporter.stageLog(stage.name, 'warn', m);
-    const hit = await store.lookup(key, warn);
+    const lock = { signal, purpose: `stage ${stage.name} of ${recipe.file}`, onWait: (holder: string) => warn(`waiting for the run that is computing this stage: ${holder}`) };
+    let hit: Awaited<ReturnType<Store['lookup']>>;
+    try {
+      // Pinned, then looked up under the key's lock, so a concurrent `gc` cannot delete a hit we are about to use.
+      await pins?.add(key);
+      hit = pins ? await store.withKeyLock(key, lock, () => store.lookup(key, warn, verifier)) : await store.lookup(key, warn, verifier);
+    } catch (error) {
+      return outcome('failed', [], { key, error: signal.aborted ? errInterrupted(stage.name) : errStageFailed(stage.name, error) });
+    }
     const isForced = forced(stage.name) && selected.has(stage.name);
     if (hit.record && !isForced && stage.cache) return cachedOutcome(stage.name, key, hit.record, store);
     const reasons = isForced ? ['forced'] : !stage.cache ? ['cache: false'] : hit.corrupt ? [`cache entry corrupt: ${hit.corrupt}`] : explainStale(manifest, key, previous[stage.name]);
@@ -95,46 +108,72 @@ export async function runRecipe(recipe: ResolvedRecipe, options: RunOptions = {}
     if (options.dryRun) return outcome('would-run', reasons, { key });
     return limit(async () => {
       if (stopReason) return outcome('skipped', [stopReason]);
-      return store.withKeyLock(key, signal, () => warn('another tempa run is computing this stage; waiting for its result'), async () => {
-        const raced = await store.lookup(key, warn);
-        if (raced.record && !isForced && stage.cache) return cachedOutcome(stage.name, key, raced.record, store);
-        reporter.stageStart(stage.name, reasons);
-        try {
-          const record = await executeStage({
-            stage, key, manifest, inputs, store, signal, reporter, runtime: recipe.runtime,
-            recheckInputs: () => recheckDatasets(stage, datasets, recipe, hasher),
-          });
-          return { record, outcome: { name: stage.name, status: 'ran', key, reasons, metrics: record.metrics, durationMs: record.durationMs, outDir: store.outDir(key), logFile: store.logFile(key) } };
-        } catch (error) {
-          const failure = error instanceof PipelineError ? error : new PipelineError('STAGE_FAILED', String(error), { stage: stage.name, cause: error });
-          if (recipe.onError === 'fail' || signal.aborted) stopReason = `run stopped: ${stage.name} failed`;
-          return outcome('failed', reasons, { key, error: failure });
-        }
-      });
+      try {
+        return await store.withKeyLock(key, lock, async () => {
+          const raced = await store.lookup(key, warn, verifier);
+          if (raced.record && !isForced && stage.cache) return cachedOutcome(stage.name, key, raced.record, store);
+          reporter.stageStart(stage.name, reasons);
+          try {
+            const record = await executeStage({
+              stage, key, manifest, inputs, store, signal, reporter, runtime: recipe.runtime,
+              recheckInputs: () => recheckDatasets(stage, datasets, recipe, hasher),
+            });
+            await store.rememberOutputs(record, hasher).catch(() => undefined); // without it the next use reads the files once
+            return { record, outcome: { name: stage.name, status: 'ran', key, reasons, metrics: record.metrics, durationMs: record.durationMs, outDir: store.outDir(key), logFile: store.logFile(key) } };
+          } catch (error) {
+            const failure = error instanceof PipelineError && error.code === 'STAGE_FAILED' ? error : errStageFailed(stage.name, error);
+            if (recipe.onError === 'fail' || signal.aborted) stopReason = `run stopped: ${stage.name} failed`;
+            return outcome('failed', reasons, { key, error: failure });
+          }
+        });
+      } catch (error) {
+        // Only the lock itself gets here: Ctrl-C while waiting for it, or the disk refusing to create it.
+        if (recipe.onError === 'fail' || signal.aborted) stopReason = `run stopped: ${stage.name} failed`;
+        return outcome('failed', reasons, { key, error: signal.aborted ? errInterrupted(stage.name) : errStageFailed(stage.name, error) });
+      }
     });
   };
 
-  for (const stage of recipe.stages) {
-    const promise = settle(stage).then((s) => {
-      if (s.outcome.status !== 'not-selected') reporter.stageEnd(s.outcome);
-      return s;
-    });
-    settled.set(stage.name, promise);
-  }
-  const outcomes = (await Promise.all(recipe.stages.map((s) => settled.get(s.name)!))).map((s) => s.outcome);
-
-  await hasher.save(); // status and dry runs keep the memo too, so the next look is stat-only
-  if (!options.dryRun) {
-    const entries: Record<string, LockEntry> = {};
+  let outcomes: StageOutcome[];
+  try {
     for (const stage of recipe.stages) {
-      const s = await settled.get(stage.name)!;
-      if (s.record) entries[stage.name] = lockEntry(stage, s.record);
+      const promise = settle(stage).then((s) => {
+        if (s.outcome.status !== 'not-selected') reporter.stageEnd(s.outcome);
+        return s;
+      });
+      settled.set(stage.name, promise);
     }
-    await updateLock(lockFile, recipe.name, entries, recipe.stages.map((s) => s.name));
-    await registerLockFile(store, lockFile);
+    outcomes = (await Promise.all(recipe.stages.map((s) => settled.get(s.name)!))).map((s) => s.outcome);
+
+    // Status and dry runs keep the memo too, so the next look is stat-only. It only saves rehashing, so a full disk may refuse it.
+    await hasher.save().catch(() => undefined);
+    if (!options.dryRun) {
+      const entries: Record<string, LockEntry> = {};
+      for (const stage of recipe.stages) {
+        const s = await settled.get(stage.name)!;
+        if (s.record) entries[stage.name] = lockEntry(stage, s.record);
+      }
+      await updateLock(lockFile, recipe.name, entries, recipe.stages.map((s) => s.name));
+      await registerLockFile(store, lockFile);
+    }
+  } finally {
+    await pins?.close(); // only now does the lock file protect this run's results from gc
   }
   await reporter.finish(outcomes);
   return { ok: outcomes.every((o) => o.status !== 'failed' && o.status !== 'skipped'), outcomes, lockFile };
+}
+
+function checkStageFlags(recipe: ResolvedRecipe, options: RunOptions): void {
+  const known = recipe.stages.map((s) => s.name);
+  const flags: Array<[string, readonly string[] | undefined]> = [
+    ['--only', options.only],
+    ['--from', options.from],
+    ['--to', options.to],
+    ['--force', Array.isArray(options.force) ? options.force : undefined],
+  ];
+  const errors = flags.flatMap(([flag, names]) => (names ?? []).filter((n) => !known.includes(n)).map((n) => errUnknownStageFlag(flag, n, known)));
+  if (errors.length === 1) throw errors[0];
+  if (errors.length) throw new RecipeErrors(errors);
 }
 
 function cachedOutcome(name: string, key: string, record: RunRecord, store: Store): Settled {
@@ -157,11 +196,20 @@ interface HashedDataset {
 /** Hashes every dataset the needed stages read, up front, so a bad path fails before any work. */
 async function hashDatasets(recipe: ResolvedRecipe, stages: ResolvedStage[], hasher: FileHasher): Promise<Map<string, HashedDataset>> {
   const names = new Set(stages.flatMap((s) => Object.values(s.inputs).flatMap((ref) => (ref.from === 'dataset' ? [ref.dataset] : []))));
-  const out = new Map<string, HashedDataset>();
+  return forEachDataset(recipe, names, (name) => hashDataset(recipe, name, hasher));
+}
+
+/** Lists every declared dataset without hashing (`tempa validate`): a missing file is reported at its line in the recipe. */
+export async function checkDatasets(recipe: ResolvedRecipe): Promise<void> {
+  await forEachDataset(recipe, Object.keys(recipe.datasets), (name) => listDataset(recipe.datasets[name]!.paths, recipe.datasets[name]!.dir, recipe.appRoot));
+}
+
+async function forEachDataset<T>(recipe: ResolvedRecipe, names: Iterable<string>, fn: (name: string) => Promise<T>): Promise<Map<string, T>> {
+  const out = new Map<string, T>();
   const errors: PipelineError[] = [];
   for (const name of [...names].sort()) {
     try {
-      out.set(name, await hashDataset(recipe, name, hasher));
+      out.set(name, await fn(name));
     } catch (error) {
       if (!(error instanceof DatasetError)) throw error;
       const at = ['datasets', name];

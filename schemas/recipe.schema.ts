@@ -66,7 +66,7 @@ export const recipeSchema = {
     extends: { type: 'string', minLength: 1, description: 'Path of a recipe this one builds on (deep merge).' },
     seed: { type: 'integer', minimum: 0, default: 0, description: 'Default seed of every stage.' },
     vars: { type: 'object', description: 'Free values for `${vars.x}` references.' },
-    concurrency: { type: 'integer', minimum: 1, default: 2, description: 'How many independent stages may run at once.' },
+    concurrency: { type: 'integer', minimum: 1, maximum: 1024, default: 2, description: 'How many independent stages may run at once.' },
     runtime: {
       type: 'object',
       default: {},

@@ -11,7 +11,7 @@ export const samplingSchema = {
       default: ['The whale', 'Call me', 'It was'],
       description: 'Each prompt starts a new document.',
     },
-    maxTokens: { type: 'integer', minimum: 1, default: 48, description: 'Tokens generated per prompt.' },
+    maxTokens: { type: 'integer', minimum: 1, maximum: 1_000_000, default: 48, description: 'Tokens generated per prompt.' },
     temperature: { type: 'number', minimum: 0, default: 0.8, description: '0 is greedy.' },
     topK: { type: 'integer', minimum: 0, default: 40, description: 'Keep the k most likely tokens (0: all).' },
     topP: { type: 'number', exclusiveMinimum: 0, maximum: 1, default: 1, description: 'Nucleus sampling mass.' },
@@ -25,7 +25,7 @@ export const answerSamplingSchema = {
   default: {},
   description: 'How held-out answers are generated (greedy by default).',
   properties: {
-    maxTokens: { type: 'integer', minimum: 1, default: 32 },
+    maxTokens: { type: 'integer', minimum: 1, maximum: 1_000_000, default: 32 },
     temperature: { type: 'number', minimum: 0, default: 0, description: '0 is greedy.' },
     topK: { type: 'integer', minimum: 0, default: 0 },
     topP: { type: 'number', exclusiveMinimum: 0, maximum: 1, default: 1 },

@@ -2,8 +2,9 @@
 // memoised by (inode, size, mtime) so an unchanged file is hashed once (DVC's state DB idea).
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readFile, rename, stat, writeFile, mkdir } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { writeFileAtomic } from './atomic-write.ts';
 import { sha256 } from './canonical.ts';
 
 interface MemoEntry {
@@ -44,9 +45,7 @@ export class FileHasher {
   async save(): Promise<void> {
     if (!this.memoFile || !this.dirty) return;
     await mkdir(path.dirname(this.memoFile), { recursive: true });
-    const tmp = `${this.memoFile}.${process.pid}.tmp`;
-    await writeFile(tmp, JSON.stringify(Object.fromEntries(this.memo)));
-    await rename(tmp, this.memoFile);
+    await writeFileAtomic(this.memoFile, JSON.stringify(Object.fromEntries(this.memo)));
     this.dirty = false;
   }
 
@@ -63,6 +62,16 @@ export class FileHasher {
       this.dirty = true;
     }
     return hash;
+  }
+
+  /**
+   * Records the hash of a file we just wrote and hashed elsewhere (a committed result), so the next
+   * check of it is stat-only until its inode, size or mtime changes.
+   */
+  async remember(file: string, hash: string): Promise<void> {
+    const info = await stat(file);
+    this.memo.set(file, { ino: info.ino, size: info.size, mtimeMs: info.mtimeMs, hash });
+    this.dirty = true;
   }
 
   /** Hash of a set of files, named relative to `root` so the same content anywhere gives the same hash. */

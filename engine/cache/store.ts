@@ -2,11 +2,16 @@
 // runs/<key[0:2]>/<key>/ only when complete, so a crash never leaves a result that counts as done;
 // record.json inside it is the commit marker. Corrupt entries are warned about, deleted, recomputed.
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { isAlive, withLock } from './pid-lock.ts';
+import { endLeftoverGroups } from '../child-guard.ts';
+import { isAlive } from '../process-owner.ts';
+import { withLock, type LockOptions } from './pid-lock.ts';
+import type { FileHasher } from './hash-files.ts';
 import type { KeyManifest } from './key.ts';
+import { asIoError, ioStep } from '../errors.ts';
+import { writeFileAtomic } from './atomic-write.ts';
 
 export interface OutputRecord {
   kind: 'file' | 'dir';
@@ -59,9 +64,11 @@ export class Store {
 
   /**
    * The committed result for `key`, or why there is none. A hit needs the record *and* every
-   * output file at its recorded size (metadata must never outlive its artifacts).
+   * output file at its recorded size (metadata must never outlive its artifacts) and, when
+   * `verify` is given, with its recorded content hash: memoised by (inode, size, mtime), that costs
+   * a stat per file once a file has been checked or committed, and a full read otherwise.
    */
-  async lookup(key: string, warn: (message: string) => void): Promise<{ record?: RunRecord; corrupt?: string }> {
+  async lookup(key: string, warn: (message: string) => void, verify?: FileHasher): Promise<{ record?: RunRecord; corrupt?: string }> {
     const dir = this.entryDir(key);
     if (!existsSync(dir)) return {};
     let record: RunRecord;
@@ -76,6 +83,11 @@ export class Store {
           if (!info) throw new Error(`output file ${path.relative(dir, file)} is missing`);
           if (info.size !== size) throw new Error(`output file ${path.relative(dir, file)} has ${info.size} bytes, recorded ${size}`);
         }
+        if (!verify) continue;
+        for (const [rel, hash] of Object.entries(output.files)) {
+          const file = output.kind === 'file' ? base : path.join(base, rel);
+          if ((await verify.hashFile(file)) !== hash) throw new Error(`output file ${path.relative(dir, file)} does not match its recorded content hash`);
+        }
       }
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
@@ -86,40 +98,66 @@ export class Store {
     return { record };
   }
 
+  /** Where the process groups a run of `key` starts are recorded, for the next run to end leftovers. */
+  groupDir(key: string): string {
+    return path.join(this.root, 'groups', key);
+  }
+
+  /** Seeds the stat memo with a freshly committed result's hashes, so using it later costs no read. */
+  async rememberOutputs(record: RunRecord, hasher: FileHasher): Promise<void> {
+    for (const output of Object.values(record.outputs)) {
+      const base = path.join(this.outDir(record.key), output.path);
+      for (const [rel, hash] of Object.entries(output.files)) await hasher.remember(output.kind === 'file' ? base : path.join(base, rel), hash);
+    }
+  }
+
   async begin(key: string): Promise<PendingRun> {
+    // A killed run's children may still write into this key's checkpoint folder: end them first.
+    await endLeftoverGroups(this.groupDir(key));
     const name = `${key}.${process.pid}.${os.hostname().replace(/\./g, '-')}.${Math.random().toString(36).slice(2, 8)}`;
     const dir = path.join(this.root, 'tmp', name);
-    await mkdir(path.join(dir, 'out'), { recursive: true });
+    await ioStep('create folder', dir, () => mkdir(path.join(dir, 'out'), { recursive: true }));
     // The log lives outside tmp/ so it survives a failed run for the user to read.
     const logFile = path.join(this.root, 'logs', `${key}.log`);
-    await mkdir(path.dirname(logFile), { recursive: true });
-    await writeFile(logFile, '');
+    await ioStep('create log file', logFile, async () => {
+      await mkdir(path.dirname(logFile), { recursive: true });
+      await writeFile(logFile, '');
+    });
     return { key, dir, outDir: path.join(dir, 'out'), logFile };
   }
 
   /** Atomically publishes a finished run. If another process published the same key first, theirs stands. */
+  /** The renaming of the whole folder is the commit point: a failure before it (a full disk) commits nothing. */
   async commit(pending: PendingRun, record: RunRecord): Promise<void> {
-    await protect(pending.outDir);
-    await rename(pending.logFile, path.join(pending.dir, 'stage.log'));
-    await writeFile(path.join(pending.dir, 'record.json'), `${JSON.stringify(record, null, 2)}\n`);
     const target = this.entryDir(pending.key);
-    await mkdir(path.dirname(target), { recursive: true });
+    await ioStep('commit the result into', target, async () => {
+      await protect(pending.outDir);
+      await writeFile(path.join(pending.dir, 'record.json'), `${JSON.stringify(record, null, 2)}\n`);
+      await rename(pending.logFile, path.join(pending.dir, 'stage.log'));
+      await mkdir(path.dirname(target), { recursive: true });
+    });
     try {
       await rename(pending.dir, target);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw error;
+      if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw asIoError(error, 'commit the result into', target);
       await this.discard(pending);
     }
-    await rm(this.checkpointDir(pending.key), { recursive: true, force: true });
+    await rm(this.checkpointDir(pending.key), { recursive: true, force: true }).catch(() => undefined); // gc removes it later
   }
 
+  /** Never throws, so a failed stage's own error is what gets reported; `sweep` retries what is left. */
   async discard(pending: PendingRun): Promise<void> {
-    await rm(pending.dir, { recursive: true, force: true });
+    await rm(pending.dir, { recursive: true, force: true }).catch(() => undefined);
   }
 
   /** Removes temp folders left by processes that no longer exist (crashes, kill -9). */
   async sweep(): Promise<number> {
+    const groups = path.join(this.root, 'groups');
+    for (const key of await readdir(groups).catch(() => [] as string[])) {
+      await endLeftoverGroups(path.join(groups, key));
+      await rmdir(path.join(groups, key)).catch(() => undefined); // not empty: a live run's groups
+    }
     const tmp = path.join(this.root, 'tmp');
     const host = os.hostname().replace(/\./g, '-');
     let removed = 0;
@@ -134,15 +172,11 @@ export class Store {
 
   /**
    * Runs `fn` holding the lock for `key`, so two runs sharing a store compute a stage once:
-   * the second waits, then finds the first one's result. A dead holder's lock goes stale.
-   */
-  /**
-   * Runs `fn` holding the lock for `key`, so two runs sharing a store compute a stage once:
    * the second waits, then finds the first one's result.
    */
-  async withKeyLock<T>(key: string, signal: AbortSignal, onWait: () => void, fn: () => Promise<T>): Promise<T> {
-    await mkdir(path.join(this.root, 'locks'), { recursive: true });
-    return withLock(path.join(this.root, 'locks', `${key}.lock`), fn, { signal, onWait });
+  async withKeyLock<T>(key: string, options: LockOptions, fn: () => Promise<T>): Promise<T> {
+    await ioStep('create folder', path.join(this.root, 'locks'), () => mkdir(path.join(this.root, 'locks'), { recursive: true }));
+    return withLock(path.join(this.root, 'locks', `${key}.lock`), fn, options);
   }
 
   async listKeys(): Promise<string[]> {
@@ -173,10 +207,8 @@ export async function registerLockFile(store: Store, lockFile: string): Promise<
   await withLock(`${index}.lock`, async () => {
     const known = await readRegisteredLockFiles(store);
     if (known.includes(lockFile)) return;
-    const tmp = `${index}.${process.pid}.tmp`;
-    await writeFile(tmp, JSON.stringify([...known, lockFile].sort(), null, 2));
-    await rename(tmp, index);
-  });
+    await writeFileAtomic(index, JSON.stringify([...known, lockFile].sort(), null, 2));
+  }, { purpose: 'registering a lock file for gc' });
 }
 
 export async function readRegisteredLockFiles(store: Store): Promise<string[]> {

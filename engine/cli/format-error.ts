@@ -1,11 +1,14 @@
 // Turns errors into what a person reads: file:line:col, the field, the message, the source line
 // with a caret, and the hint. Never a stack trace for an expected error.
 import { existsSync, readFileSync } from 'node:fs';
-import { PipelineError, RecipeErrors, type SourceLocation } from '../errors.ts';
+import { asIoError, PipelineError, RecipeErrors, type SourceLocation } from '../errors.ts';
 
 export function formatError(error: unknown): string {
   if (error instanceof RecipeErrors) return `${error.errors.map(formatOne).join('\n\n')}\n\n${error.message}`;
   if (error instanceof PipelineError) return formatOne(error);
+  // A file-system refusal that reached the top (a full disk, a read-only store) is the user's to fix, not a bug.
+  const io = asIoError(error);
+  if (io instanceof PipelineError) return formatOne(io);
   if (error instanceof Error) return `internal error: ${error.stack ?? error.message}`;
   return `internal error: ${String(error)}`;
 }

@@ -11,7 +11,7 @@ import { PipelineError, RecipeErrors } from '../errors.ts';
 import type { StageOutcome } from '../events.ts';
 import { collectGarbage } from '../gc.ts';
 import { resolveRecipe, type ResolvedRecipe } from '../recipe/resolve.ts';
-import { runRecipe, type RunOptions } from '../run.ts';
+import { checkDatasets, runRecipe, type RunOptions } from '../run.ts';
 import { createLineReporter } from '../ui-lines.ts';
 import { renderDag, type DagFormat } from './dag.ts';
 import { formatError } from './format-error.ts';
@@ -98,8 +98,8 @@ async function runCommand(app: CliApp, recipeFile: string, flags: RunFlags): Pro
   return exitCodeFor(summary.outcomes);
 }
 
-async function statusCommand(recipe: ResolvedRecipe, flags: { store?: string; json?: boolean }): Promise<number> {
-  const summary = await runRecipe(recipe, { dryRun: true, storeDir: storeDirOf(flags.store, recipe.file) });
+async function statusCommand(recipe: ResolvedRecipe, flags: { store?: string; json?: boolean; verify?: boolean }): Promise<number> {
+  const summary = await runRecipe(recipe, { dryRun: true, verify: flags.verify, storeDir: storeDirOf(flags.store, recipe.file) });
   if (flags.json) {
     out(JSON.stringify(summary.outcomes.map(({ name, status, key, reasons }) => ({ name, status: status === 'would-run' ? 'stale' : status, key, reasons })), null, 2));
     return EXIT.ok;
@@ -156,7 +156,8 @@ async function main(app: CliApp, argv: readonly string[]): Promise<number> {
     .addOption(setOption())
     .option('--store <dir>')
     .option('--json')
-    .action(async (file: string | undefined, flags: { set?: string[]; store?: string; json?: boolean }) => {
+    .option('--verify', "re-read every cached result and check its content hash (a damaged one is deleted and shown stale)")
+    .action(async (file: string | undefined, flags: { set?: string[]; store?: string; json?: boolean; verify?: boolean }) => {
       code = await statusCommand(await load(file, flags.set), flags);
     });
 
@@ -177,6 +178,7 @@ async function main(app: CliApp, argv: readonly string[]): Promise<number> {
     .addOption(setOption())
     .action(async (file: string | undefined, flags: { set?: string[] }) => {
       const recipe = await load(file, flags.set);
+      await checkDatasets(recipe);
       out(`${path.relative(process.cwd(), recipe.file) || recipe.file}: ok (${recipe.stages.length} stages)`);
     });
 
@@ -222,7 +224,7 @@ async function main(app: CliApp, argv: readonly string[]): Promise<number> {
     if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
     err(formatError(error));
     if (error instanceof RecipeErrors) return EXIT.usage;
-    if (error instanceof PipelineError) return error.code === 'STAGE_FAILED' || error.code === 'ARTIFACT_MISSING' ? EXIT.stageFailed : EXIT.usage;
+    if (error instanceof PipelineError) return error.code === 'STAGE_FAILED' || error.code === 'ARTIFACT_MISSING' || error.code === 'IO_FAILED' ? EXIT.stageFailed : EXIT.usage;
     return EXIT.stageFailed;
   }
 }

@@ -2,7 +2,7 @@
 // problems (bad indentation, duplicate keys, merge-conflict markers) into located errors.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { LineCounter, parseDocument } from 'yaml';
+import { isScalar, LineCounter, parseDocument, visit, type Document } from 'yaml';
 import { errRecipeParse, PipelineError, RecipeErrors } from '../errors.ts';
 import type { SourceFile } from './source-map.ts';
 
@@ -27,17 +27,36 @@ export async function parseRecipeFile(file: string): Promise<SourceFile> {
 
 const MAX_SYNTAX_ERRORS = 3;
 
+/** Every repeated scalar key, at its second (third ...) occurrence, with the message yaml itself would give. */
+function duplicateKeys(doc: Document): Array<{ offset: number; message: string; code: string }> {
+  const found: Array<{ offset: number; message: string; code: string }> = [];
+  visit(doc, {
+    Map(_, map) {
+      const seen = new Set<unknown>();
+      for (const pair of map.items) {
+        if (!isScalar(pair.key)) continue; // yaml compares other keys by identity: never equal
+        if (seen.has(pair.key.value)) found.push({ offset: pair.key.range?.[0] ?? 0, message: 'Map keys must be unique', code: 'DUPLICATE_KEY' });
+        else seen.add(pair.key.value);
+      }
+    },
+  });
+  return found;
+}
+
 export function parseRecipeText(file: string, display: string, text: string): SourceFile {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
+  // yaml's own duplicate-key check compares each key with every earlier one (quadratic: minutes for a
+  // few-MB recipe), so keys are checked here with a set per mapping instead.
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: false, prettyErrors: false });
   const errors: PipelineError[] = [];
   const conflict = /^(<{7}|={7}|>{7})( |$)/m.exec(text);
   if (conflict) {
     const pos = lineCounter.linePos(conflict.index);
     errors.push(errRecipeParse('merge-conflict marker', { file: display, ...pos }, 'resolve the git conflict first'));
   }
-  for (const error of doc.errors) {
-    let offset = error.pos[0];
+  const problems = [...doc.errors.map((e) => ({ offset: e.pos[0], message: e.message, code: e.code as string })), ...duplicateKeys(doc)].sort((a, b) => a.offset - b.offset);
+  for (const error of problems) {
+    let offset = error.offset;
     while (text[offset] === ' ' || text[offset] === '\t') offset++; // point at the token, not its indentation
     const pos = lineCounter.linePos(offset);
     const message = error.message.split('\n')[0] ?? error.message;

@@ -90,7 +90,8 @@ export async function resolveRecipe(file: string, app: App, options: ResolveOpti
   const stageNames = Object.keys(rawStages);
   const datasetNames = Object.keys(rawDatasets);
 
-  for (const name of stageNames.filter((n) => datasetNames.includes(n))) {
+  const datasetSet = new Set(datasetNames);
+  for (const name of stageNames.filter((n) => datasetSet.has(n))) {
     errors.push(
       errRecipeInvalid(`\`${name}\` names both a dataset and a stage`, {
         location: sources.locate(['stages', name], 'key'),
@@ -199,10 +200,12 @@ function checkParams(name: string, plugin: LoadedPlugin, params: unknown, source
 function bindInputs(stages: ResolvedStage[], rawStages: Record<string, RawStage>, datasetNames: string[], sources: SourceMap, errors: PipelineError[]): void {
   const byName = new Map(stages.map((s) => [s.name, s]));
   const stageNames = Object.keys(rawStages);
+  const isStage = new Set(stageNames);
+  const isDataset = new Set(datasetNames);
   for (const stage of stages) {
     const raw = rawStages[stage.name]!;
     for (const [i, up] of stage.needs.entries()) {
-      if (!stageNames.includes(up)) {
+      if (!isStage.has(up)) {
         errors.push(errUnknownRef('stage', up, stageNames, { location: sources.locate(['stages', stage.name, 'needs', i]), field: `stages.${stage.name}.needs.${i}` }));
       }
     }
@@ -211,7 +214,7 @@ function bindInputs(stages: ResolvedStage[], rawStages: Record<string, RawStage>
       const opts = { location: sources.locate(at), field: at.join('.') };
       const [head, output, ...rest] = String(ref).split('.');
       if (output === undefined) {
-        if (datasetNames.includes(head!)) stage.inputs[input] = { from: 'dataset', dataset: head! };
+        if (isDataset.has(head!)) stage.inputs[input] = { from: 'dataset', dataset: head! };
         else if (byName.has(head!) && Object.keys(byName.get(head!)!.outputs).length === 1) {
           stage.inputs[input] = { from: 'stage', stage: head!, output: Object.keys(byName.get(head!)!.outputs)[0]! };
         } else if (byName.has(head!)) {
@@ -222,7 +225,7 @@ function bindInputs(stages: ResolvedStage[], rawStages: Record<string, RawStage>
       }
       const upstream = byName.get(head!);
       if (rest.length || !upstream) {
-        if (!upstream && !rest.length && !stageNames.includes(head!)) errors.push(errUnknownRef('stage', head!, stageNames, opts));
+        if (!upstream && !rest.length && !isStage.has(head!)) errors.push(errUnknownRef('stage', head!, stageNames, opts));
         else if (rest.length) errors.push(errRecipeInvalid(`bad input reference \`${ref}\``, { ...opts, hint: 'write a dataset name or <stage>.<output>' }));
         continue;
       }

@@ -1,6 +1,6 @@
 // Maps a field path in the merged recipe back to file:line:col in the YAML it came from.
 // With `extends`, a value may come from any file in the chain; the nearest file that sets it wins.
-import { isMap, isPair, isScalar, isSeq, type Document, type LineCounter, type Node } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, type Document, type LineCounter, type Node, type Pair, type YAMLMap } from 'yaml';
 import type { SourceLocation } from '../errors.ts';
 
 /** A string that is exactly one `${a.b}` reference (it then takes the referenced value with its type). */
@@ -25,6 +25,23 @@ interface Found {
   depth: number;
 }
 
+/**
+ * Each mapping's pairs by key, built on first use: a linear search per segment made locating every
+ * stage of a recipe quadratic in its number of stages. Rebuilt if the mapping grew or shrank.
+ */
+const pairIndex = new WeakMap<YAMLMap, { size: number; byKey: Map<string, Pair> }>();
+
+function pairOf(map: YAMLMap, key: string): Pair | undefined {
+  let index = pairIndex.get(map);
+  if (!index || index.size !== map.items.length) {
+    const byKey = new Map<string, Pair>();
+    for (const p of map.items) if (isPair(p) && isScalar(p.key) && !byKey.has(String(p.key.value))) byKey.set(String(p.key.value), p);
+    index = { size: map.items.length, byKey };
+    pairIndex.set(map, index);
+  }
+  return index.byKey.get(key);
+}
+
 /** Walks `path` as far as the document goes; `depth` says how many segments matched. */
 function walk(doc: Document, path: FieldPath): Found {
   let node = doc.contents as Node | null;
@@ -32,7 +49,7 @@ function walk(doc: Document, path: FieldPath): Found {
   let depth = 0;
   for (const segment of path) {
     if (isMap(node)) {
-      const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(segment));
+      const pair = pairOf(node, String(segment));
       if (!pair) break;
       keyNode = pair.key as Node;
       node = (pair.value as Node | null) ?? null;

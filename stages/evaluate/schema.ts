@@ -6,7 +6,7 @@ export const evaluateSchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    examples: { type: 'integer', minimum: 1, default: 500, description: 'At most this many held-out rows with a `task` are answered and verified.' },
+    examples: { type: 'integer', minimum: 1, maximum: 100_000_000, default: 500, description: 'At most this many held-out rows with a `task` are answered and verified.' },
     sampling: answerSamplingSchema,
     samples: {
       type: 'integer',

@@ -86,6 +86,11 @@ export default defineStage({
       writer.destroy();
       throw error;
     }
+    if (stats.records === 0 && !params.allowEmpty) {
+      throw new PipelineError('DATA_INVALID', `no records in ${toRel(source.path)}: ${files.length} file(s) read, ${stats.skipped} malformed row(s) skipped, ${stats.empty} empty dropped`, {
+        hint: stats.skipped ? 'every row was malformed: check `format` and `fields`, or set `onMalformed: error` to see the first bad row' : 'point `source` at data that holds records, or set `allowEmpty: true` if empty is expected',
+      });
+    }
     await writeFile(join(ctx.outDir, STATS_FILE), `${JSON.stringify(stats, null, 2)}\n`);
     ctx.log.info(
       `${stats.records} records from ${stats.files.length} file(s); ${stats.skipped} malformed skipped, ${stats.empty} empty dropped`,

@@ -37,6 +37,10 @@ export const loadDataSchema = {
       uniqueItems: true,
       description: 'Keep only these fields of each record; a row missing one of them is malformed.',
     },
+    allowEmpty: {
+      type: 'boolean',
+      description: 'Succeed with no records (default: no records is an error, since every later stage would learn from nothing).',
+    },
     maxRecords: {
       type: 'integer',
       minimum: 1,

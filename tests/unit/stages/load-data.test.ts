@@ -298,6 +298,13 @@ describe('load-data: files, formats and limits', () => {
     assert.deepEqual(records, [{ a: 1 }]);
   });
 
+  it('fails when no record comes out (empty data, or every row skipped), unless allowEmpty', async () => {
+    await expectDataInvalid({ 'empty.txt': '\n\n' }, {}, 'no records in data/empty.txt: 1 file(s) read, 0 malformed row(s) skipped, 0 empty dropped');
+    await expectDataInvalid({ 'bad.jsonl': 'nope\n[1]\n' }, { onMalformed: 'skip' }, 'no records in data/bad.jsonl: 1 file(s) read, 2 malformed row(s) skipped, 0 empty dropped');
+    const allowed = await load({ 'empty.txt': '' }, { allowEmpty: true });
+    assert.equal(allowed.result.metrics.records, 0);
+  });
+
   it('stops at maxRecords across files', async () => {
     const files = { 'a.jsonl': '{"n":1}\n{"n":2}\n{"n":3}\n', 'b.jsonl': '{"n":4}\n{"n":5}\n{"n":6}\n' };
     const four = await load(files, { maxRecords: 4 });
