@@ -1,8 +1,9 @@
 // `node --import tsx bench/gemm.ts [--rounds N]`: single-thread GFLOP/s of the native backend's matrix
 // products on the model's own shapes (training and decoding, the bench:train sizes), the same run:
 // tempa's GEMM on each micro-kernel this CPU runs, the system BLAS where the addon links one, and the
-// wasm backend's matMul. Rounds interleave the libraries, and each cell is the best round, so a busy
-// machine skews them all alike.
+// wasm backend's matMul. Time is the process's CPU time (all of these run on the calling thread), which
+// other jobs on a shared machine move far less than wall time; rounds interleave the libraries, and
+// each cell is the best round.
 import { parseArgs } from 'node:util';
 import { loadNativeAddon } from '../stages/shared/backend/native/addon.ts';
 import { initTf, type TF } from '../stages/shared/backend/tf.ts';
@@ -40,14 +41,15 @@ function filled(count: number): Float32Array {
   return Float32Array.from({ length: count }, (_, i) => Math.sin(i * 0.37));
 }
 
-/** Seconds per call of `fn`: the mean over enough calls to take ~60 ms. */
+/** CPU seconds per call of `fn`: the mean over enough calls to take ~60 ms. */
 function secondsPerCall(fn: () => void): number {
   fn();
   let calls = 1;
   for (;;) {
-    const start = performance.now();
+    const start = process.cpuUsage();
     for (let i = 0; i < calls; i++) fn();
-    const ms = performance.now() - start;
+    const used = process.cpuUsage(start);
+    const ms = (used.user + used.system) / 1000;
     if (ms > 60) return ms / 1000 / calls;
     calls *= 2;
   }
@@ -70,7 +72,7 @@ async function main(): Promise<void> {
   const { tf } = await initTf('wasm');
   const libraries = addon.gemmLibrary().choices;
   const columns = [...libraries.map((l) => (l === 'system' ? 'system BLAS' : `tempa ${l}`)), 'wasm'];
-  process.stdout.write(`tempa GEMM benchmark: single-thread GFLOP/s, best of ${rounds} interleaved rounds\n`);
+  process.stdout.write(`tempa GEMM benchmark: single-thread GFLOP/s of CPU time, best of ${rounds} interleaved rounds\n`);
   process.stdout.write(`addon default: ${addon.gemmLibrary().name} (${addon.gemmLibrary().reason}); OPENBLAS_CORETYPE=${process.env.OPENBLAS_CORETYPE ?? '(unset)'}\n`);
   const rows: string[][] = [];
   for (const shape of SHAPES) {

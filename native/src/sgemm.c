@@ -14,10 +14,10 @@
 #define KC 256
 #define MC 128
 #define NC 2048
-/* A block is packed when more than this many B slivers reuse it; below, the micro-kernel reads A where it
- * lies (attention's head-wide products, the 128-wide projections of small models): packing A cost
- * NT 1024x128x512 a fifth of its speed here. */
-#define PACK_A_SLIVERS 4
+/* A block is packed when more than this many B slivers reuse it (n > 512 at NR 32); below, the
+ * micro-kernel reads A where it lies. Measured in CPU time on the model's shapes here, packing A cost
+ * NN and NT 2048x256x1024 a third of their speed (~135 against ~205 GFLOP/s) and helped none. */
+#define PACK_A_SLIVERS 16
 
 /* Packing buffers, one per thread: pool threads live as long as the process and reuse theirs; a Node
  * worker thread's is freed when it exits. */

@@ -138,9 +138,11 @@ describe('native GEMM against float64', { skip }, () => {
       }
     });
 
-    it(`${library}: k past several KC blocks, one row, one column, and empty products`, () => {
+    it(`${library}: k past several KC blocks, n wide enough that A is packed, one row, one column, and empty products`, () => {
       const cases: Case[] = [
         { m: 37, n: 70, k: 777, transA: false, transB: true, alpha: 1, beta: 1, pad: 1 },
+        { m: 70, n: 545, k: 300, transA: true, transB: false, alpha: 1, beta: 1, pad: 1 },
+        { m: 33, n: 600, k: 40, transA: false, transB: true, alpha: -1, beta: 0, pad: 0 },
         { m: 1, n: 257, k: 300, transA: false, transB: false, alpha: 1, beta: 0, pad: 0 },
         { m: 1, n: 1, k: 257, transA: true, transB: true, alpha: 2, beta: 0, pad: 0 },
         { m: 257, n: 1, k: 65, transA: true, transB: false, alpha: 1, beta: 1, pad: 2 },
