@@ -120,12 +120,14 @@ async function main(): Promise<void> {
   const [steps, ppoSteps] = [Number(values.steps), Number(values['ppo-steps'])];
   const { tf, backend, detail } = await initTf(choice);
   const torch = torchAvailable();
-  const trl = torch.ok ? pythonModule('trl') : { ok: false, reason: 'no torch' };
+  const transformers = torch.ok ? pythonModule('transformers') : torch;
+  const trl = transformers.ok ? pythonModule('trl') : transformers;
   const trlPpo = trl.ok && pythonModule('trl.experimental.ppo').ok;
   write('tempa preference benchmark: DPO step and PPO rollout + update, tempa beside TRL / PyTorch');
   write(`node:    ${process.version}, cpu ${os.cpus()[0]?.model ?? 'unknown'} x ${os.cpus().length}`);
   write(`backend: ${backend} — ${detail}`);
-  write(`python:  ${torch.ok ? `${torch.reason}, ${trl.ok ? trl.reason : `no trl (${trl.reason})`}, ${TORCH_THREADS} threads, OMP_WAIT_POLICY=${OMP_WAIT_POLICY}` : `unavailable (${torch.reason}); tempa's numbers only (set TEMPA_PYTHON to a Python with torch, transformers and trl)`}`);
+  const unset = process.env.TEMPA_PYTHON ? '' : 'TEMPA_PYTHON not set, tried python3: ';
+  write(`python:  ${transformers.ok ? `${torch.reason}, ${transformers.reason}, ${trl.ok ? trl.reason : `no trl (${trl.reason}): no DPO comparison`}, ${TORCH_THREADS} threads, OMP_WAIT_POLICY=${OMP_WAIT_POLICY}` : `${unset}unavailable (${transformers.reason}); tempa's numbers only (set TEMPA_PYTHON to a Python with torch, transformers and trl)`}`);
 
   const dir = await mkdtemp(path.join(os.tmpdir(), 'tempa-bench-pref-'));
   try {
@@ -152,13 +154,13 @@ async function main(): Promise<void> {
     for (const m of Object.values(models)) m.dispose();
 
     const dpoRef = trl.ok ? runTorchFile<{ pairsPerSec: number; msPerStep: number; logitsMaxDiff: number; version: string }>(REFERENCE, [dir, 'dpo', String(steps), String(WARMUP), String(TORCH_THREADS)]) : undefined;
-    const ppoRef = torch.ok ? runTorchFile<{ rolloutMs: number; updateMs: number; logitsMaxDiff: number; version: string }>(REFERENCE, [dir, 'ppo', String(ppoSteps), String(WARMUP), String(TORCH_THREADS)]) : undefined;
+    const ppoRef = transformers.ok ? runTorchFile<{ rolloutMs: number; updateMs: number; logitsMaxDiff: number; version: string }>(REFERENCE, [dir, 'ppo', String(ppoSteps), String(WARMUP), String(TORCH_THREADS)]) : undefined;
     const answerTokens = PPO.prompts * PPO.newTokens;
     const ratio = (ours: number, theirs: number | undefined) => (theirs === undefined ? '-' : `${(ours / theirs).toFixed(2)}x`);
     const rowsOut = [
-      [`DPO step, ${BATCH} pairs (pairs/s)`, (BATCH / (dpoMs / 1000)).toFixed(1), dpoRef ? dpoRef.pairsPerSec.toFixed(1) : '-', ratio(BATCH / dpoMs, dpoRef && BATCH / dpoRef.msPerStep), dpoRef ? 'TRL DPOTrainer' : trl.reason],
-      [`PPO rollout, ${PPO.prompts}x${PPO.newTokens} tokens (tok/s)`, (answerTokens / (rolloutMs / 1000)).toFixed(0), ppoRef ? (answerTokens / (ppoRef.rolloutMs / 1000)).toFixed(0) : '-', ratio(1 / rolloutMs, ppoRef && 1 / ppoRef.rolloutMs), ppoRef ? 'PyTorch eager, TRL-equivalent' : torch.reason],
-      [`PPO update, ${PPO.epochs} epochs (rows/s)`, ((PPO.prompts * PPO.epochs) / (updateMs / 1000)).toFixed(1), ppoRef ? ((PPO.prompts * PPO.epochs) / (ppoRef.updateMs / 1000)).toFixed(1) : '-', ratio(1 / updateMs, ppoRef && 1 / ppoRef.updateMs), ppoRef ? 'PyTorch eager, TRL-equivalent' : torch.reason],
+      [`DPO step, ${BATCH} pairs (pairs/s)`, (BATCH / (dpoMs / 1000)).toFixed(1), dpoRef ? dpoRef.pairsPerSec.toFixed(1) : '-', ratio(BATCH / dpoMs, dpoRef && BATCH / dpoRef.msPerStep), dpoRef ? 'TRL DPOTrainer' : `no TRL: ${trl.reason}`],
+      [`PPO rollout, ${PPO.prompts}x${PPO.newTokens} tokens (tok/s)`, (answerTokens / (rolloutMs / 1000)).toFixed(0), ppoRef ? (answerTokens / (ppoRef.rolloutMs / 1000)).toFixed(0) : '-', ratio(1 / rolloutMs, ppoRef && 1 / ppoRef.rolloutMs), ppoRef ? 'PyTorch eager, TRL-equivalent' : transformers.reason],
+      [`PPO update, ${PPO.epochs} epochs (rows/s)`, ((PPO.prompts * PPO.epochs) / (updateMs / 1000)).toFixed(1), ppoRef ? ((PPO.prompts * PPO.epochs) / (ppoRef.updateMs / 1000)).toFixed(1) : '-', ratio(1 / updateMs, ppoRef && 1 / ppoRef.updateMs), ppoRef ? 'PyTorch eager, TRL-equivalent' : transformers.reason],
       ['PPO rollout + update (ms)', (rolloutMs + updateMs).toFixed(0), ppoRef ? (ppoRef.rolloutMs + ppoRef.updateMs).toFixed(0) : '-', ratio(1 / (rolloutMs + updateMs), ppoRef && 1 / (ppoRef.rolloutMs + ppoRef.updateMs)), ''],
     ];
     printTable(write, `median of ${steps} DPO steps / ${ppoSteps} PPO iterations after ${WARMUP} warm-up, backend ${backend}; ratio = tempa / reference, above 1 is tempa faster`, ['work', 'tempa', 'reference', 'ratio', 'reference is'], rowsOut);
