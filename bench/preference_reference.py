@@ -109,7 +109,8 @@ def dpo():
 
 
 def ppo():
-    """TRL PPOTrainer's rollout and update (trl 0.x ppo_trainer.py) written out in torch: trl 1.x ships no PPOTrainer."""
+    """TRL PPOTrainer's rollout and update (trl 0.x ppo_trainer.py) written out in torch: trl 1.x ships no PPOTrainer.
+    Departure: no stop token, so no response truncation or padding masks (every answer has R tokens)."""
     cfg = DATA['ppo']
     policy_dir, reward_dir = os.path.join(WORK, 'policy'), os.path.join(WORK, 'reward')
     policy, ref = gpt2(policy_dir), gpt2(policy_dir).eval()
@@ -125,8 +126,11 @@ def ppo():
     mask = torch.cat([qmask, torch.ones(B, R, dtype=torch.long)], 1)
     pos = (mask.cumsum(1) - 1).clamp(min=0)
 
-    def logprobs_of(model, seq):
-        logits = model(input_ids=seq, attention_mask=mask, position_ids=pos).logits[:, P - 1:-1] / (temp + 1e-7)
+    def logits_of(model, seq):
+        return model(input_ids=seq, attention_mask=mask, position_ids=pos).logits[:, P - 1:-1] / (temp + 1e-7)
+
+    def logprobs_of(model, seq, logits=None):
+        logits = logits_of(model, seq) if logits is None else logits
         return torch.gather(F.log_softmax(logits, -1), 2, seq[:, P:].unsqueeze(-1)).squeeze(-1)
 
     def rollout():
@@ -151,13 +155,19 @@ def ppo():
 
     def update(seq, old_logp, old_values, advantages, returns):
         for _ in range(cfg['epochs']):
-            new_logp = logprobs_of(policy, seq)
+            logits = logits_of(policy, seq)
+            new_logp = logprobs_of(policy, seq, logits)
             vpred = value(seq, mask, pos)[:, P - 1:-1]
             vclipped = old_values + (vpred - old_values).clamp(-cfg['cliprangeValue'], cfg['cliprangeValue'])
             vf_loss = 0.5 * torch.max((vpred - returns) ** 2, (vclipped - returns) ** 2).mean()
             ratio = torch.exp(new_logp - old_logp)
             pg_loss = torch.max(-advantages * ratio, -advantages * ratio.clamp(1 - cfg['cliprange'], 1 + cfg['cliprange'])).mean()
             loss = pg_loss + cfg['vfCoef'] * vf_loss
+            with torch.no_grad():  # TRL's update statistics (tempa's ppoMinibatchLoss reads the same metrics)
+                pg_clipfrac = ((-advantages * ratio.clamp(1 - cfg['cliprange'], 1 + cfg['cliprange'])) > (-advantages * ratio)).float().mean().item()
+                vf_clipfrac = ((vclipped - returns) ** 2 > (vpred - returns) ** 2).float().mean().item()
+                entropy = (torch.logsumexp(logits, -1) - (F.softmax(logits, -1) * logits).sum(-1)).mean().item()
+                approxkl = (0.5 * (new_logp - old_logp) ** 2).mean().item()
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)
