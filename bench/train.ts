@@ -8,6 +8,7 @@ import { gptLossAndGrads, initGPT, paramShapes, type GPTParams } from '../stages
 import { type GPTConfig } from '../stages/shared/model/config.ts';
 import { adamwStep, clipGradsByGlobalNorm, createAdamW, disposeAdamW, type AdamW } from '../stages/shared/train/optim.ts';
 import { BACKEND_CHOICES, initTf, type BackendChoice, type TF } from '../stages/shared/backend/tf.ts';
+import { printKernelProfile } from './profile.ts';
 import { printTable } from './timing.ts';
 import { runTorchScript, torchAvailable, TORCH_THREADS } from './torch.ts';
 
@@ -79,7 +80,7 @@ async function benchSize(tf: TF, size: BenchSize, steps: number, profile: boolea
   }
   const ms = (performance.now() - start) / steps;
   const cpu = process.cpuUsage(cpuStart);
-  if (profile) await printProfile(tf, size, () => trainStep(tf, params, opt, size, tokens));
+  if (profile) await printKernelProfile(tf, write, `one training step, ${size.label}`, () => trainStep(tf, params, opt, size, tokens));
   disposeAdamW(opt);
   tf.dispose(Object.values(params));
   const heap = (tf.backend() as { wasm?: { HEAPU8: Uint8Array } }).wasm?.HEAPU8.length;
@@ -92,29 +93,6 @@ async function benchSize(tf: TF, size: BenchSize, steps: number, profile: boolea
     peakTensorMiB: peakTensorBytes / 2 ** 20,
     finalLoss: loss,
   };
-}
-
-/** One step under tf.profile, kernels grouped by name, slowest first. */
-async function printProfile(tf: TF, size: BenchSize, step: () => number): Promise<void> {
-  const start = performance.now();
-  const info = await tf.profile(() => {
-    step();
-  });
-  const wallMs = performance.now() - start;
-  const byKernel = new Map<string, { calls: number; ms: number }>();
-  for (const k of info.kernels) {
-    // customGrad ops appear as scopes ("fusedMatMul__op") whose time also counts their kernels.
-    if (k.name.endsWith('__op') || k.name === 'unnamed scope') continue;
-    const entry = byKernel.get(k.name) ?? { calls: 0, ms: 0 };
-    entry.calls += 1;
-    entry.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
-    byKernel.set(k.name, entry);
-  }
-  const kernelMs = [...byKernel.values()].reduce((t, e) => t + e.ms, 0);
-  const rows = [...byKernel.entries()]
-    .sort((a, b) => b[1].ms - a[1].ms)
-    .map(([name, e]) => [name, String(e.calls), e.ms.toFixed(1), `${((100 * e.ms) / kernelMs).toFixed(1)}%`]);
-  printTable(write, `per-kernel time of one training step, ${size.label} (kernels ${kernelMs.toFixed(0)} ms of ${wallMs.toFixed(0)} ms wall, profiled)`, ['kernel', 'calls', 'ms/step', 'share'], rows);
 }
 
 /** The same model and step in PyTorch (nanoGPT-style), on TORCH_THREADS threads. */

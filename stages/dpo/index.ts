@@ -117,7 +117,7 @@ function referenceLogps(reference: LanguageModel, pairs: readonly Pair[], averag
 const mean = (xs: ArrayLike<number>) => Array.from(xs).reduce((a, b) => a + b, 0) / xs.length;
 
 /** Policy log-probs of a batch of pairs (one padded batch of 2B rows), the DPO loss and TRL's metrics. */
-export function dpoBatch(tf: TF, model: LanguageModel, pairs: readonly Encoded[], batch: SequenceBatch, p: DpoParams) {
+export function dpoBatch(tf: TF, model: LanguageModel, pairs: readonly Encoded[], batch: SequenceBatch, p: Pick<DpoParams, 'lossType' | 'beta' | 'labelSmoothing' | 'nllCoef'>) {
   const B = pairs.length;
   const sums = tf.sum(model.tokenLogProbs(batch.ids, batch.answerMask), 1); // (2B,)
   const counts = tf.maximum(tf.sum(batch.answerMask, 1), 1); // (2B,) answer tokens

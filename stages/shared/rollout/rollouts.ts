@@ -44,33 +44,39 @@ export function sampleRollouts(policy: LanguageModel, prompts: readonly (readonl
 
 /**
  * Per answer token: log p(token) at logits / temperature, and the entropy of that distribution (nats),
- * from one forward pass per batch of right-padded rows; no gradient.
+ * from one forward pass per batch of right-padded rows; no gradient. Only positions from the batch's
+ * shortest prompt on predict answer tokens, so the softmax work starts there (the prompt is often half a row).
  */
 export function scoreAnswerTokens(model: LanguageModel, sequences: readonly Sequence[], temperature: number, batchSize = 64): { logps: number[][]; entropies: number[][] } {
   const { tf } = model;
+  const V = model.config.vocabSize;
   const logps: number[][] = [];
   const entropies: number[][] = [];
   for (let start = 0; start < sequences.length; start += batchSize) {
     const part = sequences.slice(start, start + batchSize);
     const batch = sequenceBatch(tf, part);
     const [B, T] = batch.ids.shape as [number, number];
-    const [lp, ent] = tf.tidy(() => {
-      const logits = tf.div(model.forward(batch.ids), temperature); // (B, T, V)
-      const logSoftmax = tf.logSoftmax(logits); // (B, T, V)
-      const entropy = tf.neg(tf.sum(tf.mul(tf.exp(logSoftmax), logSoftmax), -1)); // (B, T)
-      // log p of ids[t] is read at position t-1: shift the ids left by one.
-      const next = tf.concat([tf.slice(batch.ids, [0, 1], [B, T - 1]), tf.zeros([B, 1], 'int32')], 1); // (B, T)
-      const onehot = tf.oneHot(tf.reshape(next, [B * T]) as never, model.config.vocabSize); // (B*T, V)
-      const picked = tf.reshape(tf.sum(tf.mul(tf.reshape(logSoftmax, [B * T, -1]), onehot), -1), [B, T]); // (B, T)
-      return [picked.arraySync() as number[][], entropy.arraySync() as number[][]];
+    // Positions from..T-2 predict ids[from+1..T-1]; answer token t of a row sits at ids[promptLength + t].
+    const from = Math.min(...part.map((s) => s.promptLength)) - 1;
+    const n = T - 1 - from;
+    const next = new Int32Array(B * n); // flat index of each predicted id in the (B*n*V) log-softmax
+    part.forEach((s, b) => {
+      for (let t = 0; t < n; t++) next[b * n + t] = (b * n + t) * V + (s.ids[from + 1 + t] ?? 0);
     });
+    const [lp, ent] =
+      n <= 0
+        ? [part.map(() => []), part.map(() => [])]
+        : tf.tidy(() => {
+            const logits = tf.div(tf.slice(model.forward(batch.ids), [0, from, 0], [B, n, V]), temperature); // (B, n, V)
+            const logSoftmax = tf.logSoftmax(logits); // (B, n, V)
+            const entropy = tf.neg(tf.sum(tf.mul(tf.exp(logSoftmax), logSoftmax), -1)); // (B, n)
+            const picked = tf.reshape(tf.gather(tf.reshape(logSoftmax, [B * n * V]), tf.tensor1d(next, 'int32')), [B, n]); // (B, n)
+            return [picked.arraySync() as number[][], entropy.arraySync() as number[][]];
+          });
     tf.dispose([batch.ids, batch.answerMask]);
     part.forEach((s, b) => {
-      // Answer token t sits at ids[promptLength + t] and is predicted at position promptLength + t - 1.
-      const from = s.promptLength - 1;
-      const to = s.ids.length - 1;
-      logps.push(lp[b]!.slice(from, to));
-      entropies.push(ent[b]!.slice(from, to));
+      logps.push(lp[b]!.slice(s.promptLength - 1 - from, s.ids.length - 1 - from));
+      entropies.push(ent[b]!.slice(s.promptLength - 1 - from, s.ids.length - 1 - from));
     });
   }
   return { logps, entropies };
