@@ -1,5 +1,7 @@
-// Plain-line rendering of a run, for pipes, CI and logs: one line per event, progress at most
-// once a second per stage. Shared formatting helpers for the terminal task list live here too.
+// Plain-line rendering of a run, for pipes, CI and logs: one line per stage start and end, its log
+// lines (an info line another stage already printed word for word is not repeated: it stays in that
+// stage's own log file), and progress at most every 10% or 30 s. Shared formatting helpers for the
+// terminal task list live here too.
 import type { RunReporter, StageOutcome } from './events.ts';
 import type { ProgressUpdate } from './stage.ts';
 
@@ -12,8 +14,8 @@ export function formatMetric(value: number): string {
   return Math.abs(value) >= 0.01 && Math.abs(value) < 1e5 ? value.toFixed(3) : value.toExponential(2);
 }
 
-export function formatProgress(update: ProgressUpdate, startedAt: number): string {
-  const elapsed = performance.now() - startedAt;
+export function formatProgress(update: ProgressUpdate, startedAt: number, at = performance.now()): string {
+  const elapsed = at - startedAt;
   const parts = [`step ${update.step}/${update.total}`];
   for (const [k, v] of Object.entries(update.metrics ?? {})) parts.push(`${k} ${formatMetric(v)}`);
   if (update.step > 0 && update.total > update.step) parts.push(`ETA ${seconds((elapsed / update.step) * (update.total - update.step))}`);
@@ -31,23 +33,36 @@ export function describeEnd(o: StageOutcome): string {
   return o.status;
 }
 
-/** One line per event; progress at most once a second per stage. For pipes, CI and logs. */
-export function createLineReporter(write: Write): RunReporter {
+/** A progress line is printed when this much of a stage's steps has passed since the last one... */
+const PROGRESS_FRACTION = 0.1;
+/** ...or this long, whichever comes first; and always for the last step. */
+const PROGRESS_MS = 30_000;
+
+/** One line per event, progress every 10% or 30 s, repeated info lines once. For pipes, CI and logs. */
+export function createLineReporter(write: Write, now: () => number = () => performance.now()): RunReporter {
   const startedAt = new Map<string, number>();
-  const lastProgress = new Map<string, number>();
+  const lastProgress = new Map<string, { at: number; step: number }>();
+  const said = new Set<string>();
   return {
     start() {},
     stageStart(name, reasons) {
-      startedAt.set(name, performance.now());
+      startedAt.set(name, now());
+      lastProgress.set(name, { at: now(), step: 0 });
       write(`▶ ${name}: running (${reasons.join('; ')})`);
     },
     stageProgress(name, update) {
-      const now = performance.now();
-      if (now - (lastProgress.get(name) ?? 0) < 1000 && update.step !== update.total) return;
-      lastProgress.set(name, now);
-      write(`  ${name}: ${formatProgress(update, startedAt.get(name) ?? now)}`);
+      const t = now();
+      const last = lastProgress.get(name) ?? { at: t, step: 0 };
+      const due = update.step === update.total || update.step - last.step >= update.total * PROGRESS_FRACTION || t - last.at >= PROGRESS_MS;
+      if (!due) return;
+      lastProgress.set(name, { at: t, step: update.step });
+      write(`  ${name}: ${formatProgress(update, startedAt.get(name) ?? t, t)}`);
     },
     stageLog(name, level, message) {
+      if (level !== 'warn') {
+        if (said.has(message)) return;
+        said.add(message);
+      }
       write(`  ${name}: ${level === 'warn' ? 'warning: ' : ''}${message}`);
     },
     stageEnd(o) {
