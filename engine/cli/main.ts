@@ -2,6 +2,7 @@
 // passes its stages, commands, runtime options and description. Exit codes: 0 ok, 1 a stage
 // failed, 2 bad usage or an invalid recipe, 130 interrupted.
 import { Command, CommanderError, Option } from 'commander';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import type { App } from '../app.ts';
@@ -190,7 +191,10 @@ async function main(app: CliApp, argv: readonly string[]): Promise<number> {
     .option('--resolved', 'print the fully resolved recipe (extends, --set, ${} applied; defaults filled)')
     .addOption(setOption())
     .option('--store <dir>')
-    .action(async (file: string | undefined, stage: string | undefined, flags: { resolved?: boolean; set?: string[]; store?: string }) => {
+    .action(async (given: string | undefined, named: string | undefined, flags: { resolved?: boolean; set?: string[]; store?: string }) => {
+      // `tempa show STAGE` means the default recipe's stage when STAGE is not a recipe file.
+      const stageOnly = given !== undefined && named === undefined && !existsSync(given) && !/\.ya?ml$/.test(given);
+      const [file, stage] = stageOnly ? [undefined, given] : [given, named];
       const recipe = await load(file, flags.set);
       if (!stage || flags.resolved) {
         const data = structuredClone(recipe.data);

@@ -129,3 +129,16 @@ describe('tempa CLI', () => {
     assert.ok(before > 0);
   });
 });
+
+describe('tempa show with the default recipe', () => {
+  it('`show STAGE` shows that stage of tempa.yaml, as `show tempa.yaml STAGE` does', async () => {
+    const dir = await makeProject({ 'words.txt': 'one\n', 'tempa.yaml': RECIPE });
+    const run = await tempa(['run', '--only', 'alone'], dir);
+    assert.equal(run.code, 0, run.stderr);
+    const short = await tempa(['show', 'alone'], dir);
+    const long = await tempa(['show', 'tempa.yaml', 'alone'], dir);
+    assert.equal(short.code, 0, short.stderr);
+    assert.match(short.stdout, /^stage:\s+alone \(exec\)$/m);
+    assert.equal(short.stdout, long.stdout);
+  });
+});
