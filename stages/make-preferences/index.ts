@@ -77,42 +77,21 @@ export default defineStage({
       const labels = ctx.inputs.labels ? await readLabels(ctx.inputs.labels.files, { onMalformed: p.onMalformed, displayName }) : undefined;
 
       const random = seededRandom(deriveSeed(ctx.seed, 'pairs'));
+      const judge = (a: Sampled, b: Sampled, id: string): Decision | undefined =>
+        p.judge === 'verifier' ? verifierDecision(a, b, p.styleRules) : p.judge === 'reward-model' ? rewardDecision(a, b, p.minMargin) : labelDecision(labels!.get(id) ?? []);
       const candidates: CandidatePair[] = [];
       const pairs: PreferencePair[] = [];
       const outcomes: Record<string, number> = {};
+      const count = (outcome: string) => void (outcomes[outcome] = (outcomes[outcome] ?? 0) + 1);
       let unlabelled = 0;
       fits.forEach((q, i) => {
-        const sampled = answers[i]!;
-        const decided: { pair: PreferencePair; strength: number; order: number }[] = [];
-        for (const [x, y] of distinctPairs(sampled)) {
-          const [a, b] = [sampled[x]!, sampled[y]!];
-          const candidate: CandidatePair = { id: pairId(q.turns, a.text, b.text), prompt: q.turns, answers: [a.text, b.text], ...taskFields(q.item) };
-          candidates.push(candidate);
-          let decision: Decision | undefined;
-          if (p.judge === 'verifier') decision = verifierDecision(a, b, p.styleRules);
-          else if (p.judge === 'reward-model') decision = rewardDecision(a, b, p.minMargin);
-          else decision = labelDecision(labels!.get(candidate.id) ?? []);
-          if (decision === undefined) {
-            unlabelled += 1;
-            continue;
-          }
-          if (!('winner' in decision)) {
-            outcomes[`${decision.outcome}: ${decision.reason}`] = (outcomes[`${decision.outcome}: ${decision.reason}`] ?? 0) + 1;
-            continue;
-          }
-          const [chosen, rejected] = decision.winner === 0 ? [a, b] : [b, a];
-          // A pair that rejects the greedy answer changes what the model says at temperature 0: take those first.
-          const rejectsGreedy = p.includeGreedy && (decision.winner === 0 ? y : x) === 0;
-          decided.push({
-            pair: { id: candidate.id, prompt: q.turns, chosen: assistant(chosen.text), rejected: assistant(rejected.text), judge: p.judge, reason: decision.reason, ...taskFields(q.item) },
-            strength: decision.strength + (rejectsGreedy ? 0.5 : 0),
-            order: random(),
-          });
-        }
-        decided.sort((u, v) => v.strength - u.strength || u.order - v.order);
-        for (const { pair } of decided.slice(0, p.pairsPerPrompt)) {
+        const judged = judgePrompt(q, answers[i]!, { judge, judgeName: p.judge, includeGreedy: p.includeGreedy, random });
+        candidates.push(...judged.candidates);
+        unlabelled += judged.unlabelled;
+        judged.undecided.forEach(count);
+        for (const pair of judged.decided.slice(0, p.pairsPerPrompt)) {
           pairs.push(pair);
-          outcomes[`kept: ${pair.reason}`] = (outcomes[`kept: ${pair.reason}`] ?? 0) + 1;
+          count(`kept: ${pair.reason}`);
         }
       });
       // Without labels yet, the candidates are the output that matters: they are what people label.
@@ -153,6 +132,42 @@ function sampleAnswers(model: LanguageModel, prompts: readonly Prompt[], p: Make
     ...(greedy ? [{ ids: greedy.tokens[i]!, finish: greedy.finish[i]! }] : []),
     ...Array.from({ length: sampledPerPrompt }, (_, k) => ({ ids: sampled.tokens[i * sampledPerPrompt + k]!, finish: sampled.finish[i * sampledPerPrompt + k]! })),
   ]);
+}
+
+/**
+ * Every candidate pair of one prompt's answers put to the judge: the decided pairs strongest first (those
+ * rejecting the greedy answer ahead of others of their strength, then in a seeded order), and why the rest
+ * were not decided.
+ */
+function judgePrompt(
+  q: Prompt,
+  sampled: readonly Sampled[],
+  o: { judge: (a: Sampled, b: Sampled, id: string) => Decision | undefined; judgeName: PreferencePair['judge']; includeGreedy: boolean; random: () => number },
+) {
+  const candidates: CandidatePair[] = [];
+  const undecided: string[] = [];
+  const decided: { pair: PreferencePair; strength: number; order: number }[] = [];
+  let unlabelled = 0;
+  for (const [x, y] of distinctPairs(sampled)) {
+    const [a, b] = [sampled[x]!, sampled[y]!];
+    const candidate: CandidatePair = { id: pairId(q.turns, a.text, b.text), prompt: q.turns, answers: [a.text, b.text], ...taskFields(q.item) };
+    candidates.push(candidate);
+    const decision = o.judge(a, b, candidate.id);
+    if (decision === undefined) unlabelled += 1;
+    else if (!('winner' in decision)) undecided.push(`${decision.outcome}: ${decision.reason}`);
+    else {
+      const [chosen, rejected] = decision.winner === 0 ? [a, b] : [b, a];
+      // A pair that rejects the greedy answer (answer 0) changes what the model says at temperature 0.
+      const rejectsGreedy = o.includeGreedy && (decision.winner === 0 ? y : x) === 0;
+      decided.push({
+        pair: { id: candidate.id, prompt: q.turns, chosen: assistant(chosen.text), rejected: assistant(rejected.text), judge: o.judgeName, reason: decision.reason, ...taskFields(q.item) },
+        strength: decision.strength + (rejectsGreedy ? 0.5 : 0),
+        order: o.random(),
+      });
+    }
+  }
+  decided.sort((u, v) => v.strength - u.strength || u.order - v.order);
+  return { candidates, undecided, unlabelled, decided: decided.map((d) => d.pair) };
 }
 
 const taskFields = (item: TaskItem | undefined) => (item ? { task: item.task, reference: item.answer } : {});
