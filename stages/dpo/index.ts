@@ -15,7 +15,7 @@ import { loadModel, saveModel } from '../shared/model/model-io.ts';
 import { openModel } from '../shared/model/open-model.ts';
 import { trainAndHeldOutPairs } from '../shared/preference/hold-out.ts';
 import type { Pair } from '../shared/preference/read-pairs.ts';
-import { answerLogProbs, chatSequence, pairBatch, sequenceBatch, type Sequence, type SequenceBatch } from '../shared/preference/sequences.ts';
+import { answerLogProbs, chatSequence, inBatches, pairBatch, type Sequence, type SequenceBatch } from '../shared/preference/sequences.ts';
 import { dpoLoss } from '../shared/rl/losses.ts';
 import { writeCurve } from '../shared/train/curve.ts';
 import { trainLoop, type Trainee } from '../shared/train/loop.ts';
@@ -104,14 +104,7 @@ async function cachedReferenceLogps(file: string, compute: () => Promise<number[
 function referenceLogps(reference: LanguageModel, pairs: readonly Pair[], average: boolean): number[] {
   const { tf } = reference;
   const sequences = pairs.flatMap((pair) => [pair.chosen, pair.rejected].map((answer) => chatSequence(reference.tokenizer, pair.prompt, answer, reference.config.blockSize)));
-  const out: number[] = [];
-  for (let start = 0; start < sequences.length; start += 64) {
-    const batch = sequenceBatch(tf, sequences.slice(start, start + 64));
-    const logps = answerLogProbs(reference, batch, average);
-    out.push(...logps.dataSync());
-    tf.dispose([logps, batch.ids, batch.answerMask]);
-  }
-  return out;
+  return inBatches(tf, sequences, (batch) => tf.tidy(() => Array.from(answerLogProbs(reference, batch, average).dataSync())));
 }
 
 const mean = (xs: ArrayLike<number>) => Array.from(xs).reduce((a, b) => a + b, 0) / xs.length;

@@ -15,9 +15,9 @@ import { openModel } from '../shared/model/open-model.ts';
 import { assistant, pairId, type CandidatePair, type PreferencePair } from '../shared/preference/pairs.ts';
 import { rewardScores } from '../shared/preference/reward-scores.ts';
 import { chatSequence } from '../shared/preference/sequences.ts';
+import { sampleRollouts, type Rollout } from '../shared/rollout/rollouts.ts';
 import { verifyAnswer } from '../shared/tasks/registry.ts';
 import type { TaskItem } from '../shared/tasks/types.ts';
-import { END_ID, EOS_ID } from '../shared/tokenizer/special-tokens.ts';
 import { distinctPairs, labelDecision, rewardDecision, verifierDecision, type Decision, type Sampled } from './judge.ts';
 import { readLabels } from './labels.ts';
 import { makePreferencesSchema, type MakePreferencesParams } from './schema.ts';
@@ -64,10 +64,7 @@ export default defineStage({
 
       const generated = sampleAnswers(model, fits, p, deriveSeed(ctx.seed, 'answers'));
       const answers: Sampled[][] = fits.map((q, i) =>
-        generated[i]!.map(({ ids, finish }) => {
-          const text = model.tokenizer.decode(ids.filter((id) => id !== END_ID && id !== EOS_ID));
-          return { text, ended: finish === 'stop', tokens: ids.length, correct: q.item ? verifyAnswer(q.item, text).correct : undefined };
-        }),
+        generated[i]!.map(({ text, ended, answer }) => ({ text, ended, tokens: answer.length, correct: q.item ? verifyAnswer(q.item, text).correct : undefined })),
       );
       if (rewardModel) {
         const sequences = fits.flatMap((q, i) => answers[i]!.map((a) => chatSequence(rewardModel.tokenizer, q.turns, a.text, rewardModel.config.blockSize)));
@@ -122,16 +119,12 @@ export default defineStage({
 });
 
 /** K answers per prompt: the greedy one first when asked, then samples at the declared temperature. */
-function sampleAnswers(model: LanguageModel, prompts: readonly Prompt[], p: MakePreferencesParams, seed: number) {
-  const encoded = prompts.map((q) => Array.from(renderPrompt(model.tokenizer, q.turns)));
+function sampleAnswers(model: LanguageModel, prompts: readonly Prompt[], p: MakePreferencesParams, seed: number): Rollout[][] {
+  const turns = prompts.map((q) => q.turns);
   const sampledPerPrompt = p.samples - (p.includeGreedy ? 1 : 0);
-  const stopTokens = [END_ID, EOS_ID];
-  const greedy = p.includeGreedy ? model.generate(encoded, { ...p.sampling, temperature: 0, stopTokens }, () => 0, 64) : undefined;
-  const sampled = model.generate(encoded.flatMap((ids) => Array.from({ length: sampledPerPrompt }, () => ids)), { ...p.sampling, stopTokens }, seededRandom(seed), 64);
-  return prompts.map((_, i) => [
-    ...(greedy ? [{ ids: greedy.tokens[i]!, finish: greedy.finish[i]! }] : []),
-    ...Array.from({ length: sampledPerPrompt }, (_, k) => ({ ids: sampled.tokens[i * sampledPerPrompt + k]!, finish: sampled.finish[i * sampledPerPrompt + k]! })),
-  ]);
+  const greedy = p.includeGreedy ? sampleRollouts(model, turns, 1, { ...p.sampling, temperature: 0 }, () => 0) : [];
+  const sampled = sampleRollouts(model, turns, sampledPerPrompt, p.sampling, seededRandom(seed));
+  return prompts.map((_, i) => [...greedy.slice(i, i + 1), ...sampled.slice(i * sampledPerPrompt, (i + 1) * sampledPerPrompt)]);
 }
 
 /**

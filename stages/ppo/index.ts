@@ -19,7 +19,7 @@ import type { LanguageModel } from '../shared/model/language-model.ts';
 import { loadModel, saveModel } from '../shared/model/model-io.ts';
 import { openModel } from '../shared/model/open-model.ts';
 import { REWARD_HEAD, rewardScores } from '../shared/preference/reward-scores.ts';
-import { sequenceBatch, type Sequence, type SequenceBatch } from '../shared/preference/sequences.ts';
+import { inBatches, sequenceBatch, type Sequence, type SequenceBatch } from '../shared/preference/sequences.ts';
 import { gae } from '../shared/rl/gae.ts';
 import { updateKlCoef } from '../shared/rl/kl.ts';
 import { ppoPolicyLoss, ppoValueLoss } from '../shared/rl/losses.ts';
@@ -103,16 +103,10 @@ const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / Math.max
 /** The value model's V(s) before each answer token (read where that token is predicted), per row. */
 function answerValues(value: LanguageModel, sequences: readonly Sequence[]): number[][] {
   const { tf } = value;
-  const out: number[][] = [];
-  for (let start = 0; start < sequences.length; start += 64) {
-    const part = sequences.slice(start, start + 64);
-    const batch = sequenceBatch(tf, part);
-    const values = value.headValues(REWARD_HEAD, batch.ids);
-    const rows = values.arraySync() as number[][];
-    tf.dispose([values, batch.ids, batch.answerMask]);
-    part.forEach((s, b) => out.push(rows[b]!.slice(s.promptLength - 1, s.ids.length - 1)));
-  }
-  return out;
+  return inBatches(tf, sequences, (batch, rows) => {
+    const values = tf.tidy(() => value.headValues(REWARD_HEAD, batch.ids).arraySync() as number[][]);
+    return rows.map((s, b) => values[b]!.slice(s.promptLength - 1, s.ids.length - 1));
+  });
 }
 
 /** Samples, scores and evaluates one rollout batch: per-token rewards, GAE, whitened advantages, TRL's objective/* metrics. */

@@ -65,6 +65,9 @@ export interface LanguageModel {
   dispose(): void;
 }
 
+/** An answer's text: its ids without the end tokens that closed it. */
+export const answerText = (tokenizer: Pick<Tokenizer, 'decode'>, ids: readonly number[]): string => tokenizer.decode(ids.filter((id) => id !== END_ID && id !== EOS_ID));
+
 /** Rows per decoding batch when answering: bounds the KV cache. */
 const MAX_DECODE_BATCH = 64;
 const HEAD_INIT_STD = 0.02;
@@ -113,7 +116,7 @@ export function createLanguageModel(
     answer(conversations, options, seed) {
       const prompts = conversations.map((turns) => Array.from(renderPrompt(tokenizer, turns)));
       const out = model.generate(prompts, { ...options, stopTokens: [END_ID, EOS_ID] }, seededRandom(seed), MAX_DECODE_BATCH);
-      return out.tokens.map((ids) => tokenizer.decode(ids.filter((id) => id !== END_ID && id !== EOS_ID)));
+      return out.tokens.map((ids) => answerText(tokenizer, ids));
     },
     sampleTexts(prompts, options, seed) {
       const encoded = prompts.map((p) => [EOS_ID, ...tokenizer.encode(p)]);

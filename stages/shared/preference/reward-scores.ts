@@ -3,21 +3,14 @@
 import type { LanguageModel } from '../model/language-model.ts';
 import { valuesAtLastToken } from '../model/language-model.ts';
 import type { ModelMeta } from '../model/folder.ts';
-import { sequenceBatch, type Sequence } from './sequences.ts';
+import { inBatches, type Sequence } from './sequences.ts';
 
 export const REWARD_HEAD = 'score';
 
 /** Head values at the last token, before normalisation. */
 export function rawRewards(model: LanguageModel, sequences: readonly Sequence[], batchSize = 64): number[] {
   const { tf } = model;
-  const out: number[] = [];
-  for (let start = 0; start < sequences.length; start += batchSize) {
-    const batch = sequenceBatch(tf, sequences.slice(start, start + batchSize));
-    const scores = tf.tidy(() => valuesAtLastToken(tf, model.headValues(REWARD_HEAD, batch.ids), batch.lengths));
-    out.push(...scores.dataSync());
-    tf.dispose([scores, batch.ids, batch.answerMask]);
-  }
-  return out;
+  return inBatches(tf, sequences, (batch) => tf.tidy(() => Array.from(valuesAtLastToken(tf, model.headValues(REWARD_HEAD, batch.ids), batch.lengths).dataSync())), batchSize);
 }
 
 /** Normalised scores: mean 0 and std 1 on the reference policy's answers when the model was saved. */

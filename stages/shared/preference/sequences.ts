@@ -42,6 +42,24 @@ export function sequenceBatch(tf: TF, sequences: readonly Sequence[]): SequenceB
   return { ids: tf.tensor2d(ids, [B, T], 'int32'), answerMask: tf.tensor2d(mask, [B, T], 'float32'), lengths: sequences.map((s) => s.ids.length) };
 }
 
+/**
+ * `score` over the sequences in right-padded batches of at most `batchSize` rows, results in row order.
+ * `score` gets the batch (disposed after it returns) and the rows in it, and returns one result per row.
+ */
+export function inBatches<R>(tf: TF, sequences: readonly Sequence[], score: (batch: SequenceBatch, rows: readonly Sequence[]) => R[], batchSize = 64): R[] {
+  const out: R[] = [];
+  for (let start = 0; start < sequences.length; start += batchSize) {
+    const rows = sequences.slice(start, start + batchSize);
+    const batch = sequenceBatch(tf, rows);
+    try {
+      out.push(...score(batch, rows));
+    } finally {
+      tf.dispose([batch.ids, batch.answerMask]);
+    }
+  }
+  return out;
+}
+
 /** Chosen rows then rejected rows of B pairs, in one right-padded batch of 2B rows. The caller disposes it. */
 export function pairBatch(tf: TF, pairs: readonly { chosen: Sequence; rejected: Sequence }[]): SequenceBatch {
   return sequenceBatch(tf, [...pairs.map((e) => e.chosen), ...pairs.map((e) => e.rejected)]);

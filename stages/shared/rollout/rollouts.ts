@@ -3,8 +3,8 @@
 // leaves this module, so the RL maths on rollouts is tested without tensors.
 import type { ChatTurn } from '../chat/template.ts';
 import { renderPrompt } from '../chat/template.ts';
-import type { LanguageModel } from '../model/language-model.ts';
-import { sequenceBatch, type Sequence } from '../preference/sequences.ts';
+import { answerText, type LanguageModel } from '../model/language-model.ts';
+import { inBatches, type Sequence } from '../preference/sequences.ts';
 import { END_ID, EOS_ID } from '../tokenizer/special-tokens.ts';
 
 export interface Rollout {
@@ -37,7 +37,7 @@ export function sampleRollouts(policy: LanguageModel, prompts: readonly (readonl
       sequence: { ids: [...promptIds, ...answer].slice(0, config.blockSize), promptLength: promptIds.length },
       answer,
       ended: out.finish[i] === 'stop',
-      text: tokenizer.decode(answer.filter((id) => id !== END_ID && id !== EOS_ID)),
+      text: answerText(tokenizer, answer),
     };
   });
 }
@@ -50,34 +50,34 @@ export function sampleRollouts(policy: LanguageModel, prompts: readonly (readonl
 export function scoreAnswerTokens(model: LanguageModel, sequences: readonly Sequence[], temperature: number, batchSize = 64): { logps: number[][]; entropies: number[][] } {
   const { tf } = model;
   const V = model.config.vocabSize;
-  const logps: number[][] = [];
-  const entropies: number[][] = [];
-  for (let start = 0; start < sequences.length; start += batchSize) {
-    const part = sequences.slice(start, start + batchSize);
-    const batch = sequenceBatch(tf, part);
-    const [B, T] = batch.ids.shape as [number, number];
-    // Positions from..T-2 predict ids[from+1..T-1]; answer token t of a row sits at ids[promptLength + t].
-    const from = Math.min(...part.map((s) => s.promptLength)) - 1;
-    const n = T - 1 - from;
-    const next = new Int32Array(B * n); // flat index of each predicted id in the (B*n*V) log-softmax
-    part.forEach((s, b) => {
-      for (let t = 0; t < n; t++) next[b * n + t] = (b * n + t) * V + (s.ids[from + 1 + t] ?? 0);
-    });
-    const [lp, ent] =
-      n <= 0
-        ? [part.map(() => []), part.map(() => [])]
-        : tf.tidy(() => {
-            const logits = tf.div(tf.slice(model.forward(batch.ids), [0, from, 0], [B, n, V]), temperature); // (B, n, V)
-            const logSoftmax = tf.logSoftmax(logits); // (B, n, V)
-            const entropy = tf.neg(tf.sum(tf.mul(tf.exp(logSoftmax), logSoftmax), -1)); // (B, n)
-            const picked = tf.reshape(tf.gather(tf.reshape(logSoftmax, [B * n * V]), tf.tensor1d(next, 'int32')), [B, n]); // (B, n)
-            return [picked.arraySync() as number[][], entropy.arraySync() as number[][]];
-          });
-    tf.dispose([batch.ids, batch.answerMask]);
-    part.forEach((s, b) => {
-      logps.push(lp[b]!.slice(s.promptLength - 1 - from, s.ids.length - 1 - from));
-      entropies.push(ent[b]!.slice(s.promptLength - 1 - from, s.ids.length - 1 - from));
-    });
-  }
-  return { logps, entropies };
+  const rows = inBatches(
+    tf,
+    sequences,
+    (batch, part) => {
+      const [B, T] = batch.ids.shape as [number, number];
+      // Positions from..T-2 predict ids[from+1..T-1]; answer token t of a row sits at ids[promptLength + t].
+      const from = Math.min(...part.map((s) => s.promptLength)) - 1;
+      const n = T - 1 - from;
+      const next = new Int32Array(B * n); // flat index of each predicted id in the (B*n*V) log-softmax
+      part.forEach((s, b) => {
+        for (let t = 0; t < n; t++) next[b * n + t] = (b * n + t) * V + (s.ids[from + 1 + t] ?? 0);
+      });
+      const [lp, ent] =
+        n <= 0
+          ? [part.map(() => []), part.map(() => [])]
+          : tf.tidy(() => {
+              const logits = tf.div(tf.slice(model.forward(batch.ids), [0, from, 0], [B, n, V]), temperature); // (B, n, V)
+              const logSoftmax = tf.logSoftmax(logits); // (B, n, V)
+              const entropy = tf.neg(tf.sum(tf.mul(tf.exp(logSoftmax), logSoftmax), -1)); // (B, n)
+              const picked = tf.reshape(tf.gather(tf.reshape(logSoftmax, [B * n * V]), tf.tensor1d(next, 'int32')), [B, n]); // (B, n)
+              return [picked.arraySync() as number[][], entropy.arraySync() as number[][]];
+            });
+      return part.map((s, b) => ({
+        logp: lp[b]!.slice(s.promptLength - 1 - from, s.ids.length - 1 - from),
+        entropy: ent[b]!.slice(s.promptLength - 1 - from, s.ids.length - 1 - from),
+      }));
+    },
+    batchSize,
+  );
+  return { logps: rows.map((r) => r.logp), entropies: rows.map((r) => r.entropy) };
 }
