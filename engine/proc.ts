@@ -1,6 +1,7 @@
-// The only place that starts external processes (execa). Output of the child, stdout and stderr
-// interleaved, is appended to the stage's log file. Each child leads its own process group, so
-// cancelling a stage stops everything it started (a shell's children included), not just the shell.
+// The only place that starts external processes (execa). A command's output, stdout and stderr
+// interleaved, is appended to the stage's log file (spawnLogged), or collected apart when the command
+// answers data (runPiped). Each child leads its own process group, so cancelling a stage stops
+// everything it started (a shell's children included), not just the shell.
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { startGuard } from './child-guard.ts';
@@ -109,4 +110,79 @@ export async function spawnLogged(command: string, args: string[], options: Spaw
 export async function logTail(file: string, lines = 20): Promise<string> {
   const text = await readFile(file, 'utf8').catch(() => '');
   return text.trimEnd().split('\n').slice(-lines).join('\n');
+}
+
+export interface PipedOptions {
+  cwd?: string;
+  /** Added to tempa's own environment. */
+  env?: Record<string, string>;
+  shell?: boolean;
+  /** Written to the command's stdin, which is then closed. */
+  input: string;
+  /** Past this the command's whole process group is killed. */
+  timeoutMs: number;
+}
+
+export interface PipedResult {
+  /** Undefined when the command never started or was killed. */
+  exitCode?: number;
+  signal?: string;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+  /** Why the command could not start (ENOENT, EACCES), when it could not. */
+  startError?: string;
+}
+
+/**
+ * Runs `command` in its own process group with `input` on stdin and collects stdout and stderr apart, for
+ * commands that answer data (an `exec` reward) rather than write a log. The group is killed past
+ * `timeoutMs`, on `signal` (then this throws its AbortError), and when the command exits, so nothing it
+ * left behind runs on.
+ */
+export async function runPiped(command: string, args: string[], options: PipedOptions, signal?: AbortSignal): Promise<PipedResult> {
+  signal?.throwIfAborted();
+  const { execa } = await import('execa');
+  const guard = startGuard(undefined);
+  const child = execa(command, args, {
+    cwd: options.cwd,
+    env: options.env,
+    shell: options.shell ?? false,
+    input: options.input,
+    reject: false,
+    detached: true,
+    stripFinalNewline: false,
+  });
+  const pid = child.pid;
+  const watched = pid === undefined ? Promise.resolve() : guard.watch(pid); // this tick: see GroupGuard.watch
+  if (pid !== undefined) liveGroups.add(pid);
+  let timedOut = false;
+  const kill = () => {
+    if (pid !== undefined) killGroup(pid, 'SIGKILL');
+  };
+  const timer = setTimeout(() => {
+    timedOut = true;
+    kill();
+  }, options.timeoutMs);
+  signal?.addEventListener('abort', kill, { once: true });
+  child.once('exit', kill);
+  await watched;
+  try {
+    const result = await child;
+    signal?.throwIfAborted();
+    const started = pid !== undefined && (result.exitCode !== undefined || result.signal !== undefined);
+    return {
+      exitCode: result.exitCode,
+      signal: result.signal,
+      stdout: String(result.stdout ?? ''),
+      stderr: String(result.stderr ?? ''),
+      timedOut,
+      ...(started ? {} : { startError: result.originalMessage || result.shortMessage }),
+    };
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', kill);
+    if (pid !== undefined) liveGroups.delete(pid);
+    await guard.release();
+  }
 }
