@@ -29,13 +29,13 @@ export interface InstructionStats {
 export default defineStage({
   name: 'make-instructions',
   version: 3,
-  description: 'Generate verifiable instruction data (arithmetic, strings, lists, formats, corpus facts) with disjoint train and held-out splits',
+  description: 'Generate verifiable instruction data (arithmetic, strings, lists, formats, reasoning, corpus facts) with disjoint train, held-out and RL-prompt splits',
   schema: makeInstructionsSchema,
   inputs: () => ({
     corpus: { kind: 'any', optional: true, description: 'JSONL records (or text files) the facts family derives its fact table from' },
   }),
   outputs: () => ({
-    train: { kind: 'file', description: `${FILES.train}: {task, instruction, input?, answer, output, messages} per line, shuffled; output is \`Answer: <answer>\`` },
+    train: { kind: 'file', description: `${FILES.train}: {task, instruction, input?, answer, output, messages} per line, shuffled; output is \`Answer: <answer>\`, or the worked solution with \`worked\`` },
     heldOut: { kind: 'file', description: `${FILES.heldOut}: the same fields, grouped by task; no item is also in train` },
     prompts: { kind: 'file', description: `${FILES.prompts}: the same fields, shuffled, promptsPerTask per task (empty by default); in neither train nor held-out, for RL` },
     stats: { kind: 'file', description: `${FILES.stats}: items per task and split` },
@@ -98,9 +98,9 @@ export default defineStage({
     stats.heldOut = heldOut.length;
     stats.prompts = prompts.length;
 
-    await writeJsonl(join(ctx.outDir, FILES.train), train);
-    await writeJsonl(join(ctx.outDir, FILES.heldOut), heldOut);
-    await writeJsonl(join(ctx.outDir, FILES.prompts), prompts);
+    await writeJsonl(join(ctx.outDir, FILES.train), train, params.worked);
+    await writeJsonl(join(ctx.outDir, FILES.heldOut), heldOut, params.worked);
+    await writeJsonl(join(ctx.outDir, FILES.prompts), prompts, params.worked);
     await writeFile(join(ctx.outDir, FILES.stats), `${JSON.stringify(stats, null, 2)}\n`);
     ctx.log.info(`${generators.length} tasks at difficulty ${difficulty}: ${train.length} train and ${heldOut.length} held-out items`);
     return {
@@ -132,6 +132,6 @@ async function loadFacts(ctx: StageContext, params: MakeInstructionsParams, fact
   return { table, bytes: read.bytes };
 }
 
-async function writeJsonl(file: string, items: readonly TaskItem[]): Promise<void> {
-  await writeFile(file, items.map((item) => `${JSON.stringify(toInstructionRecord(item))}\n`).join(''));
+async function writeJsonl(file: string, items: readonly TaskItem[], worked: boolean): Promise<void> {
+  await writeFile(file, items.map((item) => `${JSON.stringify(toInstructionRecord(item, { worked }))}\n`).join(''));
 }

@@ -12,7 +12,7 @@ export const makeInstructionsSchema = {
       minItems: 1,
       uniqueItems: true,
       description:
-        'Task names (`arithmetic/add`) or family names (`arithmetic`, `strings`, `lists`, `formats`, `facts`) to generate. ' +
+        'Task names (`arithmetic/add`) or family names (`arithmetic`, `strings`, `lists`, `formats`, `reasoning`, `facts`) to generate. ' +
         'Absent: every task, the facts family only when a `corpus` is bound.',
     },
     trainPerTask: { type: 'integer', minimum: 0, maximum: 1000000, default: 200, description: 'Distinct training items per task.' },
@@ -35,6 +35,13 @@ export const makeInstructionsSchema = {
       enum: ['easy', 'medium', 'hard'],
       default: 'medium',
       description: 'Operand digits, list lengths, text lengths and object sizes of the generated items.',
+    },
+    worked: {
+      type: 'boolean',
+      default: false,
+      description:
+        'Write each item\'s worked solution (step by step, ending with its `Answer:` line) as the response, for tasks that have one ' +
+        '(the `reasoning` family); other tasks keep the bare `Answer: <answer>`.',
     },
     textField: { type: 'string', minLength: 1, default: 'text', description: 'The field holding the text in `corpus` JSONL records.' },
     maxCorpusBytes: {

@@ -10,7 +10,7 @@
 // format (a plain integer, one letter, one of the options...). So an answer buried in prose, followed by
 // more text, or stated twice (two `Answer:` lines, "41 or 42") is wrong even when it is the right token:
 // a model that only continues text scores 0. Instruction data teaches form 2 (markAnswer).
-import { accept, reject, type Verdict } from './types.ts';
+import { accept, reject, type FormatCheck, type Verdict } from './types.ts';
 
 export const ANSWER_MARKER = 'Answer:';
 
@@ -127,7 +127,18 @@ export function verifyLetter(reference: string, response: string): Verdict {
   });
 }
 
+// Answer formats (types.ts FormatCheck) of the verifiers above: the same readers, without the comparison,
+// so whatever a verifier accepts is in format.
+export const integerFormat: FormatCheck = (_item, text) => (readInteger(text) === undefined ? reject(`not a plain integer: ${JSON.stringify(clip(text))}`) : accept());
+
+export const integerListFormat: FormatCheck = (_item, text) => {
+  const list = readIntegerList(text);
+  return typeof list === 'string' ? reject(list) : accept();
+};
+
+export const letterFormat: FormatCheck = (_item, text) => (/^\p{L}$/u.test(text) ? accept() : reject(`not a single letter: ${JSON.stringify(clip(text))}`));
+
 /** Long responses are cut in reasons so a log line stays a line. */
-function clip(text: string): string {
+export function clip(text: string): string {
   return text.length > 40 ? `${text.slice(0, 40)}…` : text;
 }

@@ -1,7 +1,7 @@
 // Arithmetic tasks: multi-digit addition, subtraction and multiplication, and templated word problems.
 // Every answer is a plain integer (answer.ts); answer space: the integers with the reference's sign and
 // number of digits.
-import { verifyNumber } from './answer.ts';
+import { integerFormat, verifyNumber } from './answer.ts';
 import { sameDigitsChance } from './chance.ts';
 import { pick, randomDigits, randomInt, type Difficulty, type TaskGenerator, type TaskItem, type Verifier } from './types.ts';
 
@@ -41,6 +41,7 @@ function binary(name: string, symbol: string, table: typeof OPERAND_DIGITS, appl
       return { task: `${FAMILY}/${name}`, instruction: `What is ${a} ${symbol} ${b}?`, answer: String(apply(a, b)) };
     },
     verify: verifyInteger,
+    format: integerFormat,
     chance,
   };
 }
@@ -96,6 +97,7 @@ const wordProblem: TaskGenerator = {
     return { task: `${FAMILY}/word-problem`, instruction: text, answer: String(answer) };
   },
   verify: verifyInteger,
+  format: integerFormat,
   chance,
 };
 

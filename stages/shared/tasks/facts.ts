@@ -2,8 +2,8 @@
 // length, first and last letters and how often they occur, so every answer is checkable against the data.
 // Answer spaces (for the chance baseline): the letters a-z (first/last letter), the word lengths the table
 // admits (letter count), the two named words (alphabetical, more frequent).
-import { verifyChoice, verifyLetter, verifyNumber } from './answer.ts';
-import { pick, reject, type Chance, type TaskGenerator, type TaskItem, type Verifier } from './types.ts';
+import { integerFormat, letterFormat, verifyChoice, verifyLetter, verifyNumber } from './answer.ts';
+import { accept, pick, reject, type Chance, type FormatCheck, type TaskGenerator, type TaskItem, type Verifier } from './types.ts';
 
 const FAMILY = 'facts';
 
@@ -83,6 +83,21 @@ export const FACT_VERIFIERS: Record<string, Verifier> = {
 };
 
 export const FACT_TASK_NAMES = Object.keys(FACT_VERIFIERS);
+
+/** One of the two named options, any case: the form verifyChoice reads. */
+const optionFormat: FormatCheck = (item, text) => {
+  const options = optionsOf(item);
+  if (options === undefined) return reject('the question names no two options');
+  return options.some((option) => option.toLowerCase() === text.toLowerCase()) ? accept() : reject(`not exactly one of ${options.join(', ')}`);
+};
+
+export const FACT_FORMATS: Record<string, FormatCheck> = {
+  'facts/letter-count': integerFormat,
+  'facts/first-letter': letterFormat,
+  'facts/last-letter': letterFormat,
+  'facts/alphabetical': optionFormat,
+  'facts/more-frequent': optionFormat,
+};
 
 const oneLetter: Chance = () => 1 / 26;
 const oneOfTwo: Chance = () => 1 / 2;
@@ -177,6 +192,7 @@ export function factGenerators(table: FactTable): TaskGenerator[] {
     name,
     generate: (random) => ({ task: name, ...(QUESTIONS[name] as Question)(random, subjects, lookup, groups) }),
     verify: FACT_VERIFIERS[name] as Verifier,
+    format: FACT_FORMATS[name] as FormatCheck,
     chance: FACT_CHANCES[name] as Chance,
   }));
 }

@@ -94,6 +94,9 @@ function sameKeyValues(expected: Map<string, string>, text: string): Verdict {
   return accept();
 }
 
+/** A reader's result as a format verdict: its reason string when it could not read the text. */
+const readable = (read: unknown): Verdict => (typeof read === 'string' ? reject(read) : accept());
+
 /** The object's values, however it is written: the reference of kv-to-json is JSON, the input of json-to-kv too. */
 const valuesChance: Chance = (item) => {
   const json = item.task.endsWith('kv-to-json') ? item.answer : (item.input ?? '{}');
@@ -110,6 +113,7 @@ export const formatTasks: TaskGenerator[] = [
       return { task: `${FAMILY}/kv-to-json`, instruction, input: toLines(object), answer: JSON.stringify(object) };
     },
     verify: (item, response) => verifyJson(item.answer, response),
+    format: (_item, text) => readable(readJsonObject(text)),
     chance: valuesChance,
   },
   {
@@ -121,6 +125,7 @@ export const formatTasks: TaskGenerator[] = [
       return { task: `${FAMILY}/json-to-kv`, instruction, input: JSON.stringify(object), answer: toLines(object) };
     },
     verify: (item, response) => verifyKeyValues(item.answer, response),
+    format: (_item, text) => readable(readKeyValueLines(text)),
     chance: valuesChance,
   },
 ];

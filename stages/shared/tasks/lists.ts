@@ -2,9 +2,9 @@
 // Lists are written "[3, 17, 5]"; answers are read as numbers (max) or integer lists (sort, dedupe).
 // Answer spaces (for the chance baseline): the list's distinct values (max), the orderings of the list
 // (sort) and of its distinct values (dedupe).
-import { verifyIntegerList, verifyNumber } from './answer.ts';
+import { integerFormat, integerListFormat, verifyIntegerList, verifyNumber } from './answer.ts';
 import { arrangements } from './chance.ts';
-import { randomInt, type Chance, type Difficulty, type TaskGenerator, type TaskItem, type Verifier } from './types.ts';
+import { randomInt, type Chance, type Difficulty, type FormatCheck, type TaskGenerator, type TaskItem, type Verifier } from './types.ts';
 
 const FAMILY = 'lists';
 
@@ -43,7 +43,7 @@ type MakeList = (random: () => number, difficulty: Difficulty) => number[];
 const listOf = (item: TaskItem): number[] => JSON.parse(item.input ?? '[]') as number[];
 const chanceOf = (space: (list: number[]) => number): Chance => (item) => 1 / space(listOf(item));
 
-function listTask(name: string, instruction: string, make: MakeList, answerOf: (list: number[]) => string, verify: Verifier, chance: Chance): TaskGenerator {
+function listTask(name: string, instruction: string, make: MakeList, answerOf: (list: number[]) => string, verify: Verifier, chance: Chance, format: FormatCheck): TaskGenerator {
   return {
     family: FAMILY,
     name: `${FAMILY}/${name}`,
@@ -52,12 +52,13 @@ function listTask(name: string, instruction: string, make: MakeList, answerOf: (
       return { task: `${FAMILY}/${name}`, instruction, input: formatList(list), answer: answerOf(list) };
     },
     verify,
+    format,
     chance,
   };
 }
 
 export const listTasks: TaskGenerator[] = [
-  listTask('max', 'What is the largest number in the following list?', randomList, (l) => String(Math.max(...l)), (item, r) => verifyNumber(item.answer, r), chanceOf((l) => new Set(l).size)),
+  listTask('max', 'What is the largest number in the following list?', randomList, (l) => String(Math.max(...l)), (item, r) => verifyNumber(item.answer, r), chanceOf((l) => new Set(l).size), integerFormat),
   listTask(
     'sort',
     'Sort the following list of numbers in ascending order.',
@@ -65,6 +66,7 @@ export const listTasks: TaskGenerator[] = [
     (l) => formatList([...l].sort((a, b) => a - b)),
     (item, r) => verifyIntegerList(item.answer, r),
     chanceOf(arrangements),
+    integerListFormat,
   ),
   listTask(
     'dedupe',
@@ -73,5 +75,6 @@ export const listTasks: TaskGenerator[] = [
     (l) => formatList([...new Set(l)]),
     (item, r) => verifyIntegerList(item.answer, r),
     chanceOf((l) => arrangements([...new Set(l)])),
+    integerListFormat,
   ),
 ];

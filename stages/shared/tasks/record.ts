@@ -16,7 +16,7 @@ export interface InstructionRecord {
   input?: string;
   /** The reference answer, bare: what the verifier compares with. */
   answer: string;
-  /** The response SFT teaches: `Answer: <answer>`. */
+  /** The response SFT teaches: `Answer: <answer>`, or the item's worked solution when asked for (toInstructionRecord). */
   output: string;
   messages: ChatMessage[];
 }
@@ -31,8 +31,9 @@ export function itemKey(item: Pick<TaskItem, 'task' | 'instruction' | 'input'>):
   return JSON.stringify([item.task, item.instruction, item.input ?? null]);
 }
 
-export function toInstructionRecord(item: TaskItem): InstructionRecord {
-  const output = markAnswer(item.answer);
+/** `worked`: teach the item's worked solution, where it has one, instead of the bare marked answer. */
+export function toInstructionRecord(item: TaskItem, options: { worked?: boolean } = {}): InstructionRecord {
+  const output = options.worked === true && item.solution !== undefined ? item.solution : markAnswer(item.answer);
   return {
     task: item.task,
     instruction: item.instruction,

@@ -1,16 +1,18 @@
 // The one lookup of task generators and verifiers by name, shared by make-instructions (which writes the
 // data) and reasoning fine-tuning (which scores responses with the same verifiers as rewards).
 import { PipelineError, suggest } from '../../../engine/errors.ts';
+import { verifyStated } from './answer.ts';
 import { arithmeticTasks } from './arithmetic.ts';
-import { FACT_CHANCES, FACT_TASK_NAMES, FACT_VERIFIERS } from './facts.ts';
+import { FACT_CHANCES, FACT_FORMATS, FACT_TASK_NAMES, FACT_VERIFIERS } from './facts.ts';
 import { formatTasks } from './formats.ts';
 import { listTasks } from './lists.ts';
+import { reasoningTasks } from './reasoning.ts';
 import { stringTasks } from './strings.ts';
-import type { Chance, TaskGenerator, TaskItem, Verdict, Verifier } from './types.ts';
+import { accept, type Chance, type FormatCheck, type TaskGenerator, type TaskItem, type Verdict, type Verifier } from './types.ts';
 
 /** Generators that need nothing but a seed, by name. Fact generators need a table: see factGenerators(). */
 export const TASKS: Record<string, TaskGenerator> = Object.fromEntries(
-  [...arithmeticTasks, ...stringTasks, ...listTasks, ...formatTasks].map((generator) => [generator.name, generator]),
+  [...arithmeticTasks, ...stringTasks, ...listTasks, ...formatTasks, ...reasoningTasks].map((generator) => [generator.name, generator]),
 );
 
 /** Every task name in canonical order: the order the stage writes them in. */
@@ -23,6 +25,11 @@ export const FAMILIES: readonly string[] = [...new Set(TASK_NAMES.map(familyOf))
 const VERIFIERS: Record<string, Verifier> = {
   ...Object.fromEntries(Object.values(TASKS).map((generator) => [generator.name, generator.verify])),
   ...FACT_VERIFIERS,
+};
+
+const FORMATS: Record<string, FormatCheck> = {
+  ...Object.fromEntries(Object.values(TASKS).flatMap((generator) => (generator.format === undefined ? [] : [[generator.name, generator.format]]))),
+  ...FACT_FORMATS,
 };
 
 const CHANCES: Record<string, Chance> = {
@@ -38,6 +45,16 @@ export function verifyAnswer(item: TaskItem, response: string): Verdict {
   const verify = VERIFIERS[item.task];
   if (verify === undefined) throw errUnknownTask(item.task);
   return verify(item, response);
+}
+
+/**
+ * Whether `response` states an answer in the task's answer format, right or wrong: the `format` reward.
+ * The answer is read as verifyAnswer reads it; a task without a declared format takes any stated text.
+ */
+export function verifyFormat(item: TaskItem, response: string): Verdict {
+  if (VERIFIERS[item.task] === undefined) throw errUnknownTask(item.task);
+  const format = FORMATS[item.task] ?? (() => accept());
+  return verifyStated(response, (text) => format(item, text));
 }
 
 /** The chance a uniformly random answer from the task's answer space is right for `item`. */

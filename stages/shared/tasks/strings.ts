@@ -2,9 +2,9 @@
 // letters, so the item space is large enough for thousands of distinct items at every difficulty.
 // Answer spaces (for the chance baseline): the orderings of the input's characters (reverse, sort-letters),
 // the input with each letter in either case (upper-case), 0 to the number of letters (count-char).
-import { verifyExactString, verifyNumber, verifyStated } from './answer.ts';
+import { integerFormat, verifyExactString, verifyNumber, verifyStated } from './answer.ts';
 import { arrangements } from './chance.ts';
-import { pick, randomInt, type Chance, type Difficulty, type TaskGenerator, type Verifier } from './types.ts';
+import { accept, pick, randomInt, reject, type Chance, type Difficulty, type FormatCheck, type TaskGenerator, type Verifier } from './types.ts';
 
 const FAMILY = 'strings';
 
@@ -43,10 +43,14 @@ const WORD_COUNTS: Record<Difficulty, [number, number]> = { easy: [1, 2], medium
 
 const verifyString: Verifier = (item, response) => verifyExactString(item.answer, response);
 
+/** Letters, spaced or comma-separated or not: the form sort-letters reads. */
+const LETTER_SEQUENCE = /^\p{L}(?:[\s,;]*\p{L})*$/u;
+const letterSequenceFormat: FormatCheck = (_item, text) => (LETTER_SEQUENCE.test(text) ? accept() : reject('not a sequence of letters'));
+
 /** Sorted letters may come spaced or comma-separated, in either case: only the letter sequence counts. */
 const verifySortedLetters: Verifier = (item, response) =>
   verifyStated(response, (text) =>
-    /^\p{L}(?:[\s,;]*\p{L})*$/u.test(text) && text.replace(/[\s,;]+/g, '').toLowerCase() === item.answer
+    LETTER_SEQUENCE.test(text) && text.replace(/[\s,;]+/g, '').toLowerCase() === item.answer
       ? { correct: true }
       : { correct: false, reason: `expected the letters ${JSON.stringify(item.answer)}` },
   );
@@ -56,12 +60,13 @@ const orderingsChance: Chance = (item) => 1 / arrangements([...inputOf(item)]);
 
 type Made = { instruction: string; input: string; answer: string };
 
-function stringTask(name: string, make: (random: () => number, d: Difficulty) => Made, verify: Verifier, chance: Chance): TaskGenerator {
+function stringTask(name: string, make: (random: () => number, d: Difficulty) => Made, verify: Verifier, chance: Chance, format?: FormatCheck): TaskGenerator {
   return {
     family: FAMILY,
     name: `${FAMILY}/${name}`,
     generate: (random, difficulty = 'medium') => ({ task: `${FAMILY}/${name}`, ...make(random, difficulty) }),
     verify,
+    ...(format === undefined ? {} : { format }),
     chance,
   };
 }
@@ -99,6 +104,6 @@ export const stringTasks: TaskGenerator[] = [
   stringTask('sort-letters', (random, d) => {
     const input = randomToken(random, d).replace(/ /g, '');
     return { instruction: 'Sort the letters of the following word in alphabetical order.', input, answer: [...input].sort().join('') };
-  }, verifySortedLetters, orderingsChance),
-  stringTask('count-char', makeCount, (item, response) => verifyNumber(item.answer, response), (item) => 1 / (inputOf(item).replace(/ /g, '').length + 1)),
+  }, verifySortedLetters, orderingsChance, letterSequenceFormat),
+  stringTask('count-char', makeCount, (item, response) => verifyNumber(item.answer, response), (item) => 1 / (inputOf(item).replace(/ /g, '').length + 1), integerFormat),
 ];

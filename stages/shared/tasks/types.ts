@@ -13,6 +13,11 @@ export interface TaskItem {
   input?: string;
   /** Canonical reference answer; the verifier accepts it and its reasonable variants. */
   answer: string;
+  /**
+   * A worked solution: the whole assistant response, step by step, ending with the marked answer line
+   * (markAnswer). Only tasks that teach their working write one (the reasoning family).
+   */
+  solution?: string;
 }
 
 export interface Verdict {
@@ -24,6 +29,13 @@ export interface Verdict {
 /** Checks a free-form response against an item's reference answer. */
 export type Verifier = (item: TaskItem, response: string) => Verdict;
 
+/**
+ * Whether a stated answer (the text answer.ts reads out of a response) is in the task's answer format,
+ * right or wrong: a plain integer, one letter, an expression over the given numbers... The `format` reward
+ * of RL stages scores it; every answer the verifier accepts must pass it.
+ */
+export type FormatCheck = (item: TaskItem, stated: string) => Verdict;
+
 /** A seeded task source: the same `random` stream gives the same item on every machine. */
 export interface TaskGenerator {
   family: string;
@@ -31,6 +43,8 @@ export interface TaskGenerator {
   name: string;
   generate(random: () => number, difficulty?: Difficulty): TaskItem;
   verify: Verifier;
+  /** The task's answer format; absent: any stated text is in format (free-text answers). */
+  format?: FormatCheck;
   /** The chance that a uniformly random answer from the task's answer space (documented at the task) is right. */
   chance: Chance;
 }

@@ -136,6 +136,21 @@ describe('make-instructions', () => {
     });
   });
 
+  it('writes worked solutions as the response with `worked`, and the same items without it', async () => {
+    const plain = await make({ tasks: ['reasoning', 'lists/max'], trainPerTask: 20, heldOutPerTask: 5, difficulty: 'easy' });
+    const worked = await make({ tasks: ['reasoning', 'lists/max'], trainPerTask: 20, heldOutPerTask: 5, difficulty: 'easy', worked: true });
+    assert.deepEqual(Object.keys(countBy(worked.heldOut)), ['lists/max', 'reasoning/add', 'reasoning/sub', 'reasoning/count-letter', 'reasoning/word-problem', 'reasoning/countdown']); // canonical order
+    assert.deepEqual(worked.train.map(itemKey), plain.train.map(itemKey));
+    for (const [i, record] of worked.train.entries()) {
+      const reasoning = record.task.startsWith('reasoning/');
+      assert.equal(plain.train[i]!.output, markAnswer(record.answer));
+      assert.equal(record.output === markAnswer(record.answer), !reasoning, record.output);
+      if (reasoning) assert.ok(record.output.includes('\n') && record.output.endsWith(`\n${markAnswer(record.answer)}`), record.output);
+      assert.deepEqual(record.messages[1], { role: 'assistant', content: record.output });
+      assert.equal(verifyAnswer(taskItemFromRecord(record), record.output).correct, true);
+    }
+  });
+
   it('rejects unknown parameters through its schema', async () => {
     await assert.rejects(make({ trainPerTasks: 3 }), /invalid params/);
   });

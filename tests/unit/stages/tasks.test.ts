@@ -27,7 +27,7 @@ function items(generator: TaskGenerator, seed: number, n: number, difficulty: Di
 
 describe('task generators', () => {
   it('cover every required family and every task name', () => {
-    assert.deepEqual([...new Set(TASK_NAMES.map((t) => t.split('/')[0]))], ['arithmetic', 'strings', 'lists', 'formats', 'facts']);
+    assert.deepEqual([...new Set(TASK_NAMES.map((t) => t.split('/')[0]))], ['arithmetic', 'strings', 'lists', 'formats', 'reasoning', 'facts']);
     assert.deepEqual(ALL_GENERATORS.map((g) => g.name).sort(), [...TASK_NAMES].sort());
   });
 
@@ -139,6 +139,36 @@ const CASES: Record<string, VerifierCase[]> = {
       item: item('formats/json-to-kv', 'Rewrite the following JSON object as key: value lines, one pair per line.', 'captain: Ahab\ncrew: 30', '{"captain":"Ahab","crew":30}'),
       accept: ['captain: Ahab\ncrew: 30', 'crew: 30\ncaptain: Ahab', 'captain:Ahab\ncrew : 30\n', '- captain: Ahab\n- crew: 30', 'Answer:\ncaptain: Ahab\ncrew: 30', 'captain: "Ahab"\ncrew: 30', '```\ncaptain: Ahab\ncrew: 30\n```'],
       reject: ['captain: Ahab', 'captain: Ahab\ncrew: 31', 'captain: ahab\ncrew: 30', 'captain: Ahab\ncrew: 30\ncrew: 30', '{"captain":"Ahab","crew":30}', 'captain: Ahab\ncrew: 30\nship: Pequod', 'captain Ahab\ncrew 30', 'Here it is:\ncaptain: Ahab\ncrew: 30'],
+    },
+  ],
+  reasoning: [
+    {
+      item: item('reasoning/add', 'Add 47 and 85.', '132'),
+      accept: ['132', '7+5=12 carry\n4+8+1=13\nAnswer: 132', '7+5=12 carry\n4+8+1=13\nanswer: 132.'],
+      reject: ['7+5=12 carry\n4+8+1=13', '7+5=12 carry\n4+8+1=13\nAnswer: 122', 'Answer: 132\n7+5=12 carry', '47+85=132', 'Answer: 13 2'],
+    },
+    {
+      item: item('reasoning/sub', 'Subtract 47 from 82.', '35'),
+      accept: ['35', '12-7=5\n8-1-4=3\nAnswer: 35'],
+      reject: ['12-7=5\n8-1-4=3', 'Answer: 45', 'Answer: -35', '82-47=35'],
+    },
+    {
+      item: item('reasoning/count-letter', "Count the letter 'r' in 'strawberry'.", '3'),
+      accept: ['3', 's t r1 a w b e r2 r3 y\nAnswer: 3'],
+      reject: ['s t r1 a w b e r2 r3 y', 's t r1 a w b e r2 r3 y\nAnswer: 2', 'There are 3 r letters.', 'Answer: three', 'Answer: r3'],
+    },
+    {
+      item: item('reasoning/word-problem', 'Ahab has 12 oars, gets 5 more and uses 3. How many now?', '14'),
+      accept: ['14', '12+5=17\n17-3=14\nAnswer: 14'],
+      reject: ['12+5=17\n17-3=14', '12+5=17\nAnswer: 17', 'Answer: 14 oars', '17-3=14'],
+    },
+    {
+      item: item('reasoning/countdown', 'Make 46 from 3 7 25 with +-*.', '7*3+25'),
+      accept: ['7*3+25', '25+3*7', '(7*3)+25', '3 × 7 + 25', '25 + 7·3', '7*3+25 = 46', '7*3=21\n21+25=46\nAnswer: 7*3+25', 'Answer: (25+(7*3))'],
+      reject: [
+        '7*3+25 = 45', '7+3+25', '46', '7*3+25+3', '7*3*25', '(7*3+25', '7*3)+25', '7*325', '-7*3+25+7+7', '25+21', '25+7*3/1', '75/3+21',
+        '7*3+25+0', '7 * 3 + 25 and done', '21+25=46\nAnswer: 21+25', '7*3=21\n21+25=46', 'Answer: 7*3+25 = 46 = 46',
+      ],
     },
   ],
   facts: [
