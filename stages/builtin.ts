@@ -21,6 +21,7 @@ export const BUILTIN_STAGES = {
   'reward-model': new URL('./reward-model/index.ts', import.meta.url),
   dpo: new URL('./dpo/index.ts', import.meta.url),
   ppo: new URL('./ppo/index.ts', import.meta.url),
+  grpo: new URL('./grpo/index.ts', import.meta.url),
 } as const satisfies Record<string, URL>;
 
 /** Commands the CLI adds beside run, status, show...: using a stage's model. */

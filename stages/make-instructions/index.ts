@@ -13,22 +13,23 @@ import { selectTasks, TASKS } from '../shared/tasks/registry.ts';
 import type { TaskGenerator, TaskItem } from '../shared/tasks/types.ts';
 import { makeInstructionsSchema, type MakeInstructionsParams } from './schema.ts';
 
-const FILES = { train: 'train.jsonl', heldOut: 'held-out.jsonl', stats: 'stats.json' } as const;
+const FILES = { train: 'train.jsonl', heldOut: 'held-out.jsonl', prompts: 'prompts.jsonl', stats: 'stats.json' } as const;
 
 /** What stats.json holds. */
 export interface InstructionStats {
   difficulty: string;
-  requested: { trainPerTask: number; heldOutPerTask: number };
+  requested: { trainPerTask: number; heldOutPerTask: number; promptsPerTask: number };
   train: number;
   heldOut: number;
-  tasks: Record<string, { train: number; heldOut: number }>;
+  prompts: number;
+  tasks: Record<string, { train: number; heldOut: number; prompts: number }>;
   factTable?: { words: number; facts: number; corpusBytes: number };
 }
 
 export default defineStage({
   name: 'make-instructions',
-  version: 2,
-  description: 'Generate verifiable instruction data (arithmetic, strings, lists, formats, reasoning, corpus facts) with disjoint train and held-out splits',
+  version: 3,
+  description: 'Generate verifiable instruction data (arithmetic, strings, lists, formats, reasoning, corpus facts) with disjoint train, held-out and RL-prompt splits',
   schema: makeInstructionsSchema,
   inputs: () => ({
     corpus: { kind: 'any', optional: true, description: 'JSONL records (or text files) the facts family derives its fact table from' },
@@ -36,6 +37,7 @@ export default defineStage({
   outputs: () => ({
     train: { kind: 'file', description: `${FILES.train}: {task, instruction, input?, answer, output, messages} per line, shuffled; output is \`Answer: <answer>\`, or the worked solution with \`worked\`` },
     heldOut: { kind: 'file', description: `${FILES.heldOut}: the same fields, grouped by task; no item is also in train` },
+    prompts: { kind: 'file', description: `${FILES.prompts}: the same fields, shuffled, promptsPerTask per task (empty by default); in neither train nor held-out, for RL` },
     stats: { kind: 'file', description: `${FILES.stats}: items per task and split` },
   }),
   async run(ctx, params) {
@@ -60,43 +62,50 @@ export default defineStage({
 
     const stats: InstructionStats = {
       difficulty,
-      requested: { trainPerTask: params.trainPerTask, heldOutPerTask: params.heldOutPerTask },
+      requested: { trainPerTask: params.trainPerTask, heldOutPerTask: params.heldOutPerTask, promptsPerTask: params.promptsPerTask },
       train: 0,
       heldOut: 0,
+      prompts: 0,
       tasks: {},
       ...(factTable === undefined ? {} : { factTable: { words: factTable.subjects.length, facts: factTable.facts.length, corpusBytes } }),
     };
     const train: TaskItem[] = [];
     const heldOut: TaskItem[] = [];
+    const prompts: TaskItem[] = [];
     let shortTasks = 0;
     for (const [i, generator] of generators.entries()) {
       ctx.signal.throwIfAborted();
       const random = seededRandom(deriveSeed(ctx.seed, generator.name));
-      const drawn = drawSplits(generator, random, difficulty, { heldOut: params.heldOutPerTask, train: params.trainPerTask });
-      if (drawn.heldOut.length < params.heldOutPerTask || drawn.train.length < params.trainPerTask) {
+      const drawn = drawSplits(generator, random, difficulty, { heldOut: params.heldOutPerTask, train: params.trainPerTask, prompts: params.promptsPerTask });
+      if (drawn.heldOut.length < params.heldOutPerTask || drawn.train.length < params.trainPerTask || drawn.prompts.length < params.promptsPerTask) {
         shortTasks += 1;
+        const rl = params.promptsPerTask > 0 ? `, ${drawn.prompts.length}/${params.promptsPerTask} prompts` : '';
         ctx.log.warn(
-          `${generator.name}: only ${drawn.heldOut.length + drawn.train.length} distinct items at difficulty ${difficulty}: ` +
-            `${drawn.heldOut.length}/${params.heldOutPerTask} held-out, ${drawn.train.length}/${params.trainPerTask} train`,
+          `${generator.name}: only ${drawn.heldOut.length + drawn.train.length + drawn.prompts.length} distinct items at difficulty ${difficulty}: ` +
+            `${drawn.heldOut.length}/${params.heldOutPerTask} held-out, ${drawn.train.length}/${params.trainPerTask} train${rl}`,
         );
       }
       heldOut.push(...drawn.heldOut);
       train.push(...drawn.train);
-      stats.tasks[generator.name] = { train: drawn.train.length, heldOut: drawn.heldOut.length };
+      prompts.push(...drawn.prompts);
+      stats.tasks[generator.name] = { train: drawn.train.length, heldOut: drawn.heldOut.length, prompts: drawn.prompts.length };
       ctx.progress({ step: i + 1, total: generators.length });
     }
     // Train is shuffled so a reader taking a prefix still sees every task; held-out stays grouped for per-task scores.
     shuffle(train, seededRandom(deriveSeed(ctx.seed, 'shuffle')));
+    shuffle(prompts, seededRandom(deriveSeed(ctx.seed, 'shuffle prompts')));
     stats.train = train.length;
     stats.heldOut = heldOut.length;
+    stats.prompts = prompts.length;
 
     await writeJsonl(join(ctx.outDir, FILES.train), train, params.worked);
     await writeJsonl(join(ctx.outDir, FILES.heldOut), heldOut, params.worked);
+    await writeJsonl(join(ctx.outDir, FILES.prompts), prompts, params.worked);
     await writeFile(join(ctx.outDir, FILES.stats), `${JSON.stringify(stats, null, 2)}\n`);
     ctx.log.info(`${generators.length} tasks at difficulty ${difficulty}: ${train.length} train and ${heldOut.length} held-out items`);
     return {
-      metrics: { train: train.length, heldOut: heldOut.length, tasks: generators.length, shortTasks },
-      artifacts: { train: FILES.train, heldOut: FILES.heldOut, stats: FILES.stats },
+      metrics: { train: train.length, heldOut: heldOut.length, prompts: prompts.length, tasks: generators.length, shortTasks },
+      artifacts: { train: FILES.train, heldOut: FILES.heldOut, prompts: FILES.prompts, stats: FILES.stats },
     };
   },
 });

@@ -23,6 +23,13 @@ export const makeInstructionsSchema = {
       default: 50,
       description: 'Distinct held-out items per task, drawn first, so they do not change with `trainPerTask`; never shared with train.',
     },
+    promptsPerTask: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 1000000,
+      default: 0,
+      description: 'Distinct RL prompt items per task (the `prompts` output), drawn last: never in train or held-out, so RL learns on prompts fine-tuning never answered.',
+    },
     difficulty: {
       type: 'string',
       enum: ['easy', 'medium', 'hard'],

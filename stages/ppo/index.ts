@@ -25,8 +25,10 @@ import { updateKlCoef } from '../shared/rl/kl.ts';
 import { ppoPolicyLoss, ppoValueLoss } from '../shared/rl/losses.ts';
 import { tokenRewards } from '../shared/rl/ppo-rewards.ts';
 import { whitenRows } from '../shared/rl/whiten.ts';
+import { alignedToAnswers } from '../shared/rollout/aligned.ts';
 import { sampleRollouts, scoreAnswerTokens } from '../shared/rollout/rollouts.ts';
 import { writeCurve } from '../shared/train/curve.ts';
+import { shuffle } from '../shared/tasks/draw.ts';
 import { trainLoop, type Trainee } from '../shared/train/loop.ts';
 import { ppoSchema, type PpoParams } from './schema.ts';
 
@@ -144,9 +146,7 @@ function collectRollout(models: Models, prompts: readonly ChatTurn[][], p: PpoPa
 
 /** (B, T) float32 of per-answer-token numbers placed at the answer positions, 0 elsewhere. */
 function aligned(tf: TF, rows: readonly Row[], T: number, pick: (row: Row) => readonly number[]): Tensor {
-  const data = new Float32Array(rows.length * T);
-  rows.forEach((row, b) => data.set(pick(row), b * T + row.sequence.promptLength));
-  return tf.tensor2d(data, [rows.length, T]);
+  return alignedToAnswers(tf, rows.map((r) => r.sequence), rows.map(pick), T);
 }
 
 export type RowTensors = Record<'oldLogp' | 'advantages' | 'oldValues' | 'returns', Tensor>;
@@ -236,13 +236,7 @@ function ppoTrainee(tf: TF, models: Models, prompts: readonly ChatTurn[][], p: P
 }
 
 function seededOrder(n: number, seed: number): number[] {
-  const random = seededRandom(seed);
-  const order = Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [order[i], order[j]] = [order[j]!, order[i]!];
-  }
-  return order;
+  return shuffle(Array.from({ length: n }, (_, i) => i), seededRandom(seed));
 }
 
 function notARewardModel(dir: string): PipelineError {

@@ -1,5 +1,5 @@
-// Draws distinct items from a generator into a held-out and a train split that never share an item key,
-// held-out first so the evaluation set does not move when only the training count changes. No answer may
+// Draws distinct items from a generator into held-out, train and RL-prompt splits that never share an item
+// key, held-out first and prompts last, so no split moves when only a later one's count changes. No answer may
 // fill more than a quarter of a split, so always giving one answer never scores above 25%.
 import { itemKey } from './record.ts';
 import type { Difficulty, TaskGenerator, TaskItem } from './types.ts';
@@ -7,6 +7,8 @@ import type { Difficulty, TaskGenerator, TaskItem } from './types.ts';
 export interface DrawnSplits {
   heldOut: TaskItem[];
   train: TaskItem[];
+  /** Fresh prompts for RL, seen by neither the fine-tuning data nor the evaluation. */
+  prompts: TaskItem[];
 }
 
 /** Draws per wanted item before giving up: small item spaces end with fewer items, not an endless loop. */
@@ -15,7 +17,7 @@ const EXTRA_ATTEMPTS = 1000;
 /** The largest share of a split one reference answer may take. */
 export const MAX_ANSWER_SHARE = 0.25;
 
-export function drawSplits(generator: TaskGenerator, random: () => number, difficulty: Difficulty, counts: { heldOut: number; train: number }): DrawnSplits {
+export function drawSplits(generator: TaskGenerator, random: () => number, difficulty: Difficulty, counts: { heldOut: number; train: number; prompts?: number }): DrawnSplits {
   const seen = new Set<string>();
   const take = (wanted: number): TaskItem[] => {
     const items: TaskItem[] = [];
@@ -35,7 +37,8 @@ export function drawSplits(generator: TaskGenerator, random: () => number, diffi
     return items;
   };
   const heldOut = take(counts.heldOut);
-  return { heldOut, train: take(counts.train) };
+  const train = take(counts.train);
+  return { heldOut, train, prompts: take(counts.prompts ?? 0) };
 }
 
 /** In-place Fisher-Yates shuffle driven by `random`. */

@@ -35,7 +35,8 @@ async function make(params: Record<string, unknown> = {}, options: { seed?: numb
   const trainText = await read('train.jsonl');
   const heldOutText = await read('held-out.jsonl');
   const stats = JSON.parse(await read('stats.json')) as InstructionStats;
-  return { ctx, result, trainText, heldOutText, train: lines(trainText), heldOut: lines(heldOutText), stats };
+  const promptsText = await read('prompts.jsonl');
+  return { ctx, result, trainText, heldOutText, train: lines(trainText), heldOut: lines(heldOutText), prompts: lines(promptsText), stats };
 }
 
 const countBy = (records: InstructionRecord[]) => {
@@ -48,11 +49,11 @@ describe('make-instructions', () => {
   it('writes the requested counts per task, with Alpaca fields and chat messages', async () => {
     const { result, train, heldOut, stats, ctx } = await make({ trainPerTask: 30, heldOutPerTask: 10 });
     const names = Object.keys(TASKS);
-    assert.deepEqual(result.artifacts, { train: 'train.jsonl', heldOut: 'held-out.jsonl', stats: 'stats.json' });
-    assert.deepEqual(result.metrics, { train: 30 * names.length, heldOut: 10 * names.length, tasks: names.length, shortTasks: 0 });
+    assert.deepEqual(result.artifacts, { train: 'train.jsonl', heldOut: 'held-out.jsonl', prompts: 'prompts.jsonl', stats: 'stats.json' });
+    assert.deepEqual(result.metrics, { train: 30 * names.length, heldOut: 10 * names.length, prompts: 0, tasks: names.length, shortTasks: 0 });
     assert.deepEqual(countBy(train), Object.fromEntries(names.map((n) => [n, 30])));
     assert.deepEqual(countBy(heldOut), Object.fromEntries(names.map((n) => [n, 10])));
-    assert.deepEqual(stats.tasks['lists/sort'], { train: 30, heldOut: 10 });
+    assert.deepEqual(stats.tasks['lists/sort'], { train: 30, heldOut: 10, prompts: 0 });
     assert.ok(ctx.logLines.includes('info: no `corpus` input: skipping the facts family'));
     for (const record of [...train, ...heldOut]) {
       assert.deepEqual(Object.keys(record), record.input === undefined ? ['task', 'instruction', 'answer', 'output', 'messages'] : ['task', 'instruction', 'input', 'answer', 'output', 'messages']);
@@ -105,6 +106,19 @@ describe('make-instructions', () => {
     const a = await make({ tasks: ['strings'], trainPerTask: 10, heldOutPerTask: 15 });
     const b = await make({ tasks: ['strings'], trainPerTask: 50, heldOutPerTask: 15 });
     assert.equal(b.heldOutText, a.heldOutText);
+  });
+
+  it('draws RL prompts last: in neither train nor held-out, and train and held-out unchanged by them', async () => {
+    const a = await make({ tasks: ['strings', 'lists/max'], trainPerTask: 20, heldOutPerTask: 10 });
+    const b = await make({ tasks: ['strings', 'lists/max'], trainPerTask: 20, heldOutPerTask: 10, promptsPerTask: 15 });
+    assert.equal(a.prompts.length, 0);
+    assert.equal(b.trainText, a.trainText);
+    assert.equal(b.heldOutText, a.heldOutText);
+    assert.deepEqual(Object.values(countBy(b.prompts)), Object.values(countBy(b.heldOut)).map(() => 15));
+    const key = (r: InstructionRecord) => `${r.task}\n${r.instruction}\n${r.input ?? ''}`;
+    const seen = new Set([...b.train, ...b.heldOut].map(key));
+    assert.equal(b.prompts.filter((r) => seen.has(key(r))).length, 0);
+    assert.equal(b.stats.prompts, b.prompts.length);
   });
 
   it('requires a corpus when facts are asked for by name, and names unknown tasks', async () => {

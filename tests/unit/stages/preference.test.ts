@@ -11,17 +11,14 @@ import dpoStage, { dpoBatch, type Encoded } from '../../../stages/dpo/index.ts';
 import makePreferencesStage from '../../../stages/make-preferences/index.ts';
 import ppoStage, { ppoMinibatchLoss, rowTensors, type Row } from '../../../stages/ppo/index.ts';
 import rewardModelStage from '../../../stages/reward-model/index.ts';
-import { loadNativeAddon } from '../../../stages/shared/backend/native/addon.ts';
 import { initTf, type TF } from '../../../stages/shared/backend/tf.ts';
-import type { Tensor, Variable } from '../../../stages/shared/backend/types.ts';
 import type { LanguageModel } from '../../../stages/shared/model/language-model.ts';
-import { loadModel, saveModel } from '../../../stages/shared/model/model-io.ts';
+import { saveModel } from '../../../stages/shared/model/model-io.ts';
 import { chatSequence, pairBatch, sequenceBatch } from '../../../stages/shared/preference/sequences.ts';
+import { assertSameOnBothPaths, checkFiniteDifferences, FUSED } from '../../helpers/gradient-checks.ts';
 import { inputFrom, makeStageContext, runStage, type TestStageContext } from '../../helpers/stage-context.ts';
 import { tinyLanguageModel, tinyTokenizer } from '../../helpers/tiny-model.ts';
 
-const native = loadNativeAddon();
-const FUSED = 'addon' in native ? 'native' : 'wasm';
 const contexts: TestStageContext[] = [];
 after(() => Promise.all(contexts.map((c) => c.dispose())));
 const context = async () => {
@@ -57,59 +54,6 @@ before(async () => {
 
 const TRAIN = { batchSize: 8, lr: 0.01, minLr: 0.001, warmupSteps: 0, validFraction: 0.25, evalEvery: 10, checkpointEvery: 5, logEvery: 100 };
 const readCurve = async (ctx: TestStageContext) => (await readFile(join(ctx.outDir, 'curve.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
-
-/** Every gradient of `loss` on cpu (composite ops) and on the fused backend, by parameter name. */
-async function gradsOn(backend: 'cpu' | 'native' | 'wasm', loss: (tf: TF, model: LanguageModel) => Tensor) {
-  const { tf } = await initTf(backend);
-  const model = await loadModel(tf, modelDir);
-  const params = model.parameters();
-  const names = Object.keys(params);
-  const { value, grads } = tf.variableGrads(() => loss(tf, model) as never, names.map((n) => params[n]!));
-  const out = { loss: value.dataSync()[0]!, grads: Object.fromEntries(names.map((n) => [n, Float32Array.from(grads[params[n]!.name]!.dataSync())])) };
-  tf.dispose([value, ...Object.values(grads)]);
-  return { ...out, model, params };
-}
-
-/** Central finite differences of `loss` at a few coordinates of a few parameters, against the analytic gradient (cpu). */
-async function checkFiniteDifferences(loss: (tf: TF, model: LanguageModel) => Tensor) {
-  const { grads, model, params } = await gradsOn('cpu', loss);
-  const { tf } = model;
-  const h = 1e-2;
-  for (const name of ['wte.weight', 'h.0.attn.c_attn.weight', 'h.0.mlp.c_fc.weight', 'ln_f.weight']) {
-    const p = params[name] as Variable;
-    const base = Float32Array.from(p.dataSync());
-    const worst = [...grads[name]!.keys()].sort((a, b) => Math.abs(grads[name]![b]!) - Math.abs(grads[name]![a]!)).slice(0, 3);
-    for (const i of worst) {
-      const at = (delta: number) => {
-        const moved = Float32Array.from(base);
-        moved[i] = moved[i]! + delta;
-        p.assign(tf.tensor(moved, p.shape));
-        return tf.tidy(() => loss(tf, model).dataSync()[0]!);
-      };
-      const numeric = (at(h) - at(-h)) / (2 * h);
-      p.assign(tf.tensor(base, p.shape));
-      const analytic = grads[name]![i]!;
-      assert.ok(Math.abs(numeric - analytic) <= 0.03 * Math.abs(analytic) + 2e-4, `${name}[${i}]: finite difference ${numeric}, gradient ${analytic}`);
-    }
-  }
-  model.dispose();
-}
-
-async function assertSameOnBothPaths(loss: (tf: TF, model: LanguageModel) => Tensor) {
-  const cpu = await gradsOn('cpu', loss);
-  const fused = await gradsOn(FUSED, loss);
-  assert.ok(Math.abs(cpu.loss - fused.loss) <= 1e-4 * Math.max(1, Math.abs(cpu.loss)), `loss ${cpu.loss} vs ${fused.loss}`);
-  for (const [name, g] of Object.entries(cpu.grads)) {
-    const f = fused.grads[name]!;
-    let num = 0;
-    let den = 0;
-    g.forEach((v, i) => ((num += (v - f[i]!) ** 2), (den += v * v)));
-    assert.ok(Math.sqrt(num / Math.max(den, 1e-30)) < 1e-3, `${name}: relative error ${Math.sqrt(num / Math.max(den, 1e-30))}`);
-  }
-  cpu.model.dispose();
-  fused.model.dispose();
-  await initTf('cpu');
-}
 
 function encodedPairs(model: LanguageModel): Encoded[] {
   return SUBJECTS.slice(0, 3).map((s, i) => ({
@@ -169,13 +113,13 @@ let rewardDir: string;
 
 describe('preference tuning on a tiny model', () => {
   it(`a DPO step (with the NLL term): loss and every gradient equal on cpu and ${FUSED}, and match finite differences`, async () => {
-    await assertSameOnBothPaths(dpoLossOf);
-    await checkFiniteDifferences(dpoLossOf);
+    await assertSameOnBothPaths(modelDir, dpoLossOf);
+    await checkFiniteDifferences(modelDir, dpoLossOf);
   });
 
   it(`a PPO minibatch (clipped policy + value loss): loss and every gradient equal on cpu and ${FUSED}, and match finite differences`, async () => {
-    await assertSameOnBothPaths(ppoLossOf);
-    await checkFiniteDifferences(ppoLossOf);
+    await assertSameOnBothPaths(modelDir, ppoLossOf);
+    await checkFiniteDifferences(modelDir, ppoLossOf);
   });
 
   it('reward-model learns the preference: every training pair and most held-out ones ranked right, normalisation saved', async () => {
