@@ -1,10 +1,10 @@
 // The recipe's `rewards:` list as a JSON Schema fragment for RL stage schemas. One flat object per reward
-// rather than a oneOf per kind: Ajv ignores defaults inside oneOf branches (strict mode refuses them), and
+// rather than a oneOf per type: Ajv ignores defaults inside oneOf branches (strict mode refuses them), and
 // a flat object lets validateRewards say "`cache` is only for `overlong`" instead of five branch errors.
 import type { FromSchema } from 'json-schema-to-ts';
 
-export const REWARD_KINDS = ['correct', 'format', 'overlong', 'module', 'exec'] as const;
-export type RewardKind = (typeof REWARD_KINDS)[number];
+export const REWARD_TYPES = ['correct', 'format', 'overlong', 'module', 'exec'] as const;
+export type RewardType = (typeof REWARD_TYPES)[number];
 
 /** Seconds an `exec` reward may take per batch when `timeoutSeconds` is not given. */
 export const DEFAULT_EXEC_TIMEOUT_SECONDS = 60;
@@ -12,10 +12,10 @@ export const DEFAULT_EXEC_TIMEOUT_SECONDS = 60;
 export const rewardSpecSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['kind'],
+  required: ['type'],
   properties: {
-    kind: {
-      enum: REWARD_KINDS,
+    type: {
+      enum: REWARD_TYPES,
       description:
         '`correct`: 1 when the task verifier accepts the stated answer, else 0. `format`: 1 when the response states an answer in ' +
         "the task's answer format, right or wrong. `overlong`: DAPO's soft length penalty, 0 up to maxTokens - cache, falling " +
@@ -24,7 +24,7 @@ export const rewardSpecSchema = {
     name: {
       type: 'string',
       pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$',
-      description: 'Logged as `rewards/<name>/mean`; unique within the stage. Default: the kind.',
+      description: 'Logged as `rewards/<name>/mean`; unique within the stage. Default: the type.',
     },
     weight: { type: 'number', default: 1, description: 'The reward is this times the score, summed over rewards.' },
     cache: { type: 'integer', minimum: 1, description: '`overlong`: the length of the penalty ramp in tokens (DAPO L_cache), below maxTokens.' },
@@ -58,7 +58,8 @@ export const rewardsSchema = {
   type: 'array',
   minItems: 1,
   items: rewardSpecSchema,
-  description: 'Reward functions, summed with their weights; each is logged on its own as `rewards/<name>/mean`.',
+  default: [{ type: 'correct' }],
+  description: 'Reward functions, summed with their weights; each is logged on its own as `rewards/<name>/mean`. Default: `correct` alone.',
 } as const;
 
 /** One entry of the list; `weight` may be left out (a stage's params, defaults filled in, fit too). */

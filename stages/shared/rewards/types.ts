@@ -19,12 +19,12 @@ export interface Completion {
 }
 
 export interface RewardFunction {
-  /** Unique within a stage; defaults to the kind. */
+  /** Unique within a stage; defaults to the reward's type. */
   name: string;
   /** Multiplies the score in the summed reward; defaults to 1. */
   weight: number;
   /** One finite number per completion, in batch order. */
   score(batch: readonly Completion[], signal?: AbortSignal): Promise<number[]>;
-  /** Releases what the reward holds (none of the built-in kinds holds anything). */
+  /** Releases what the reward holds (none of the built-in types holds anything). */
   close?(): Promise<void>;
 }

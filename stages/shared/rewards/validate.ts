@@ -1,13 +1,13 @@
-// Checks across the fields of a `rewards:` list that the flat schema cannot state: which fields each kind
+// Checks across the fields of a `rewards:` list that the flat schema cannot state: which fields each type
 // needs and takes, unique names, and a penalty ramp shorter than the answers. Pure, so a stage's
 // `validate` hook can report the problems at the recipe's file:line before anything runs.
 import type { ParamProblem } from '../../../engine/stage.ts';
-import type { RewardKind, RewardSpec } from './schema.ts';
+import type { RewardType, RewardSpec } from './schema.ts';
 
-type Field = Exclude<keyof RewardSpec, 'kind' | 'name' | 'weight'>;
+type Field = Exclude<keyof RewardSpec, 'type' | 'name' | 'weight'>;
 
-/** The fields each kind needs, then the ones it also takes. */
-const FIELDS: Record<RewardKind, { needs: Field[]; takes: Field[] }> = {
+/** The fields each type needs, then the ones it also takes. */
+const FIELDS: Record<RewardType, { needs: Field[]; takes: Field[] }> = {
   correct: { needs: [], takes: [] },
   format: { needs: [], takes: [] },
   overlong: { needs: ['cache'], takes: [] },
@@ -26,7 +26,7 @@ const EXAMPLES: Record<Field, string> = {
 };
 
 /** The name a reward is logged under. */
-export const rewardName = (spec: RewardSpec): string => spec.name ?? spec.kind;
+export const rewardName = (spec: RewardSpec): string => spec.name ?? spec.type;
 
 /**
  * Problems with `specs`, each at `[...at, index, field]`. `maxTokens`, when known, is the stage's answer
@@ -37,16 +37,16 @@ export function validateRewards(specs: readonly RewardSpec[], options: { at?: re
   const problems: ParamProblem[] = [];
   const named = new Map<string, number>();
   specs.forEach((spec, i) => {
-    const { needs, takes } = FIELDS[spec.kind];
+    const { needs, takes } = FIELDS[spec.type];
     for (const field of needs) {
-      if (spec[field] === undefined) problems.push({ path: [...at, i], message: `${/^[aeiou]/.test(spec.kind) ? 'an' : 'a'} \`${spec.kind}\` reward needs \`${field}\``, hint: `add ${EXAMPLES[field]}` });
+      if (spec[field] === undefined) problems.push({ path: [...at, i], message: `${/^[aeiou]/.test(spec.type) ? 'an' : 'a'} \`${spec.type}\` reward needs \`${field}\``, hint: `add ${EXAMPLES[field]}` });
     }
     for (const field of Object.keys(EXAMPLES) as Field[]) {
       if (spec[field] === undefined || needs.includes(field) || takes.includes(field)) continue;
-      const owner = (Object.keys(FIELDS) as RewardKind[]).find((kind) => FIELDS[kind].needs.includes(field) || FIELDS[kind].takes.includes(field));
-      problems.push({ path: [...at, i, field], message: `\`${field}\` is only for \`${owner}\` rewards, not \`${spec.kind}\``, hint: `remove it, or set \`kind: ${owner}\`` });
+      const owner = (Object.keys(FIELDS) as RewardType[]).find((type) => FIELDS[type].needs.includes(field) || FIELDS[type].takes.includes(field));
+      problems.push({ path: [...at, i, field], message: `\`${field}\` is only for \`${owner}\` rewards, not \`${spec.type}\``, hint: `remove it, or set \`type: ${owner}\`` });
     }
-    if (spec.kind === 'overlong' && spec.cache !== undefined && options.maxTokens !== undefined && spec.cache >= options.maxTokens) {
+    if (spec.type === 'overlong' && spec.cache !== undefined && options.maxTokens !== undefined && spec.cache >= options.maxTokens) {
       problems.push({
         path: [...at, i, 'cache'],
         message: `\`cache\` ${spec.cache} leaves no answer length without a penalty: answers have at most ${options.maxTokens} tokens`,

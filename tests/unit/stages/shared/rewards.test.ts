@@ -10,11 +10,8 @@ import { describe, it } from 'node:test';
 import { Ajv } from 'ajv';
 import { PipelineError } from '../../../../engine/errors.ts';
 import { overlongPenalty } from '../../../../stages/shared/rewards/builtin.ts';
-import { buildRewards, scoreBatch } from '../../../../stages/shared/rewards/build.ts';
+import { buildRewards, rewardsSchema, validateRewards, type Completion, type RewardSpec } from '../../../../stages/shared/rewards/index.ts';
 import { readScores } from '../../../../stages/shared/rewards/exec-reward.ts';
-import { rewardsSchema, type RewardSpec } from '../../../../stages/shared/rewards/schema.ts';
-import type { Completion } from '../../../../stages/shared/rewards/types.ts';
-import { validateRewards } from '../../../../stages/shared/rewards/validate.ts';
 import type { TaskItem } from '../../../../stages/shared/tasks/types.ts';
 import { tempDir } from '../../../helpers/temp-dir.ts';
 
@@ -57,11 +54,11 @@ async function rejectsWith(promise: Promise<unknown>, expected: { code: string; 
 
 describe('built-in rewards', () => {
   it('correct: 1 when the verifier accepts the stated answer, else 0', async () => {
-    assert.deepEqual(await scores({ kind: 'correct' }), [1, 0, 0, 1, 0]);
+    assert.deepEqual(await scores({ type: 'correct' }), [1, 0, 0, 1, 0]);
   });
 
   it('format: 1 for an answer in the task format, right or wrong', async () => {
-    assert.deepEqual(await scores({ kind: 'format' }), [1, 1, 0, 1, 1]);
+    assert.deepEqual(await scores({ type: 'format' }), [1, 1, 0, 1, 1]);
   });
 
   it('overlong: 0 up to maxTokens - cache, linear to -1 at maxTokens, -1 when truncated (TRL formula)', async () => {
@@ -69,52 +66,49 @@ describe('built-in rewards', () => {
     const at = (tokens: number, truncated = false) => overlongPenalty({ tokens, maxTokens: 100, truncated }, 20);
     assert.deepEqual([at(0), at(80), at(81), at(90), at(99), at(100), at(101)], [0, 0, -0.05, -0.5, -0.95, -1, -1]);
     assert.equal(at(50, true), -1);
-    assert.deepEqual(await scores({ kind: 'overlong', cache: 8 }), [0, 0, -0.75, 0, -1]);
+    assert.deepEqual(await scores({ type: 'overlong', cache: 8 }), [0, 0, -0.75, 0, -1]);
   });
 
-  it('names default to the kind; weights to 1; the sum is weighted', async () => {
-    const rewards = await build([{ kind: 'correct' }, { kind: 'format', weight: 0.1 }, { kind: 'overlong', cache: 8, name: 'length' }]);
+  it('names default to the type; weights to 1', async () => {
+    const rewards = await build([{ type: 'correct' }, { type: 'format', weight: 0.1 }, { type: 'overlong', cache: 8, name: 'length' }]);
     assert.deepEqual(rewards.map((r) => [r.name, r.weight]), [['correct', 1], ['format', 0.1], ['length', 1]]);
-    const { total, byName } = await scoreBatch(rewards, BATCH);
-    assert.deepEqual(Object.keys(byName), ['correct', 'format', 'length']);
-    assert.deepEqual(total.map((t) => Math.round(t * 1000) / 1000), [1.1, 0.1, -0.75, 1.1, -0.9]);
-    assert.deepEqual(await scoreBatch(rewards, []), { total: [], byName: { correct: [], format: [], length: [] } });
+    assert.deepEqual(await rewards[0]!.score([]), []);
   });
 });
 
 describe('module rewards', () => {
   it('call the default or a named export, sync or async, with the batch', async () => {
-    assert.deepEqual(await scores({ kind: 'module', path: 'length-reward.ts' }), [22 / 32, 22 / 32, 2 / 32, 22 / 32, 0]);
-    assert.deepEqual(await scores({ kind: 'module', path: 'length-reward.ts', export: 'asyncScore' }), BATCH.map((c) => c.response.length));
+    assert.deepEqual(await scores({ type: 'module', path: 'length-reward.ts' }), [22 / 32, 22 / 32, 2 / 32, 22 / 32, 0]);
+    assert.deepEqual(await scores({ type: 'module', path: 'length-reward.ts', export: 'asyncScore' }), BATCH.map((c) => c.response.length));
   });
 
   it('stop with the file and a hint when the module is missing, broken or returns the wrong shape', async () => {
-    await rejectsWith(build([{ kind: 'module', path: 'nope.ts' }]), { code: 'RECIPE_INVALID', message: 'reward `module`: no module at nope.ts', hint: '`path` is relative to the recipe folder' });
-    await rejectsWith(build([{ kind: 'module', path: 'length-reward.ts', export: 'score' }]), {
+    await rejectsWith(build([{ type: 'module', path: 'nope.ts' }]), { code: 'RECIPE_INVALID', message: 'reward `module`: no module at nope.ts', hint: '`path` is relative to the recipe folder' });
+    await rejectsWith(build([{ type: 'module', path: 'length-reward.ts', export: 'score' }]), {
       code: 'RECIPE_INVALID',
       message: 'reward `module`: length-reward.ts has no function export `score`',
       hint: 'its functions: asyncScore, default, notNumbers, throws, wrongCount; name one with `export`',
     });
-    await rejectsWith(build([{ kind: 'module', path: 'length-reward.ts', export: 'notAFunction' }]), {
+    await rejectsWith(build([{ type: 'module', path: 'length-reward.ts', export: 'notAFunction' }]), {
       code: 'RECIPE_INVALID',
       message: 'reward `module`: length-reward.ts has no function export `notAFunction`',
     });
     const hint = 'the function gets the batch (an array of {item, prompt, response, truncated, tokens, maxTokens}) and returns one finite number per completion, in order';
-    await rejectsWith(scores({ kind: 'module', name: 'judge', path: 'length-reward.ts', export: 'wrongCount' }), {
+    await rejectsWith(scores({ type: 'module', name: 'judge', path: 'length-reward.ts', export: 'wrongCount' }), {
       code: 'DATA_INVALID',
       message: 'reward `judge`: length-reward.ts returned 4 scores for a batch of 5',
       hint,
     });
-    await rejectsWith(scores({ kind: 'module', path: 'length-reward.ts', export: 'notNumbers' }), {
+    await rejectsWith(scores({ type: 'module', path: 'length-reward.ts', export: 'notNumbers' }), {
       code: 'DATA_INVALID',
       message: 'reward `module`: length-reward.ts returned "high" at index 0, not a finite number',
     });
-    await rejectsWith(scores({ kind: 'module', path: 'length-reward.ts', export: 'throws' }), { code: 'STAGE_FAILED', message: 'reward `module`: length-reward.ts threw: the judge is out' });
+    await rejectsWith(scores({ type: 'module', path: 'length-reward.ts', export: 'throws' }), { code: 'STAGE_FAILED', message: 'reward `module`: length-reward.ts threw: the judge is out' });
   });
 });
 
 describe('exec rewards', () => {
-  const exec = (mode: string, extra: Partial<RewardSpec> = {}): RewardSpec => ({ kind: 'exec', command: [NODE, SCRIPT, mode], ...extra });
+  const exec = (mode: string, extra: Partial<RewardSpec> = {}): RewardSpec => ({ type: 'exec', command: [NODE, SCRIPT, mode], ...extra });
   const shown = (mode: string) => `${NODE} ${SCRIPT} ${mode}`;
   const IO_HINT = 'the command reads one completion a line as JSON on stdin and must print one number a line on stdout, in the same order, then exit 0';
 
@@ -123,7 +117,7 @@ describe('exec rewards', () => {
     assert.deepEqual(await scores(exec('answer')), [-0.5, -0.5, -0.5, -0.5, -0.5]);
     assert.deepEqual(await scores(exec('answer'), [completion(add, '132'), completion(add, ' 13 ')]), [1, -0.5]);
     assert.deepEqual(await scores(exec('env', { env: { REWARD_SCALE: '2.5' } }), BATCH.slice(0, 2)), [2.5, 2.5]);
-    assert.deepEqual(await scores({ kind: 'exec', command: `"${NODE}" score.mjs length` }, BATCH.slice(0, 1)), [BATCH[0]!.response.length / 10]); // a shell line, in the recipe folder
+    assert.deepEqual(await scores({ type: 'exec', command: `"${NODE}" score.mjs length` }, BATCH.slice(0, 1)), [BATCH[0]!.response.length / 10]); // a shell line, in the recipe folder
     assert.deepEqual(await scores(exec('crash'), []), []); // an empty batch starts nothing
   });
 
@@ -133,7 +127,7 @@ describe('exec rewards', () => {
       message: `reward \`judge\`: \`${shown('crash')}\` exited with code 3\n  | reading completions\n  | TypeError: cannot score`,
       hint: IO_HINT,
     });
-    await rejectsWith(scores({ kind: 'exec', command: ['/nonexistent/scorer'] }), {
+    await rejectsWith(scores({ type: 'exec', command: ['/nonexistent/scorer'] }), {
       code: 'SUBPROCESS_FAILED',
       message: 'reward `exec`: `/nonexistent/scorer` could not start: spawn /nonexistent/scorer ENOENT\n  | (nothing on stderr)',
       hint: `check that the program exists and can run from ${FIXTURES.replace(/\/$/, '')}`,
@@ -154,7 +148,7 @@ describe('exec rewards', () => {
     const dir = await tempDir('tempa-reward-');
     const pidFile = path.join(dir, 'sleeper.pid');
     const started = performance.now();
-    await assert.rejects(scores({ kind: 'exec', command: `sleep 30 & echo $! > '${pidFile}'; wait`, timeoutSeconds: 0.5 }), /took longer than 0.5s/);
+    await assert.rejects(scores({ type: 'exec', command: `sleep 30 & echo $! > '${pidFile}'; wait`, timeoutSeconds: 0.5 }), /took longer than 0.5s/);
     // Killing only the shell would leave the sleeper holding stdout open, and the wait would last 30 s.
     assert.ok(performance.now() - started < 5000, `${Math.round(performance.now() - started)} ms`);
     const pid = Number(await readFile(pidFile, 'utf8'));
@@ -192,26 +186,31 @@ describe('exec rewards', () => {
 });
 
 describe('the rewards list in a recipe', () => {
-  const validate = new Ajv({ allErrors: true, useDefaults: true, strict: true }).compile(rewardsSchema);
+  // As a stage schema holds it: the list's default needs a parent object.
+  const check = new Ajv({ allErrors: true, useDefaults: true, strict: true }).compile({ type: 'object', additionalProperties: false, properties: { rewards: rewardsSchema } });
+  const validate = (rewards: unknown) => check({ rewards });
 
-  it('fills in weight 1 and refuses unknown kinds and keys', () => {
-    const specs: unknown = [{ kind: 'correct' }, { kind: 'exec', command: ['python3', 'judge.py'], weight: 0.5 }];
+  it('defaults to `correct` alone, fills in weight 1 and refuses unknown types and keys', () => {
+    const params: { rewards?: unknown } = {};
+    assert.equal(check(params), true);
+    assert.deepEqual(params.rewards, [{ type: 'correct', weight: 1 }]);
+    const specs: unknown = [{ type: 'correct' }, { type: 'exec', command: ['python3', 'judge.py'], weight: 0.5 }];
     assert.equal(validate(specs), true);
-    assert.deepEqual(specs, [{ kind: 'correct', weight: 1 }, { kind: 'exec', command: ['python3', 'judge.py'], weight: 0.5 }]);
-    assert.equal(validate([{ kind: 'length' }]), false);
-    assert.equal(validate([{ kind: 'correct', cahce: 3 }]), false);
+    assert.deepEqual(specs, [{ type: 'correct', weight: 1 }, { type: 'exec', command: ['python3', 'judge.py'], weight: 0.5 }]);
+    assert.equal(validate([{ type: 'length' }]), false);
+    assert.equal(validate([{ type: 'correct', cahce: 3 }]), false);
     assert.equal(validate([]), false);
   });
 
-  it('says which fields a kind needs and takes, and wants unique names', () => {
+  it('says which fields a type needs and takes, and wants unique names', () => {
     const problems = validateRewards(
-      [{ kind: 'overlong' }, { kind: 'correct', cache: 4 }, { kind: 'exec', command: 'x', path: 'a.ts' }, { kind: 'correct' }, { kind: 'overlong', name: 'len', cache: 64 }],
+      [{ type: 'overlong' }, { type: 'correct', cache: 4 }, { type: 'exec', command: 'x', path: 'a.ts' }, { type: 'correct' }, { type: 'overlong', name: 'len', cache: 64 }],
       { maxTokens: 64 },
     );
     assert.deepEqual(problems, [
       { path: ['rewards', 0], message: 'an `overlong` reward needs `cache`', hint: 'add `cache: 16` (tokens)' },
-      { path: ['rewards', 1, 'cache'], message: '`cache` is only for `overlong` rewards, not `correct`', hint: 'remove it, or set `kind: overlong`' },
-      { path: ['rewards', 2, 'path'], message: '`path` is only for `module` rewards, not `exec`', hint: 'remove it, or set `kind: module`' },
+      { path: ['rewards', 1, 'cache'], message: '`cache` is only for `overlong` rewards, not `correct`', hint: 'remove it, or set `type: overlong`' },
+      { path: ['rewards', 2, 'path'], message: '`path` is only for `module` rewards, not `exec`', hint: 'remove it, or set `type: module`' },
       { path: ['rewards', 3], message: 'rewards 2 and 4 are both named `correct`', hint: 'give one a `name`: each reward is logged as `rewards/<name>/mean`' },
       {
         path: ['rewards', 4, 'cache'],
@@ -219,11 +218,11 @@ describe('the rewards list in a recipe', () => {
         hint: 'DAPO uses a fifth of the limit: `cache: 12`',
       },
     ]);
-    assert.deepEqual(validateRewards([{ kind: 'module', path: 'r.ts', export: 'score' }, { kind: 'exec', command: ['x'], cwd: 'a', env: {}, timeoutSeconds: 1 }]), []);
+    assert.deepEqual(validateRewards([{ type: 'module', path: 'r.ts', export: 'score' }, { type: 'exec', command: ['x'], cwd: 'a', env: {}, timeoutSeconds: 1 }]), []);
   });
 
   it('buildRewards refuses the first problem as a recipe error', async () => {
-    await rejectsWith(build([{ kind: 'correct' }, { kind: 'correct' }]), {
+    await rejectsWith(build([{ type: 'correct' }, { type: 'correct' }]), {
       code: 'RECIPE_INVALID',
       message: 'rewards 1 and 2 are both named `correct`',
       hint: 'give one a `name`: each reward is logged as `rewards/<name>/mean`',
