@@ -40,7 +40,7 @@ export async function label(ctx: CommandContext, flags: LabelFlags): Promise<num
       port: flags.port,
       log: (line) => ctx.stderr.write(`${line}\n`),
     });
-    const { done, total } = session.view('cli');
+    const { done, total } = session.progress();
     ctx.stdout.write(
       `labelling ${total} candidate pairs of stage ${stage} as ${labeller} (${done} done) at\n  ${server.url}\n` +
         `labels are appended to ${shown(labelsFile)}; Ctrl-C stops the server\n`,

@@ -69,16 +69,22 @@ export class LabelSession {
     this.byId = new Map(options.candidates.map((c) => [c.id, c]));
   }
 
+  /** Pairs this labeller has labelled, of all; asks for no pair (a tab asking holds one). */
+  progress(): { done: number; total: number } {
+    const { candidates, ledger, labeller } = this.o;
+    const mine = ledger.choicesOf(labeller);
+    return { done: candidates.filter((c) => mine.has(c.id)).length, total: candidates.length };
+  }
+
   /** What `tab` shows now: its pair (kept across reloads), progress, the last label and agreement. */
   view(tab: string): View {
-    const { candidates, ledger, labeller } = this.o;
+    const { ledger, labeller } = this.o;
     const latest = ledger.latest(labeller);
     const last = latest && this.byId.get(latest.pairId);
     const mine = ledger.choicesOf(labeller);
     return {
       labeller,
-      total: candidates.length,
-      done: candidates.filter((c) => mine.has(c.id)).length,
+      ...this.progress(),
       pair: this.pairFor(tab),
       ...(latest &&
         last && {

@@ -93,6 +93,7 @@ describe('label session', () => {
   it('gives two tabs different pairs, shown in the coin order, and keeps a tab its pair', () => {
     const flips: (0 | 1)[] = [0, 1];
     const { s } = session({ coin: () => flips.shift() ?? 0 });
+    assert.deepEqual(s.progress(), { done: 0, total: 3 }, 'progress holds no pair');
     const one = s.view('one').pair!;
     const two = s.view('two').pair!;
     assert.deepEqual([one.id, one.order, one.left], ['p1', ['a', 'b'], 'p1 first']);
