@@ -1,13 +1,18 @@
 // The `tempa label` page in headless Chromium: labelling by mouse and by keys writes exactly the rows
 // expected (on disk before the next pair shows), undo brings the pair back as it was shown, a reload or
-// a server restart resumes, two tabs at once never duplicate or drop a label, and markup inside a prompt
-// or an answer shows as text. Skips, saying why, where no Chromium is installed.
+// a server restart resumes, two tabs at once never duplicate or drop a label, markup inside a prompt or
+// an answer shows as text, and agreement with another labeller of the file shows. Skips, saying why,
+// where no Chromium is installed.
 import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { readLabels } from '../../stages/make-preferences/labels.ts';
+import { pairId } from '../../stages/shared/preference/pairs.ts';
 import { launchBrowser, skipWithoutBrowser } from '../helpers/browser.ts';
 import { PAIRS, readRows, serveLabels, type TestLabelServer } from '../helpers/label-server.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
 
 // The page's globals, as the functions passed to page.evaluate see them (tsconfig has no DOM lib).
 declare const document: { body: { dataset: Record<string, string | undefined> }; querySelectorAll(selector: string): { length: number } };
@@ -181,6 +186,22 @@ describe('tempa label page', { skip: skipWithoutBrowser }, () => {
       elements: document.querySelectorAll('#prompt b, #prompt i, #left img, #left script, #right img, #right script').length,
     }));
     assert.deepEqual(injected, { pwned: undefined, elements: 0 });
+    await page.close();
+  });
+
+  it("shows agreement with another labeller of the same file once both labelled a pair", async () => {
+    const dir = await tempDir('tempa-label-agree-');
+    const labelsFile = path.join(dir, 'labels.jsonl');
+    const ids = PAIRS.map((p) => pairId([{ role: 'user', content: p.prompt }], p.answers[0]!, p.answers[1]!));
+    await writeFile(labelsFile, ids.slice(0, 2).map((id) => JSON.stringify({ pairId: id, choice: 'a', labeller: 'bob' })).join('\n') + '\n');
+    const served = await open({ labelsFile });
+    const page = await browser.newPage();
+    await page.goto(served.server.url);
+    assert.equal(await textOf(page, '#agreement'), '');
+    // Alice says tie to both of bob's pairs: 0 of 2 agreed.
+    await andNext(page, () => page.keyboard.press('3'));
+    await andNext(page, () => page.keyboard.press('3'));
+    assert.equal(await textOf(page, '#agreement'), "agreement with bob: 0% of 2 shared pairs, Cohen's κ 0.00");
     await page.close();
   });
 });

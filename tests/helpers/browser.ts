@@ -5,13 +5,15 @@ import { chromium, type Browser } from 'playwright-core';
 
 const CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome', '/usr/bin/google-chrome-stable'];
 
-/** The browser binary: $TEMPA_CHROMIUM, else the first system Chromium found. */
-export const chromiumPath: string | undefined = [process.env.TEMPA_CHROMIUM, ...CANDIDATES].find((p): p is string => p !== undefined && p !== '' && existsSync(p));
+const chosen = process.env.TEMPA_CHROMIUM;
+
+/** The browser binary: $TEMPA_CHROMIUM when set, else the first system Chromium found. */
+export const chromiumPath: string | undefined = (chosen ? [chosen] : CANDIDATES).find((p) => existsSync(p));
 
 /** `skip` option for node:test: false when a browser is here, else the reason. */
 export const skipWithoutBrowser: string | false = chromiumPath
   ? false
-  : `no Chromium found (looked for $TEMPA_CHROMIUM, ${CANDIDATES.join(', ')}): install Debian's \`chromium\` package to run the browser tests`;
+  : `no Chromium found (looked for ${chosen ? `TEMPA_CHROMIUM=${chosen}` : CANDIDATES.join(', ')}): install Debian's \`chromium\` package to run the browser tests`;
 
 /** Flags for a sandboxed CI box: no sandbox (root in a container), no GPU, no outbound connections of its own. */
 export function launchBrowser(): Promise<Browser> {

@@ -126,7 +126,7 @@ async function refresh() {
 for (const button of document.querySelectorAll('.votes button')) button.addEventListener('click', () => vote(button.dataset.vote));
 $('undo').addEventListener('click', () => undo());
 document.addEventListener('keydown', (event) => {
-  if (event.target.closest('textarea')) {
+  if (event.target instanceof Element && event.target.closest('textarea')) {
     if (event.key === 'Escape') event.target.blur();
     return;
   }
