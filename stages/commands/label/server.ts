@@ -70,6 +70,8 @@ function listen(app: Hono, port: number): Promise<ServerType> {
     const server = serve({
       fetch: app.fetch,
       hostname: '127.0.0.1',
+      // Leaves the process's global Request and Response alone: the command also runs stages.
+      overrideGlobalObjects: false,
       port,
       // Small headers and prompt timeouts: a slow or bloated client cannot hold the server.
       serverOptions: { maxHeaderSize: 8 * 1024, headersTimeout: 10_000, requestTimeout: 30_000 },
