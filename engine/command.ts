@@ -15,7 +15,14 @@ export interface CommandOption {
   required?: boolean;
 }
 
-export interface CommandContext {
+/** The terminal a command talks to. */
+export interface CommandIo {
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean };
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+}
+
+export interface CommandContext extends CommandIo {
   recipe: ResolvedRecipe;
   /** Absolute path of each output of `stage`, after running what it needs (progress goes to stderr). */
   stageOutputs(stage: string): Promise<Record<string, string>>;
@@ -23,9 +30,6 @@ export interface CommandContext {
   stagesWithOutput(output: string): string[];
   /** The recipe's runtime options, with the runtime flags (`--backend`) applied. */
   runtime: Record<string, unknown>;
-  stdin: NodeJS.ReadableStream & { isTTY?: boolean };
-  stdout: NodeJS.WritableStream;
-  stderr: NodeJS.WritableStream;
   signal: AbortSignal;
 }
 
@@ -35,6 +39,11 @@ export interface CommandPlugin {
   options: readonly CommandOption[];
   /** Returns the exit code; throws PipelineError for bad usage or data. */
   run(ctx: CommandContext, options: Record<string, unknown>): Promise<number>;
+  /**
+   * Called first, before any recipe is looked for: an exit code ends the command there (a mode that needs
+   * no recipe, such as `tempa label --agreement a.jsonl b.jsonl`); undefined goes on to run().
+   */
+  runWithoutRecipe?(io: CommandIo, options: Record<string, unknown>): Promise<number | undefined>;
 }
 
 export const defineCommand = (command: CommandPlugin): CommandPlugin => command;

@@ -48,6 +48,9 @@ export function addPluginCommand(program: Command, plugin: CommandPlugin, setup:
     const { set = [], store, ...rest } = flags;
     const runtimeNames = new Set((app.runtime?.flags ?? []).map((f) => f.name));
     const own = Object.fromEntries(Object.entries(rest).filter(([name]) => !runtimeNames.has(name)));
+    const io = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr };
+    const early = await plugin.runWithoutRecipe?.(io, own);
+    if (early !== undefined) return done(early);
     const recipe = await setup.load(file, [...set, ...runtimeSets(app, rest)]);
     const storeDir = storeDirOf(store, recipe.file);
     // Stage start and end lines only: the command's own output is what the user came for.
@@ -68,9 +71,7 @@ export function addPluginCommand(program: Command, plugin: CommandPlugin, setup:
       stageOutputs: bringUpToDate,
       stagesWithOutput: (output) => stagesWithOutput(recipe, output),
       runtime: recipe.runtime,
-      stdin: process.stdin,
-      stdout: process.stdout,
-      stderr: process.stderr,
+      ...io,
       signal: interrupt.signal,
     };
     try {

@@ -1,6 +1,7 @@
-// The commands tempa adds to its CLI for using a trained model. Definitions only: the model code loads
-// when a command runs, so `tempa --help` stays fast.
+// The commands tempa adds to its CLI for using a trained model and labelling its answers. Definitions
+// only: the model and server code loads when a command runs, so `tempa --help` stays fast.
 import { defineCommand } from '../../engine/command.ts';
+import type { LabelFlags } from './label/label.ts';
 import { SAMPLING_OPTIONS, type SamplingFlags } from './sampling-options.ts';
 
 export const chatCommand = defineCommand({
@@ -20,4 +21,17 @@ export const generateCommand = defineCommand({
     { flags: '--json', description: 'print [{prompt, response}] as JSON', type: 'boolean' },
   ],
   run: async (ctx, flags) => (await import('./generate.ts')).generateCommand(ctx, flags as unknown as SamplingFlags & { prompt: string[] }),
+});
+
+export const labelCommand = defineCommand({
+  name: 'label',
+  description: "label a stage's candidate pairs A/B on a local page (appends to the stage's labels dataset); --agreement compares two labellers",
+  options: [
+    { flags: '--stage <stage>', description: 'the stage whose candidate pairs to label, run first if stale (default: the only stage that writes them)' },
+    { flags: '--labeller <name>', description: 'your name in the labels file (default: your user name)' },
+    { flags: '--port <n>', description: 'port on 127.0.0.1 (default: any free one)', type: 'integer' },
+    { flags: '--agreement <files...>', description: "no page: raw agreement and Cohen's kappa of two labellers (two labels files, or one that two share), and the pairs they split on" },
+  ],
+  runWithoutRecipe: async (io, flags) => (flags.agreement ? (await import('./label/label.ts')).printAgreement(io, flags.agreement as string[]) : undefined),
+  run: async (ctx, flags) => (await import('./label/label.ts')).label(ctx, flags as LabelFlags),
 });

@@ -37,7 +37,7 @@ export default defineStage({
   inputs: () => ({
     model: { kind: 'dir', description: 'the model that answers (the SFT model)' },
     prompts: { kind: 'any', description: 'JSONL rows (chat, Alpaca or prompt/completion); rows with a built-in `task` can be verified' },
-    labels: { kind: 'any', optional: true, description: 'JSONL human labels {pairId, choice: a|b|tie|both-bad, labeller?} (judge: labels)' },
+    labels: { kind: 'any', optional: true, description: 'JSONL human labels as `tempa label` appends them: {pairId, choice: a|b|tie|both-bad, labeller, ...} or {pairId, undo: true, labeller} (judge: labels)' },
     rewardModel: { kind: 'dir', optional: true, description: 'a reward-model folder (judge: reward-model)' },
   }),
   outputs: () => ({

@@ -1,6 +1,7 @@
 // The judges of make-preferences, as pure functions over sampled answers: the task verifier (correct beats
 // wrong; between two equally correct answers the declared style rules decide), human labels, or a reward
 // model's scores. A pair no judge can decide is a tie or both-bad: counted, never trained on.
+import type { LabelChoice } from '../shared/preference/labels.ts';
 
 /** One sampled answer as the judges see it. */
 export interface Sampled {
@@ -46,9 +47,6 @@ export function rewardDecision(a: Sampled, b: Sampled, minMargin: number): Decis
   if (Math.abs(gap) < minMargin) return { outcome: 'tie', reason: `reward gap ${Math.abs(gap).toFixed(3)} under ${minMargin}` };
   return { winner: gap > 0 ? 0 : 1, reason: `reward ${Math.max(a.score!, b.score!).toFixed(3)} beats ${Math.min(a.score!, b.score!).toFixed(3)}`, strength: Math.abs(gap) };
 }
-
-export const LABEL_CHOICES = ['a', 'b', 'tie', 'both-bad'] as const;
-export type LabelChoice = (typeof LABEL_CHOICES)[number];
 
 /**
  * Human labels of one pair (a = its first answer) merged into a decision: each labeller's last choice

@@ -1,7 +1,8 @@
 // Parameters of `make-preferences`: how many answers are sampled per prompt and how, which judge decides
 // each pair, and how many pairs a prompt may give.
 import type { FromSchema } from 'json-schema-to-ts';
-import { LABEL_CHOICES, STYLE_RULES } from './judge.ts';
+import { LABEL_CHOICES } from '../shared/preference/labels.ts';
+import { STYLE_RULES } from './judge.ts';
 
 export const makePreferencesSchema = {
   type: 'object',

@@ -12,7 +12,8 @@ export interface Pair {
   rejected: string;
 }
 
-function turns(value: unknown): ChatTurn[] | undefined {
+/** A prompt as chat messages: a string is one user message; undefined when it is neither. */
+export function turns(value: unknown): ChatTurn[] | undefined {
   if (typeof value === 'string') return [{ role: 'user', content: value }];
   if (!Array.isArray(value) || value.length === 0) return undefined;
   const ok = value.every((t) => t && typeof t === 'object' && CHAT_ROLES.includes((t as ChatTurn).role) && typeof (t as ChatTurn).content === 'string');
