@@ -21,3 +21,10 @@ export const generateCommand = defineCommand({
   ],
   run: async (ctx, flags) => (await import('./generate.ts')).generateCommand(ctx, flags as unknown as SamplingFlags & { prompt: string[] }),
 });
+
+export const reportCommand = defineCommand({
+  name: 'report',
+  description: "print the path of the recipe's HTML report (runs what it needs first)",
+  options: [{ flags: '--stage <stage>', description: 'the report stage (default: the last stage that writes an HTML report)' }],
+  run: async (ctx, flags) => (await import('./report.ts')).reportCommand(ctx, flags as { stage?: string }),
+});

@@ -29,6 +29,7 @@ export default defineStage({
   name: 'make-instructions',
   version: 2,
   description: 'Generate verifiable instruction data (arithmetic, strings, lists, formats, corpus facts) with disjoint train and held-out splits',
+  headline: ['train', 'heldOut'],
   schema: makeInstructionsSchema,
   inputs: () => ({
     corpus: { kind: 'any', optional: true, description: 'JSONL records (or text files) the facts family derives its fact table from' },
