@@ -57,14 +57,14 @@ function chartOf(title: string, metrics: string[], rows: readonly CurveRow[]): C
   const sparse = metrics.filter((m) => counts.get(m)! <= SPARSE);
   const encoding = {
     x: { field: 'step', type: 'quantitative', title: 'step' },
-    y: { field: 'value', type: 'quantitative', title: null, scale: { zero: false, type: spansDecades(data) ? 'log' : 'linear' } },
+    y: { field: 'value', type: 'quantitative', title: null, scale: title !== 'Learning rate' && spansDecades(data) ? { type: 'log' } : { zero: false } },
     color: { field: 'metric', type: 'nominal', title: null, sort: metrics, legend: { orient: 'bottom', labelLimit: 260 } },
   } as const;
   const spec: TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title,
-    width: 300,
-    height: 170,
+    width: 230,
+    height: 150,
     data: { values: data },
     layer: [
       { mark: { type: 'line', strokeWidth: 1.5 }, encoding },
@@ -74,7 +74,7 @@ function chartOf(title: string, metrics: string[], rows: readonly CurveRow[]): C
   return { title, metrics, data, spec };
 }
 
-/** Positive values over more than a 20-fold range (a loss falling from 7 to 0.1): drawn on a log scale, or the fall hides the rest. */
+/** Positive values over more than a 20-fold range (a loss falling from 7 to 0.1): drawn on a log scale, or the fall hides the rest (not the learning rate: its warm-up from ~0 would fill the chart). */
 function spansDecades(data: readonly ChartPoint[]): boolean {
   const values = data.map((p) => p.value);
   return values.length > 0 && Math.min(...values) > 0 && Math.max(...values) / Math.min(...values) > 20;

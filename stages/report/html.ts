@@ -37,7 +37,7 @@ th, td { border: 1px solid #ddd; padding: 4px 8px; text-align: left; vertical-al
 th { background: #f5f5f7; } td[data-value] { text-align: right; font-variant-numeric: tabular-nums; }
 .samples td { max-width: 360px; white-space: pre-wrap; font-family: ui-monospace, monospace; font-size: 12px; }
 .graph td, .graph th { font-size: 12px; } code { font-size: 12px; }
-.charts { display: flex; flex-wrap: wrap; gap: 8px; } figure.chart { margin: 0; }
+.charts { display: flex; flex-wrap: wrap; gap: 8px 16px; align-items: flex-start; } .charts > table { margin: 0; } figure.chart { margin: 0; }
 .stage-section { margin-top: 28px; }
 `;
 

@@ -22,6 +22,9 @@ export interface ReportContent {
 /** Metrics shown as a stage's key numbers: per-task breakdowns (`task.model`) stay in the evaluation tables. */
 const KEY_NUMBERS = 16;
 
+/** Longer answers (a random model's babble) are cut here in the table; the whole answer shows on hover. */
+const SAMPLE_CHARS = 160;
+
 const formatNumber = (x: number) => (Number.isInteger(x) ? String(x) : Math.abs(x) >= 0.001 && Math.abs(x) < 1e6 ? x.toPrecision(4) : x.toExponential(3));
 
 export async function renderReport(content: ReportContent): Promise<{ html: string; charts: number }> {
@@ -43,7 +46,8 @@ export async function renderReport(content: ReportContent): Promise<{ html: stri
 
 function samplesTable({ prompts, samples }: ReportContent): string {
   if (samples.length === 0) return '<p class="note">No model among the inputs, or no prompts.</p>';
-  return table(['stage', ...prompts], samples.map((row) => [row.section, ...row.answers.map((a) => (a === '' ? '(empty)' : a))]), 'samples');
+  const shown = (a: string) => (a === '' ? '(empty)' : a.length <= SAMPLE_CHARS ? a : { text: `${a.slice(0, SAMPLE_CHARS)}…`, title: a });
+  return table(['stage', ...prompts], samples.map((row) => [row.section, ...row.answers.map(shown)]), 'samples');
 }
 
 async function stageSection(section: Section, draw: (chart: Chart) => Promise<string>): Promise<string> {
@@ -51,11 +55,12 @@ async function stageSection(section: Section, draw: (chart: Chart) => Promise<st
   const parts = [`<section class="stage-section" id="stage-${esc(section.name)}">`, `<h2>${esc(section.name)}${stage ? ` <span class="sub">(uses ${esc(stage.uses)})</span>` : ''}</h2>`];
   if (stage) {
     parts.push(`<p>${esc(stage.description)}</p>`);
-    const numbers = Object.entries(stage.metrics).filter(([name]) => !name.includes('.')).slice(0, KEY_NUMBERS);
-    if (numbers.length) parts.push(table(['metric', 'value'], numbers.map(([name, value]) => [name, { text: formatNumber(value), value }]), 'key-numbers'));
   }
+  const numbers = Object.entries(stage?.metrics ?? {}).filter(([name]) => !name.includes('.')).slice(0, KEY_NUMBERS);
   const charts = [...(section.curve ? curveCharts(section.curve) : []), ...(section.evaluation ? [accuracyChart(section.evaluation)] : [])];
-  if (charts.length) parts.push(`<div class="charts">${(await Promise.all(charts.map(draw))).join('\n')}</div>`);
+  parts.push('<div class="charts">');
+  if (numbers.length) parts.push(table(['metric', 'value'], numbers.map(([name, value]) => [name, { text: formatNumber(value), value }]), 'key-numbers'));
+  parts.push(...(await Promise.all(charts.map(draw))), '</div>');
   if (section.evaluation) parts.push('<h3>Held-out exact match per task</h3>', accuracyTable(section.evaluation), passAtKTable(section.evaluation), driftTable(section.evaluation));
   if (section.heldOut) {
     const { tasks, overall } = section.heldOut;

@@ -1,6 +1,6 @@
 // The report's inputs grouped into one section per reported stage. The section is named by the input
-// (input names are keyed, so renaming one reruns the report); `<name>-curve` and `<name>-eval` join
-// section `<name>`. What an artifact is comes from its content: a model folder, a curve.jsonl, or an
+// (input names are keyed, so renaming one reruns the report); `<name>-curve` and `<name>-eval` belong
+// to section `<name>`. What an artifact is comes from its content: a model folder, a curve.jsonl, or an
 // evaluation (evaluate's eval.json, or a held-out report such as sft's eval.json).
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -46,13 +46,11 @@ const JOINS = /^(?<section>.+)-(?:curve|eval)$/;
 
 /** Sections in the order their stages ran; each input lands in exactly one. */
 export async function readSections(inputs: Record<string, InputArtifact>, upstream: readonly UpstreamStage[]): Promise<Section[]> {
-  const names = Object.keys(inputs);
-  if (names.length === 0) throw new PipelineError('RECIPE_INVALID', 'report has no inputs', { hint: 'bind the stages to report, e.g. `inputs: { pretrain: pretrain.model, pretrain-curve: pretrain.curve }`' });
+  if (Object.keys(inputs).length === 0) throw new PipelineError('RECIPE_INVALID', 'report has no inputs', { hint: 'bind the stages to report, e.g. `inputs: { pretrain: pretrain.model, pretrain-curve: pretrain.curve }`' });
   const sections = new Map<string, Section>();
   for (const [input, artifact] of Object.entries(inputs)) {
     if (!artifact.from) throw notStageOutput(input);
-    const joined = JOINS.exec(input)?.groups?.section;
-    const name = joined !== undefined && names.includes(joined) ? joined : input;
+    const name = JOINS.exec(input)?.groups?.section ?? input;
     const section = sections.get(name) ?? { name, stage: upstream.find((s) => s.name === artifact.from!.stage) };
     sections.set(name, section);
     await readArtifact(section, input, artifact);

@@ -91,6 +91,7 @@ describe('report stage', () => {
       assert.match(graph, new RegExp(`<tr><td>${stage}</td>[\\s\\S]*?<td title="${lock.stages[stage]!.key}">`), stage);
     }
     assert.doesNotMatch(html, /<script(?! type="application\/json")/, 'no script runs in the page');
+    assert.doesNotMatch(await readFile(first.outcomes.find((o) => o.name === 'report')!.logFile!, 'utf8'), /warning/, 'Vega-Lite corrected no chart');
   });
 
   it('opens in Chromium with no request, no console error, marks in every chart, a sample row per stage', { skip: chromiumMissing() }, async () => {
