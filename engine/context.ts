@@ -7,7 +7,7 @@ import type { RunReporter } from './events.ts';
 import { seededRandom } from './rng.ts';
 import type { StageContext } from './stage.ts';
 
-export type ContextParts = Pick<StageContext, 'stage' | 'inputs' | 'outDir' | 'checkpointDir' | 'logFile' | 'recipeDir' | 'seed' | 'runtime' | 'signal'> & {
+export type ContextParts = Pick<StageContext, 'stage' | 'inputs' | 'outDir' | 'checkpointDir' | 'logFile' | 'recipeDir' | 'seed' | 'runtime' | 'upstream' | 'signal'> & {
   reporter: RunReporter;
   /** Where spawned process groups are recorded (see child-guard.ts). */
   groupDir?: string;
@@ -33,6 +33,7 @@ export function buildContext(parts: ContextParts): StageContext {
     seed: parts.seed,
     random: seededRandom(parts.seed),
     runtime: parts.runtime,
+    upstream: parts.upstream,
     log: { info: (m) => write('info', m), warn: (m) => write('warn', m) },
     signal,
     progress: (update) => reporter.stageProgress(stage, update),

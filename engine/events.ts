@@ -15,6 +15,8 @@ export interface StageOutcome {
   error?: PipelineError;
   /** Where its outputs and log are, when it has a result. */
   outDir?: string;
+  /** Absolute path of each output, when it has a result. */
+  outputs?: Record<string, string>;
   logFile?: string;
 }
 

@@ -10,7 +10,7 @@ import { buildContext } from './context.ts';
 import { errArtifactMissing, errStageFailed, PipelineError } from './errors.ts';
 import type { RunReporter } from './events.ts';
 import type { ResolvedStage } from './recipe/resolve.ts';
-import type { InputArtifact } from './stage.ts';
+import type { InputArtifact, UpstreamStage } from './stage.ts';
 
 export interface ExecuteRequest {
   stage: ResolvedStage;
@@ -21,6 +21,7 @@ export interface ExecuteRequest {
   signal: AbortSignal;
   reporter: RunReporter;
   runtime: Record<string, unknown>;
+  upstream: readonly UpstreamStage[];
   /** Re-hashes dataset inputs after the run: a dataset edited mid-run must not be cached as the old one. */
   recheckInputs: () => Promise<string | undefined>;
 }
@@ -41,6 +42,7 @@ export async function executeStage(req: ExecuteRequest): Promise<RunRecord> {
       recipeDir: stage.dir,
       seed: stage.seed,
       runtime: req.runtime,
+      upstream: req.upstream,
       signal: req.signal,
       reporter: req.reporter,
     });

@@ -16,7 +16,7 @@ import { explainStale } from './explain.ts';
 import { lockPathFor, readLock, updateLock, type LockEntry } from './lockfile.ts';
 import { ancestorsOf, selectStages, type Selection } from './plan.ts';
 import type { ResolvedRecipe, ResolvedStage } from './recipe/resolve.ts';
-import type { InputArtifact } from './stage.ts';
+import type { InputArtifact, UpstreamStage } from './stage.ts';
 
 export interface RunOptions extends Selection {
   /** true: every selected stage; a list: those stages. */
@@ -114,12 +114,13 @@ export async function runRecipe(recipe: ResolvedRecipe, options: RunOptions = {}
           if (raced.record && !isForced && stage.cache) return cachedOutcome(stage.name, key, raced.record, store);
           reporter.stageStart(stage.name, reasons);
           try {
+            const upstream = await upstreamOf(stage, recipe, settled, store);
             const record = await executeStage({
-              stage, key, manifest, inputs, store, signal, reporter, runtime: recipe.runtime,
+              stage, key, manifest, inputs, store, signal, reporter, runtime: recipe.runtime, upstream,
               recheckInputs: () => recheckDatasets(stage, datasets, recipe, hasher),
             });
             await store.rememberOutputs(record, hasher).catch(() => undefined); // without it the next use reads the files once
-            return { record, outcome: { name: stage.name, status: 'ran', key, reasons, metrics: record.metrics, durationMs: record.durationMs, outDir: store.outDir(key), logFile: store.logFile(key) } };
+            return { record, outcome: { name: stage.name, status: 'ran', key, reasons, metrics: record.metrics, durationMs: record.durationMs, outDir: store.outDir(key), outputs: outputPaths(record, store), logFile: store.logFile(key) } };
           } catch (error) {
             const failure = error instanceof PipelineError && error.code === 'STAGE_FAILED' ? error : errStageFailed(stage.name, error);
             if (recipe.onError === 'fail' || signal.aborted) stopReason = `run stopped: ${stage.name} failed`;
@@ -177,7 +178,36 @@ function checkStageFlags(recipe: ResolvedRecipe, options: RunOptions): void {
 }
 
 function cachedOutcome(name: string, key: string, record: RunRecord, store: Store): Settled {
-  return { record, outcome: { name, status: 'cached', key, reasons: [], metrics: record.metrics, outDir: store.outDir(key), logFile: store.logFile(key) } };
+  return { record, outcome: { name, status: 'cached', key, reasons: [], metrics: record.metrics, outDir: store.outDir(key), outputs: outputPaths(record, store), logFile: store.logFile(key) } };
+}
+
+const outputPaths = (record: RunRecord, store: Store): Record<string, string> =>
+  Object.fromEntries(Object.entries(record.outputs).map(([name, o]) => [name, path.join(store.outDir(record.key), o.path)]));
+
+/** Every stage `stage` depends on, directly or not, as this run settled it: what a report stage shows. */
+async function upstreamOf(stage: ResolvedStage, recipe: ResolvedRecipe, settled: Map<string, Promise<Settled>>, store: Store): Promise<UpstreamStage[]> {
+  const ancestors = ancestorsOf(recipe.stages, stage.needs);
+  const upstream: UpstreamStage[] = [];
+  for (const s of recipe.stages) {
+    if (!ancestors.has(s.name)) continue;
+    const { outcome, record } = await settled.get(s.name)!;
+    if (!record || (outcome.status !== 'ran' && outcome.status !== 'cached')) continue;
+    upstream.push({
+      name: s.name,
+      uses: s.uses,
+      description: s.plugin.stage.description,
+      needs: s.needs,
+      status: outcome.status,
+      key: record.key,
+      plugin: record.manifest.plugin,
+      metrics: record.metrics,
+      info: record.info,
+      durationMs: record.durationMs,
+      createdAt: record.createdAt,
+      outputs: outputPaths(record, store),
+    });
+  }
+  return upstream;
 }
 
 function lockEntry(stage: ResolvedStage, record: RunRecord): LockEntry {
@@ -250,7 +280,7 @@ function bindInputs(stage: ResolvedStage, records: Map<string, RunRecord>, datas
     const output = record.outputs[ref.output]!;
     const root = path.join(store.outDir(record.key), output.path);
     const files = output.kind === 'file' ? [root] : Object.keys(output.files).sort().map((rel) => path.join(root, rel));
-    inputs[name] = { kind: output.kind, path: root, files, hash: output.hash };
+    inputs[name] = { kind: output.kind, path: root, files, hash: output.hash, from: { stage: ref.stage, output: ref.output } };
     manifestInputs[name] = { hash: output.hash, files: output.files };
   }
   return { inputs, manifestInputs };

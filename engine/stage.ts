@@ -14,6 +14,30 @@ export interface InputArtifact {
   files: string[];
   /** sha256 of the artifact's content, as keyed into the cache. */
   hash: string;
+  /** The stage output it is (absent for a dataset). Not keyed: only its content is. */
+  from?: { stage: string; output: string };
+}
+
+/**
+ * A stage this one depends on, directly or not, as this run found it (run or reused from the cache):
+ * provenance for stages that report on a pipeline. Not part of the cache key, so a cached consumer shows
+ * it as it was when the consumer ran.
+ */
+export interface UpstreamStage {
+  name: string;
+  uses: string;
+  /** The plugin's description: what the stage does. */
+  description: string;
+  needs: readonly string[];
+  status: 'ran' | 'cached';
+  key: string;
+  plugin: { name: string; version: number; code: string };
+  metrics: Record<string, number>;
+  info: Record<string, string>;
+  durationMs: number;
+  createdAt: string;
+  /** Absolute path of each output. */
+  outputs: Record<string, string>;
 }
 
 export interface Logger {
@@ -60,6 +84,8 @@ export interface StageContext {
   random(): number;
   /** The recipe's `runtime:` options, as the application's runtime schema checked them. Not part of the cache key. */
   runtime: Record<string, unknown>;
+  /** Every stage this one depends on, directly or not, in run order. Not part of the cache key. */
+  upstream: readonly UpstreamStage[];
   log: Logger;
   signal: AbortSignal;
   progress(update: ProgressUpdate): void;
@@ -78,6 +104,8 @@ export interface StageResult {
 export interface OutputSpec {
   kind: Exclude<ArtifactKind, 'files'>;
   description?: string;
+  /** A document for people (a report): the summary at the end of `tempa run` prints its path. */
+  document?: boolean;
 }
 
 /** A problem `validate` found in a stage's parameters; `path` is the offending field inside `with:`. */
@@ -100,6 +128,8 @@ export interface Stage<P = unknown> {
   /** Bump when the stage's meaning changes: it goes into the cache key. */
   version: number;
   description: string;
+  /** Metric names the summary at the end of `tempa run` shows for this stage (default: its first two metrics). */
+  headline?: readonly string[];
   /** JSON Schema of `with:`; Ajv fills in its defaults before run(). */
   schema: object;
   /** Named inputs the stage requires. Absent: the stage accepts whatever the recipe binds. */

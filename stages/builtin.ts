@@ -4,7 +4,7 @@
 import { fileURLToPath } from 'node:url';
 import type { App } from '../engine/app.ts';
 import { RUNTIME_BACKENDS, runtimeSchema } from '../schemas/runtime.schema.ts';
-import { chatCommand, generateCommand, labelCommand } from './commands/index.ts';
+import { chatCommand, generateCommand, labelCommand, reportCommand } from './commands/index.ts';
 
 export const BUILTIN_STAGES = {
   exec: new URL('./exec/index.ts', import.meta.url),
@@ -22,10 +22,11 @@ export const BUILTIN_STAGES = {
   dpo: new URL('./dpo/index.ts', import.meta.url),
   ppo: new URL('./ppo/index.ts', import.meta.url),
   grpo: new URL('./grpo/index.ts', import.meta.url),
+  report: new URL('./report/index.ts', import.meta.url),
 } as const satisfies Record<string, URL>;
 
-/** Commands the CLI adds beside run, status, show...: using a stage's model, labelling its answers. */
-export const BUILTIN_COMMANDS = [chatCommand, generateCommand, labelCommand] as const;
+/** Commands the CLI adds beside run, status, show...: using a stage's model, labelling its answers, finding the report. */
+export const BUILTIN_COMMANDS = [chatCommand, generateCommand, labelCommand, reportCommand] as const;
 
 /** The repository root: built-in stage code is hashed relative to it; `npm:` datasets fall back to its node_modules. */
 export const TEMPA_ROOT = fileURLToPath(new URL('..', import.meta.url));

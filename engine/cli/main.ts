@@ -15,6 +15,7 @@ import { resolveRecipe, type ResolvedRecipe } from '../recipe/resolve.ts';
 import { checkDatasets, runRecipe, type RunOptions } from '../run.ts';
 import { createLineReporter } from '../ui-lines.ts';
 import { renderDag, type DagFormat } from './dag.ts';
+import { runSummary } from './run-summary.ts';
 import { formatError } from './format-error.ts';
 import { interruptOnSignal } from './interrupt.ts';
 import { addPluginCommand } from './plugin-command.ts';
@@ -83,6 +84,7 @@ async function runCommand(app: CliApp, recipeFile: string, flags: RunFlags): Pro
         resolve: () => resolveRecipe(recipeFile, app, { sets: flags.set }),
         run: async (recipe, signal) => {
           const summary = await runRecipe(recipe, options(AbortSignal.any([signal, interrupt.signal])));
+          for (const line of runSummary(recipe, summary.outcomes)) out(line);
           printFailures(summary.outcomes);
         },
         report: (m) => out(`[watch] ${m}`),
@@ -95,6 +97,7 @@ async function runCommand(app: CliApp, recipeFile: string, flags: RunFlags): Pro
   const recipe = await resolveRecipe(recipeFile, app, { sets: flags.set });
   const summary = await runRecipe(recipe, options(interrupt.signal));
   if (flags.json) out(JSON.stringify({ ok: summary.ok, stages: summary.outcomes.map(({ error, ...o }) => ({ ...o, error: error?.message })) }, null, 2));
+  else if (!flags.dryRun) for (const line of runSummary(recipe, summary.outcomes)) out(line);
   printFailures(summary.outcomes);
   return exitCodeFor(summary.outcomes);
 }

@@ -35,3 +35,10 @@ export const labelCommand = defineCommand({
   runWithoutRecipe: async (io, flags) => (flags.agreement ? (await import('./label/label.ts')).printAgreement(io, flags.agreement as string[]) : undefined),
   run: async (ctx, flags) => (await import('./label/label.ts')).label(ctx, flags as LabelFlags),
 });
+
+export const reportCommand = defineCommand({
+  name: 'report',
+  description: "print the path of the recipe's HTML report (runs what it needs first)",
+  options: [{ flags: '--stage <stage>', description: 'the report stage (default: the last stage that writes an HTML report)' }],
+  run: async (ctx, flags) => (await import('./report.ts')).reportCommand(ctx, flags as { stage?: string }),
+});

@@ -33,6 +33,7 @@ export default defineStage({
   name: 'dpo',
   version: 1,
   description: 'Direct Preference Optimization (sigmoid, IPO or robust; optional NLL term) against a frozen reference, with TRL metrics.',
+  headline: ['heldOutRewardAccuracy', 'heldOutMargin'],
   schema: dpoSchema,
   inputs: () => ({
     model: { kind: 'dir', description: 'the policy to start from (the SFT model)' },

@@ -41,6 +41,7 @@ export default defineStage({
   name: 'evaluate',
   version: 2,
   description: 'Held-out exact match per task of a model, beside a baseline model and chance on the same prompts, with pass@k and a report.',
+  headline: ['accuracy', 'gainPoints', 'chanceMajority'],
   schema: evaluateSchema,
   inputs: () => ({
     model: { kind: 'dir', description: 'the model folder to evaluate (from init, pretrain, sft or a later stage)' },

@@ -15,6 +15,7 @@ export default defineStage({
   name: 'init',
   version: 2,
   description: 'A seeded random GPT of the size in `model`, plus what it says.',
+  headline: ['parameters', 'expectedLoss'],
   schema: initSchema,
   validate: (params) => modelProblems(params.model).map((p) => ({ ...p, path: ['model', ...p.path] })),
   inputs: () => ({ tokenizer: { kind: 'dir', description: 'the tokenizer stage output' } }),

@@ -31,6 +31,7 @@ export default defineStage({
   name: 'load-data',
   version: 1,
   description: 'Read text, JSONL, CSV/TSV or Parquet files into canonical JSONL records',
+  headline: ['records'],
   schema: loadDataSchema,
   inputs: () => ({ source: { kind: 'any', description: 'a data file, a set of files, or a folder of them' } }),
   outputs: () => ({

@@ -30,6 +30,7 @@ export default defineStage({
   name: 'make-instructions',
   version: 3,
   description: 'Generate verifiable instruction data (arithmetic, strings, lists, formats, reasoning, corpus facts) with disjoint train, held-out and RL-prompt splits',
+  headline: ['train', 'heldOut', 'prompts'],
   schema: makeInstructionsSchema,
   inputs: () => ({
     corpus: { kind: 'any', optional: true, description: 'JSONL records (or text files) the facts family derives its fact table from' },

@@ -33,6 +33,7 @@ export default defineStage({
   name: 'make-preferences',
   version: 1,
   description: 'Sample K answers per prompt, pair them and judge each pair (task verifier, human labels or a reward model).',
+  headline: ['pairs', 'passRate'],
   schema: makePreferencesSchema,
   inputs: () => ({
     model: { kind: 'dir', description: 'the model that answers (the SFT model)' },

@@ -57,6 +57,7 @@ export default defineStage({
   name: 'ppo',
   version: 1,
   description: 'RLHF with PPO against a reward model: KL-penalised rewards, GAE, clipped policy and value losses, TRL metrics and guards.',
+  headline: ['objective/scores', 'objective/kl'],
   schema: ppoSchema,
   inputs: () => ({
     model: { kind: 'dir', description: 'the policy to start from (the SFT model); also the frozen reference unless `reference` is bound' },

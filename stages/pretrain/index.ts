@@ -17,6 +17,7 @@ export default defineStage({
   name: 'pretrain',
   version: 1,
   description: 'Next-token pre-training with AdamW, warm-up + cosine schedule, clipping, validation and resumable checkpoints.',
+  headline: ['valLoss', 'initialValLoss'],
   schema: pretrainSchema,
   inputs: () => ({
     model: { kind: 'dir', description: 'a model folder (from init or an earlier training stage)' },

@@ -34,6 +34,7 @@ export default defineStage({
   name: 'reward-model',
   version: 1,
   description: 'A scalar-head reward model trained on preference pairs (Bradley-Terry), with held-out pairwise accuracy and saved reward normalisation.',
+  headline: ['heldOutAccuracy', 'initialHeldOutAccuracy'],
   schema: rewardModelSchema,
   inputs: () => ({
     model: { kind: 'dir', description: 'the model to start from (the SFT model); a `score` head is added if it has none' },

@@ -19,6 +19,7 @@ export default defineStage({
   name: 'sft',
   version: 1,
   description: 'Supervised fine-tuning on chat conversations with the loss on assistant tokens only, and held-out task accuracy.',
+  headline: ['heldOutAccuracy', 'valLoss'],
   schema: sftSchema,
   inputs: () => ({
     model: { kind: 'dir', description: 'a model folder (from init, pretrain or an earlier sft); holds tokenizer.json' },

@@ -17,6 +17,7 @@ export default defineStage({
   name: 'tokenizer',
   version: 1,
   description: 'Train a byte-level BPE tokenizer with reserved special tokens; saved as a Hugging Face tokenizer.json',
+  headline: ['vocabSize', 'bytesPerToken'],
   schema: tokenizerSchema,
   inputs: () => ({
     corpus: { kind: 'any', description: 'JSONL records with a text field (as load-data and split-data write), or plain text files' },

@@ -41,6 +41,7 @@ export async function makeStageContext(overrides: Partial<StageContext> = {}): P
     seed,
     random: seededRandom(seed),
     runtime: { backend: 'cpu' },
+    upstream: [],
     log: {
       info: (message) => void logLines.push(`info: ${message}`),
       warn: (message) => void logLines.push(`warn: ${message}`),
