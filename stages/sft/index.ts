@@ -13,6 +13,7 @@ import { readChatRows, type ChatRow } from '../shared/chat/rows.ts';
 import { evaluateTasks } from '../shared/eval/task-accuracy.ts';
 import { sftSchema } from './schema.ts';
 import { buildExamples, sftBatch, sftEvalSet } from './sft-data.ts';
+import { backendInfo } from '../shared/backend/tf.ts';
 
 export default defineStage({
   name: 'sft',
@@ -84,7 +85,7 @@ export default defineStage({
           resumedFrom: result.resumedFrom,
         },
         artifacts: { model: 'model', curve: 'curve.jsonl', eval: 'eval.json' },
-        info: { backend },
+        info: backendInfo(backend),
       };
     } finally {
       model.dispose();
