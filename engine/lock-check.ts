@@ -22,7 +22,6 @@ const INFO_CAUSES: Record<string, string> = {
   backend: 'backend',
   isa: 'instruction set',
   blas: 'BLAS library',
-  threads: 'thread count',
   node: 'package versions',
   tfjs: 'package versions',
   platform: 'platform',
@@ -56,9 +55,12 @@ function keyCauses(reasons: string[]): string[] {
   return [...causes];
 }
 
-/** How the two runs' `info` differ, each with its family: `backend: wasm -> native (backend)`. */
+/** Recorded, but never a cause: every reduction sums in the same order on any number of threads. */
+const NOT_CAUSES = new Set(['threads']);
+
+/** How the two runs' `info` differ, each with its family: `backend: backend wasm -> native`. */
 export function infoCauses(before: Record<string, string> = {}, after: Record<string, string> = {}): string[] {
-  const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort((a, b) => (a in INFO_CAUSES ? 0 : 1) - (b in INFO_CAUSES ? 0 : 1) || a.localeCompare(b));
+  const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].filter((k) => !NOT_CAUSES.has(k)).sort((a, b) => (a in INFO_CAUSES ? 0 : 1) - (b in INFO_CAUSES ? 0 : 1) || a.localeCompare(b));
   return keys.filter((k) => before[k] !== after[k]).map((k) => `${INFO_CAUSES[k] ?? k}: ${k} ${before[k] ?? '(unrecorded)'} -> ${after[k] ?? '(unrecorded)'}`);
 }
 

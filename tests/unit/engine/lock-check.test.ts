@@ -20,7 +20,7 @@ describe('compareWithLock', () => {
     assert.equal(compareWithLock('train', entry(), entry()), undefined);
   });
 
-  it('same key, other bytes: names the file, and the backend, instruction set and BLAS that differ', () => {
+  it('same key, other bytes: names the file, and the backend, instruction set and BLAS that differ (never the thread count)', () => {
     const here = entry({ outputs: { model: 'm2' }, files: { model: { 'model.safetensors': 'w2', 'config.json': 'c1' } }, info: { backend: 'native', isa: 'avx2', blas: 'OpenBLAS', threads: '2' } });
     assert.deepEqual(compareWithLock('train', entry(), here), {
       stage: 'train',
@@ -28,7 +28,7 @@ describe('compareWithLock', () => {
       details: ['model/model.safetensors'],
       causes: ['BLAS library: blas tempa GEMM -> OpenBLAS', 'instruction set: isa avx512 -> avx2'],
     });
-    assert.deepEqual(infoCauses({ backend: 'wasm', node: '20.1.0' }, { backend: 'native', node: '22.0.0' }), ['backend: backend wasm -> native', 'package versions: node 20.1.0 -> 22.0.0']);
+    assert.deepEqual(infoCauses({ backend: 'wasm', node: '20.1.0', threads: '1' }, { backend: 'native', node: '22.0.0', threads: '2' }), ['backend: backend wasm -> native', 'package versions: node 20.1.0 -> 22.0.0']);
   });
 
   it('same key and files but another output hash: the lock was edited', () => {
