@@ -16,6 +16,8 @@ export interface LockEntry {
   uses: string;
   manifest: KeyManifest;
   outputs: Record<string, string>;
+  /** Each output's files and their hashes, so a mismatch names the file (`tempa verify`). */
+  files?: Record<string, Record<string, string>>;
   /** How it was computed (a stage's `info`, such as the backend it ran on): for comparing runs, never keyed. */
   info?: Record<string, string>;
 }

@@ -13,6 +13,7 @@ import { errInterrupted, errRecipeInvalid, errStageFailed, errUnknownStageFlag, 
 import { silentReporter, type RunReporter, type StageOutcome } from './events.ts';
 import { executeStage } from './execute.ts';
 import { explainStale } from './explain.ts';
+import { compareWithLock, describeDifference, type LockDifference } from './lock-check.ts';
 import { lockPathFor, readLock, updateLock, type LockEntry } from './lockfile.ts';
 import { ancestorsOf, selectStages, type Selection } from './plan.ts';
 import type { ResolvedRecipe, ResolvedStage } from './recipe/resolve.ts';
@@ -29,12 +30,20 @@ export interface RunOptions extends Selection {
   storeDir?: string;
   signal?: AbortSignal;
   reporter?: RunReporter;
+  /** false: leave the lock file alone (`tempa verify` reruns in a scratch store). Default true. */
+  writeLock?: boolean;
+  /** Write this run's hashes even where the lock has other output hashes for the same key (`--relock`). */
+  relock?: boolean;
 }
 
 export interface RunSummary {
   ok: boolean;
   outcomes: StageOutcome[];
   lockFile: string;
+  /** Lock entries of every stage with a result (cached or run), dry runs included. */
+  entries: Record<string, LockEntry>;
+  /** Stages whose result has the lock's key but other output hashes: reported, and kept out of the lock. */
+  lockMismatches: LockDifference[];
 }
 
 interface Settled {
@@ -136,6 +145,8 @@ export async function runRecipe(recipe: ResolvedRecipe, options: RunOptions = {}
   };
 
   let outcomes: StageOutcome[];
+  const entries: Record<string, LockEntry> = {};
+  const lockMismatches: LockDifference[] = [];
   try {
     for (const stage of recipe.stages) {
       const promise = settle(stage).then((s) => {
@@ -148,20 +159,30 @@ export async function runRecipe(recipe: ResolvedRecipe, options: RunOptions = {}
 
     // Status and dry runs keep the memo too, so the next look is stat-only. It only saves rehashing, so a full disk may refuse it.
     await hasher.save().catch(() => undefined);
-    if (!options.dryRun) {
-      const entries: Record<string, LockEntry> = {};
-      for (const stage of recipe.stages) {
-        const s = await settled.get(stage.name)!;
-        if (s.record) entries[stage.name] = lockEntry(stage, s.record);
+    for (const stage of recipe.stages) {
+      const s = await settled.get(stage.name)!;
+      if (!s.record) continue;
+      const entry = lockEntry(stage, s.record);
+      entries[stage.name] = entry;
+      // Same key, other bytes: the lock and the store disagree. Say so; never paper over it by rewriting.
+      const difference = previous[stage.name]?.key === entry.key ? compareWithLock(stage.name, previous[stage.name], entry) : undefined;
+      if (difference) {
+        lockMismatches.push(difference);
+        const fix = options.relock ? 'the lock now has this run\'s hashes (--relock)' : 'the lock keeps its hashes: run `tempa verify` to see why, or `tempa run --relock` to accept these';
+        reporter.stageLog(stage.name, 'warn', `${describeDifference(difference)}; ${fix}`);
       }
-      await updateLock(lockFile, recipe.name, entries, recipe.stages.map((s) => s.name));
+    }
+    if (!options.dryRun && options.writeLock !== false) {
+      const kept = new Set(options.relock ? [] : lockMismatches.map((d) => d.stage));
+      const written = Object.fromEntries(Object.entries(entries).filter(([name]) => !kept.has(name)));
+      await updateLock(lockFile, recipe.name, written, recipe.stages.map((s) => s.name));
       await registerLockFile(store, lockFile);
     }
   } finally {
     await pins?.close(); // only now does the lock file protect this run's results from gc
   }
   await reporter.finish(outcomes);
-  return { ok: outcomes.every((o) => o.status !== 'failed' && o.status !== 'skipped'), outcomes, lockFile };
+  return { ok: outcomes.every((o) => o.status !== 'failed' && o.status !== 'skipped'), outcomes, lockFile, entries, lockMismatches };
 }
 
 function checkStageFlags(recipe: ResolvedRecipe, options: RunOptions): void {
@@ -212,8 +233,12 @@ async function upstreamOf(stage: ResolvedStage, recipe: ResolvedRecipe, settled:
 
 function lockEntry(stage: ResolvedStage, record: RunRecord): LockEntry {
   const outputs: Record<string, string> = {};
-  for (const [name, out] of Object.entries(record.outputs)) outputs[name] = out.hash;
-  const entry: LockEntry = { key: record.key, uses: stage.uses, manifest: JSON.parse(canonicalJson(record.manifest)) as KeyManifest, outputs };
+  const files: Record<string, Record<string, string>> = {};
+  for (const [name, out] of Object.entries(record.outputs)) {
+    outputs[name] = out.hash;
+    files[name] = out.files;
+  }
+  const entry: LockEntry = { key: record.key, uses: stage.uses, manifest: JSON.parse(canonicalJson(record.manifest)) as KeyManifest, outputs, files };
   if (record.info && Object.keys(record.info).length) entry.info = record.info;
   return entry;
 }

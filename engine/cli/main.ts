@@ -11,6 +11,7 @@ import type { CommandPlugin } from '../command.ts';
 import { PipelineError, RecipeErrors } from '../errors.ts';
 import type { StageOutcome } from '../events.ts';
 import { collectGarbage } from '../gc.ts';
+import { describeDifference } from '../lock-check.ts';
 import { resolveRecipe, type ResolvedRecipe } from '../recipe/resolve.ts';
 import { checkDatasets, runRecipe, type RunOptions } from '../run.ts';
 import { createLineReporter } from '../ui-lines.ts';
@@ -20,6 +21,7 @@ import { formatError } from './format-error.ts';
 import { interruptOnSignal } from './interrupt.ts';
 import { addPluginCommand } from './plugin-command.ts';
 import { showStage } from './show.ts';
+import { verifyRecipe } from './verify.ts';
 import { collect, collectRaw, EXIT, parseJobs, recipeArgumentHelp, recipePath, runtimeFlagOptions, runtimeSets, storeDirOf } from './shared.ts';
 
 export interface CliApp extends App {
@@ -50,6 +52,7 @@ interface RunFlags {
   jobs?: number;
   store?: string;
   json?: boolean;
+  relock?: boolean;
 }
 
 function exitCodeFor(outcomes: readonly StageOutcome[]): number {
@@ -71,6 +74,7 @@ async function runCommand(app: CliApp, recipeFile: string, flags: RunFlags): Pro
     to: flags.to,
     force: flags.force,
     dryRun: flags.dryRun,
+    relock: flags.relock,
     concurrency: flags.jobs,
     storeDir: storeDirOf(flags.store, recipeFile),
     signal,
@@ -105,12 +109,16 @@ async function runCommand(app: CliApp, recipeFile: string, flags: RunFlags): Pro
 async function statusCommand(recipe: ResolvedRecipe, flags: { store?: string; json?: boolean; verify?: boolean }): Promise<number> {
   const summary = await runRecipe(recipe, { dryRun: true, verify: flags.verify, storeDir: storeDirOf(flags.store, recipe.file) });
   if (flags.json) {
-    out(JSON.stringify(summary.outcomes.map(({ name, status, key, reasons }) => ({ name, status: status === 'would-run' ? 'stale' : status, key, reasons })), null, 2));
+    const lockDifference = (name: string) => summary.lockMismatches.find((d) => d.stage === name);
+    out(JSON.stringify(summary.outcomes.map(({ name, status, key, reasons }) => ({ name, status: status === 'would-run' ? 'stale' : status, key, reasons, lockDifference: lockDifference(name) })), null, 2));
     return EXIT.ok;
   }
   const width = Math.max(...summary.outcomes.map((o) => o.name.length));
+  const mismatch = new Map(summary.lockMismatches.map((d) => [d.stage, d]));
   for (const o of summary.outcomes) {
-    if (o.status === 'cached') out(`${o.name.padEnd(width)}  cached`);
+    const differs = mismatch.get(o.name);
+    if (o.status === 'cached' && differs) out(`${o.name.padEnd(width)}  cached, but ${describeDifference(differs)}`);
+    else if (o.status === 'cached') out(`${o.name.padEnd(width)}  cached`);
     else if (o.status === 'failed') out(`${o.name.padEnd(width)}  missing: ${o.error?.message}`);
     else out(`${o.name.padEnd(width)}  stale: ${o.reasons.join('; ')}`);
   }
@@ -146,7 +154,8 @@ async function main(app: CliApp, argv: readonly string[]): Promise<number> {
     .option('--watch', 'rerun what became stale when the recipe, a dataset or a local plugin changes')
     .option('-j, --jobs <n>', 'stages run at once (default: the recipe concurrency)', parseJobs)
     .option('--store <dir>', 'cache store folder (default: .tempa beside the recipe)')
-    .option('--json', 'print a JSON summary instead of progress');
+    .option('--json', 'print a JSON summary instead of progress')
+    .option('--relock', 'write this run\'s output hashes into the lock even where they differ from it for the same key');
   for (const option of runtimeFlagOptions(app)) run.addOption(option);
   run.action(async (file: string | undefined, flags: RunFlags & { force?: boolean | string }) => {
     const force = typeof flags.force === 'string' ? collect(flags.force) : flags.force;
@@ -164,6 +173,26 @@ async function main(app: CliApp, argv: readonly string[]): Promise<number> {
     .action(async (file: string | undefined, flags: { set?: string[]; store?: string; json?: boolean; verify?: boolean }) => {
       code = await statusCommand(await load(file, flags.set), flags);
     });
+
+  const verify = program
+    .command('verify')
+    .argument('[recipe]', recipeArgumentHelp(defaults))
+    .description('rerun every stage in a scratch store and compare keys and output hashes with the lock (exit 1 on a difference)')
+    .option('--no-run', 'rehash the results already in the store instead of recomputing them')
+    .addOption(setOption())
+    .option('--store <dir>', 'the store --no-run reads (default: .tempa beside the recipe)');
+  for (const option of runtimeFlagOptions(app)) verify.addOption(option);
+  verify.action(async (file: string | undefined, flags: { run: boolean; set?: string[]; store?: string } & Record<string, unknown>) => {
+    const recipe = await load(file, [...(flags.set ?? []), ...runtimeSets(app, flags)]);
+    const interrupt = interruptOnSignal(() => true, '\ninterrupted\n');
+    code = await verifyRecipe(recipe, {
+      noRun: !flags.run,
+      storeDir: storeDirOf(flags.store, recipe.file),
+      signal: interrupt.signal,
+      reporter: createLineReporter(err),
+      out,
+    });
+  });
 
   program
     .command('dag')

@@ -1,7 +1,7 @@
 /* Softmax cross-entropy over a vocabulary in one pass each way: the composite's max, softmax, log, one-hot,
  * products and sums over the (tokens, V) logits become one read of the logits forward (which keeps the
  * probabilities) and one write of their gradient backward. Rows split over the pool; the loss is summed
- * per part in double and the parts added in order. */
+ * per chunk of REDUCE_ROWS rows in double and the chunks added in order, the same on any thread count. */
 #include "kernels.h"
 #include <math.h>
 #include <stdlib.h>
@@ -10,14 +10,14 @@ typedef struct {
   const float *logits, *probs, *weights;
   const int32_t *targets;
   float *probs_out, *dlogits;
-  double *part_loss;
-  int64_t vocab;
+  double *chunk_loss;
+  int64_t rows, vocab;
   float dy;
 } ce_job;
 
-VECTORIZED static void forward_rows(void *arg, int64_t begin, int64_t end, int part) {
-  const ce_job *j = (const ce_job *)arg;
+VECTORIZED static void forward_rows(const ce_job *j, int64_t chunk) {
   const int64_t V = j->vocab;
+  const int64_t begin = chunk * REDUCE_ROWS, end = begin + REDUCE_ROWS < j->rows ? begin + REDUCE_ROWS : j->rows;
   double loss = 0.0;
   for (int64_t r = begin; r < end; r++) {
     const float *restrict x = j->logits + r * V;
@@ -30,7 +30,12 @@ VECTORIZED static void forward_rows(void *arg, int64_t begin, int64_t end, int p
     /* Ignored rows (target < 0 or masked) have weight 0 and no target to look up. */
     if (t >= 0 && t < V && j->weights[r] != 0.0f) loss += (double)j->weights[r] * ((double)max + log((double)sum) - (double)x[t]);
   }
-  j->part_loss[part] = loss;
+  j->chunk_loss[chunk] = loss;
+}
+
+static void forward_chunks(void *arg, int64_t begin, int64_t end, int part) {
+  (void)part;
+  for (int64_t chunk = begin; chunk < end; chunk++) forward_rows((const ce_job *)arg, chunk);
 }
 
 VECTORIZED static void backward_rows(void *arg, int64_t begin, int64_t end, int part) {
@@ -51,15 +56,15 @@ VECTORIZED static void backward_rows(void *arg, int64_t begin, int64_t end, int 
  * Returns -1 without memory. */
 int cross_entropy_forward(const float *logits, const int32_t *targets, const float *weights, float *probs, float *loss,
                           int64_t rows, int64_t vocab) {
-  const int parallel = rows * vocab >= PARALLEL_ELEMENTS, parts = pool_parts(rows, parallel);
-  double *part_loss = calloc((size_t)parts, sizeof(double));
-  if (!part_loss) return -1;
-  ce_job job = {.logits = logits, .targets = targets, .weights = weights, .probs_out = probs, .part_loss = part_loss, .vocab = vocab};
-  run_parts(forward_rows, &job, rows, parallel);
+  const int64_t chunks = reduce_chunks(rows);
+  double *chunk_loss = calloc((size_t)chunks, sizeof(double));
+  if (!chunk_loss) return -1;
+  ce_job job = {.logits = logits, .targets = targets, .weights = weights, .probs_out = probs, .chunk_loss = chunk_loss, .rows = rows, .vocab = vocab};
+  run_parts(forward_chunks, &job, chunks, rows * vocab >= PARALLEL_ELEMENTS);
   double total = 0.0;
-  for (int p = 0; p < parts; p++) total += part_loss[p];
+  for (int64_t p = 0; p < chunks; p++) total += chunk_loss[p];
   *loss = (float)total;
-  free(part_loss);
+  free(chunk_loss);
   return 0;
 }
 

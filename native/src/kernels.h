@@ -64,6 +64,11 @@ typedef void (*range_fn)(void *ctx, int64_t begin, int64_t end, int part);
 void run_parts(range_fn fn, void *ctx, int64_t tasks, int parallel);
 /* How many parts run_parts will use at most: size per-part scratch with it (part < pool_parts). */
 int pool_parts(int64_t tasks, int parallel);
+/* A reduction over rows sums each chunk of REDUCE_ROWS rows on its own, then the chunks' sums in chunk
+ * order: the same additions in the same order whatever the pool size, so 1, 2, 3 or 16 threads give the
+ * same bits (per-part sums would change with the number of parts). Chunks, not rows, are the tasks. */
+#define REDUCE_ROWS 64
+static inline int64_t reduce_chunks(int64_t rows) { return (rows + REDUCE_ROWS - 1) / REDUCE_ROWS; }
 /* Called once when the addon loads: sizes the pool. */
 void threads_init(void);
 int pool_size(void);

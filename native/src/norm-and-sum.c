@@ -1,6 +1,7 @@
 /* LayerNorm over the last axis and its gradient, column sums (bias gradients) and sums of squares
  * (the gradient norm): one pass each where composite ops make several. Gradients of weights and biases
- * are summed per part of the rows and the parts added in a fixed order, so they repeat exactly. */
+ * are summed per chunk of REDUCE_ROWS rows and the chunks added in order, so they repeat exactly on any
+ * number of threads. */
 #include "kernels.h"
 #include <math.h>
 #include <stdlib.h>
@@ -9,7 +10,8 @@
 typedef struct {
   const float *x, *w, *b, *dy, *mean, *rstd;
   float *y, *mean_out, *rstd_out, *dx;
-  float *partials; /* per part: cols weight-gradient sums, then cols bias-gradient sums */
+  float *partials; /* per chunk: cols weight-gradient sums, then cols bias-gradient sums */
+  int64_t rows;
   int cols;
   float eps;
 } layer_norm_job;
@@ -37,11 +39,11 @@ VECTORIZED static void forward_rows(void *arg, int64_t begin, int64_t end, int p
 }
 
 /* dx = rstd (dxhat - mean(dxhat) - xhat mean(dxhat xhat)), dxhat = dy w (llm.c layernorm_backward). */
-VECTORIZED static void backward_rows(void *arg, int64_t begin, int64_t end, int part) {
-  const layer_norm_job *j = (const layer_norm_job *)arg;
+VECTORIZED static void backward_rows(const layer_norm_job *j, int64_t chunk) {
   const int C = j->cols;
   const float *restrict w = j->w;
-  float *restrict dw = j->partials + (int64_t)part * 2 * C, *restrict db = dw + C;
+  float *restrict dw = j->partials + chunk * 2 * C, *restrict db = dw + C;
+  const int64_t begin = chunk * REDUCE_ROWS, end = begin + REDUCE_ROWS < j->rows ? begin + REDUCE_ROWS : j->rows;
   for (int64_t r = begin; r < end; r++) {
     const float *restrict x = j->x + r * C, *restrict dy = j->dy + r * C;
     float *restrict dx = j->dx + r * C;
@@ -64,25 +66,30 @@ VECTORIZED static void backward_rows(void *arg, int64_t begin, int64_t end, int 
   }
 }
 
+static void backward_chunks(void *arg, int64_t begin, int64_t end, int part) {
+  (void)part;
+  for (int64_t chunk = begin; chunk < end; chunk++) backward_rows((const layer_norm_job *)arg, chunk);
+}
+
 void layer_norm_forward(const float *x, const float *w, const float *b, float *y, float *mean, float *rstd,
                         int64_t rows, int cols, float eps) {
   layer_norm_job job = {.x = x, .w = w, .b = b, .y = y, .mean_out = mean, .rstd_out = rstd, .cols = cols, .eps = eps};
   run_parts(forward_rows, &job, rows, rows * cols >= PARALLEL_ELEMENTS);
 }
 
-/* Returns -1 without memory for the per-part sums. */
+/* Returns -1 without memory for the per-chunk sums. */
 int layer_norm_backward(const float *dy, const float *x, const float *w, const float *mean, const float *rstd,
                         float *dx, float *dw, float *db, int64_t rows, int cols) {
-  const int parallel = rows * cols >= PARALLEL_ELEMENTS, parts = pool_parts(rows, parallel);
-  float *partials = calloc((size_t)parts * 2 * (size_t)cols, sizeof(float));
+  const int64_t chunks = reduce_chunks(rows);
+  float *partials = calloc((size_t)chunks * 2 * (size_t)cols, sizeof(float));
   if (!partials) return -1;
-  layer_norm_job job = {.x = x, .w = w, .dy = dy, .mean = mean, .rstd = rstd, .dx = dx, .cols = cols, .partials = partials};
-  run_parts(backward_rows, &job, rows, parallel);
+  layer_norm_job job = {.x = x, .w = w, .dy = dy, .mean = mean, .rstd = rstd, .dx = dx, .cols = cols, .partials = partials, .rows = rows};
+  run_parts(backward_chunks, &job, chunks, rows * cols >= PARALLEL_ELEMENTS);
   for (int c = 0; c < cols; c++) {
     float sum_w = 0.0f, sum_b = 0.0f;
-    for (int p = 0; p < parts; p++) {
-      sum_w += partials[(int64_t)p * 2 * cols + c];
-      sum_b += partials[(int64_t)p * 2 * cols + cols + c];
+    for (int64_t p = 0; p < chunks; p++) {
+      sum_w += partials[p * 2 * cols + c];
+      sum_b += partials[p * 2 * cols + cols + c];
     }
     dw[c] = sum_w;
     db[c] = sum_b;
@@ -93,30 +100,35 @@ int layer_norm_backward(const float *dy, const float *x, const float *w, const f
 
 typedef struct {
   const float *x;
-  double *sums; /* cols per part */
-  int64_t cols;
+  double *sums; /* cols per chunk */
+  int64_t rows, cols;
 } column_sum_job;
 
 /* Sums in double: thousands of rows go into each column. */
-VECTORIZED static void column_sum_rows(void *arg, int64_t begin, int64_t end, int part) {
-  const column_sum_job *j = (const column_sum_job *)arg;
-  double *restrict sums = j->sums + part * j->cols;
+VECTORIZED static void column_sum_rows(const column_sum_job *j, int64_t chunk) {
+  double *restrict sums = j->sums + chunk * j->cols;
+  const int64_t begin = chunk * REDUCE_ROWS, end = begin + REDUCE_ROWS < j->rows ? begin + REDUCE_ROWS : j->rows;
   for (int64_t r = begin; r < end; r++) {
     const float *restrict x = j->x + r * j->cols;
     for (int64_t c = 0; c < j->cols; c++) sums[c] += x[c];
   }
 }
 
+static void column_sum_chunks(void *arg, int64_t begin, int64_t end, int part) {
+  (void)part;
+  for (int64_t chunk = begin; chunk < end; chunk++) column_sum_rows((const column_sum_job *)arg, chunk);
+}
+
 /* out (cols) = the sum of x's rows; -1 without memory. The bias gradient of a linear layer. */
 int column_sum(const float *x, float *out, int64_t rows, int64_t cols) {
-  const int parallel = rows * cols >= PARALLEL_ELEMENTS, parts = pool_parts(rows, parallel);
-  double *sums = calloc((size_t)parts * (size_t)cols, sizeof(double));
+  const int64_t chunks = reduce_chunks(rows);
+  double *sums = calloc((size_t)chunks * (size_t)cols, sizeof(double));
   if (!sums) return -1;
-  column_sum_job job = {x, sums, cols};
-  run_parts(column_sum_rows, &job, rows, parallel);
+  column_sum_job job = {x, sums, rows, cols};
+  run_parts(column_sum_chunks, &job, chunks, rows * cols >= PARALLEL_ELEMENTS);
   for (int64_t c = 0; c < cols; c++) {
     double total = 0.0;
-    for (int p = 0; p < parts; p++) total += sums[p * cols + c];
+    for (int64_t p = 0; p < chunks; p++) total += sums[p * cols + c];
     out[c] = (float)total;
   }
   free(sums);

@@ -20,6 +20,7 @@ import { dpoLoss } from '../shared/rl/losses.ts';
 import { writeCurve } from '../shared/train/curve.ts';
 import { trainLoop, type Trainee } from '../shared/train/loop.ts';
 import { dpoSchema, type DpoParams } from './schema.ts';
+import { backendInfo } from '../shared/backend/tf.ts';
 
 export interface Encoded {
   chosen: Sequence;
@@ -86,7 +87,7 @@ export default defineStage({
           resumedFrom: result.resumedFrom,
         },
         artifacts: { model: 'model', curve: 'curve.jsonl' },
-        info: { backend },
+        info: backendInfo(backend),
       };
     } finally {
       model.dispose();

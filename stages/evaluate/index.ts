@@ -14,7 +14,7 @@ import { sampledPassAtK } from '../shared/eval/sampled-pass-at-k.ts';
 import { evaluateTasks, scorableItems } from '../shared/eval/task-accuracy.ts';
 import { loadModel } from '../shared/model/model-io.ts';
 import { stageBackend } from '../shared/model/open-model.ts';
-import type { TF } from '../shared/backend/tf.ts';
+import { backendInfo, type TF } from '../shared/backend/tf.ts';
 import { answerDrift, type Drift } from './drift.ts';
 import { accuracyTable, driftTable, passAtKTable, renderReport, type ModelResult } from './report.ts';
 import { evaluateSchema } from './schema.ts';
@@ -86,7 +86,7 @@ export default defineStage({
         ...tableMetrics(results, chance),
       },
       artifacts: { eval: 'eval.json', report: 'report.md' },
-      info: { backend },
+      info: backendInfo(backend),
     };
   },
 });

@@ -10,6 +10,7 @@ import { saveModel } from '../shared/model/model-io.ts';
 import { stageBackend } from '../shared/model/open-model.ts';
 import { loadTokenizer } from '../shared/tokenizer/tokenizer-dir.ts';
 import { initSchema } from './schema.ts';
+import { backendInfo } from '../shared/backend/tf.ts';
 
 export default defineStage({
   name: 'init',
@@ -36,7 +37,7 @@ export default defineStage({
       return {
         metrics: { parameters, expectedLoss: Math.log(config.vocabSize) },
         artifacts: { model: 'model', samples: 'samples.json' },
-        info: { backend },
+        info: backendInfo(backend),
       };
     } finally {
       model.dispose();

@@ -21,6 +21,7 @@ import type { TaskItem } from '../shared/tasks/types.ts';
 import { distinctPairs, labelDecision, rewardDecision, verifierDecision, type Decision, type Sampled } from './judge.ts';
 import { readLabels } from './labels.ts';
 import { makePreferencesSchema, type MakePreferencesParams } from './schema.ts';
+import { backendInfo } from '../shared/backend/tf.ts';
 
 const FILES = { pairs: 'pairs.jsonl', candidates: 'candidates.jsonl', stats: 'stats.json' } as const;
 
@@ -110,7 +111,7 @@ export default defineStage({
       return {
         metrics: { prompts: fits.length, answers: flat.length, passRate, candidates: candidates.length, pairs: pairs.length, unlabelled, shorterChosenShare: stats.shorterChosenShare },
         artifacts: { pairs: FILES.pairs, candidates: FILES.candidates, stats: FILES.stats },
-        info: { backend },
+        info: backendInfo(backend),
       };
     } finally {
       model.dispose();

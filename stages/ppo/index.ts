@@ -31,6 +31,7 @@ import { writeCurve } from '../shared/train/curve.ts';
 import { shuffle } from '../shared/tasks/draw.ts';
 import { trainLoop, type Trainee } from '../shared/train/loop.ts';
 import { ppoSchema, type PpoParams } from './schema.ts';
+import { backendInfo } from '../shared/backend/tf.ts';
 
 /** One sampled answer with everything the updates need, as plain numbers (saved in checkpoints). */
 export interface Row {
@@ -93,7 +94,7 @@ export default defineStage({
       return {
         metrics: { ...pick(last, keys), ...Object.fromEntries(Object.entries(pick(first, keys)).map(([k, v]) => [`initial ${k}`, v])), resumedFrom: result.resumedFrom },
         artifacts: { model: 'model', curve: 'curve.jsonl' },
-        info: { backend },
+        info: backendInfo(backend),
       };
     } finally {
       for (const m of [policy, reward, reference, value]) m.dispose();

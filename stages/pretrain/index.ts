@@ -12,6 +12,7 @@ import { nextTokenTrainee } from '../shared/train/next-token.ts';
 import { writeCurve } from '../shared/train/curve.ts';
 import { batchForStep, evalBatches } from '../shared/train/token-batches.ts';
 import { pretrainSchema } from './schema.ts';
+import { backendInfo } from '../shared/backend/tf.ts';
 
 export default defineStage({
   name: 'pretrain',
@@ -66,7 +67,7 @@ export default defineStage({
           resumedFrom: result.resumedFrom,
         },
         artifacts: { model: 'model', curve: 'curve.jsonl', samples: 'samples.json' },
-        info: { backend },
+        info: backendInfo(backend),
       };
     } finally {
       model.dispose();

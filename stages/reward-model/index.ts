@@ -19,6 +19,7 @@ import { bradleyTerryLoss } from '../shared/rl/losses.ts';
 import { writeCurve } from '../shared/train/curve.ts';
 import { trainLoop, type Trainee } from '../shared/train/loop.ts';
 import { rewardModelSchema, type RewardModelParams } from './schema.ts';
+import { backendInfo } from '../shared/backend/tf.ts';
 
 /** Reward-head init N(0, 1/sqrt(C+1)) (Ziegler et al.; N+ details). */
 const headStd = (nEmbd: number) => 1 / Math.sqrt(nEmbd + 1);
@@ -83,7 +84,7 @@ export default defineStage({
           resumedFrom: result.resumedFrom,
         },
         artifacts: { model: 'model', curve: 'curve.jsonl' },
-        info: { backend },
+        info: backendInfo(backend),
       };
     } finally {
       model.dispose();

@@ -19,6 +19,7 @@ import { BOS_ID, SPECIAL_TOKENS, USER_ID } from '../shared/tokenizer/special-tok
 import { fewShotPrompt, parseContinuation, parseUserTurn, type Instruction } from './few-shot.ts';
 import { NgramIndex } from './ngram-index.ts';
 import { selfInstructSchema } from './schema.ts';
+import { backendInfo } from '../shared/backend/tf.ts';
 
 const FILES = { rows: 'rows.jsonl', stats: 'stats.json' } as const;
 const REJECT_REASONS = ['unreadable', 'instruction-length', 'input-length', 'near-duplicate', 'response-length', 'wrong-answer', 'unverifiable'] as const;
@@ -196,7 +197,7 @@ export default defineStage({
       return {
         metrics: { kept: kept.length, candidates, verified, keptFraction: candidates === 0 ? 0 : kept.length / candidates },
         artifacts: { rows: FILES.rows, stats: FILES.stats },
-        info: { backend },
+        info: backendInfo(backend),
       };
     } finally {
       model.dispose();

@@ -4,7 +4,6 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PipelineError } from '../../engine/errors.ts';
 import { defineStage } from '../../engine/stage.ts';
-import { tokenizerConfig } from '../shared/chat/template.ts';
 import { saveModel } from '../shared/model/model-io.ts';
 import { openModel } from '../shared/model/open-model.ts';
 import { writeCurve } from '../shared/train/curve.ts';
@@ -14,6 +13,7 @@ import { readChatRows, type ChatRow } from '../shared/chat/rows.ts';
 import { evaluateTasks } from '../shared/eval/task-accuracy.ts';
 import { sftSchema } from './schema.ts';
 import { buildExamples, sftBatch, sftEvalSet } from './sft-data.ts';
+import { backendInfo } from '../shared/backend/tf.ts';
 
 export default defineStage({
   name: 'sft',
@@ -70,7 +70,6 @@ export default defineStage({
       }
       const outModel = path.join(ctx.outDir, 'model');
       await saveModel(model, outModel, { stage: ctx.stage, step: p.steps }, modelDir);
-      await writeFile(path.join(outModel, 'tokenizer_config.json'), `${JSON.stringify(tokenizerConfig(), null, 2)}\n`);
       await writeCurve(path.join(ctx.outDir, 'curve.jsonl'), result.curve);
       await writeFile(path.join(ctx.outDir, 'eval.json'), `${JSON.stringify(report, null, 2)}\n`);
       return {
@@ -87,7 +86,7 @@ export default defineStage({
           resumedFrom: result.resumedFrom,
         },
         artifacts: { model: 'model', curve: 'curve.jsonl', eval: 'eval.json' },
-        info: { backend },
+        info: backendInfo(backend),
       };
     } finally {
       model.dispose();

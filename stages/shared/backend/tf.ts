@@ -72,7 +72,7 @@ async function initTfNow(choice: BackendChoice): Promise<TfRuntime> {
   const tried: string[] = [];
   if (choice === 'auto' || choice === 'tensorflow') {
     const native = await loadNative(tried);
-    if (native) return activate('tensorflow', `${native} loaded`);
+    if (native) return recordFacts(await activate('tensorflow', `${native} loaded`), { isa: process.arch, blas: native.replace('@tensorflow/', '') });
     if (choice === 'tensorflow') {
       throw backendUnavailable('tensorflow', tried.join('; '), 'install @tensorflow/tfjs-node-gpu or @tensorflow/tfjs-node (they download libtensorflow), or use `backend: wasm`');
     }
@@ -84,7 +84,9 @@ async function initTfNow(choice: BackendChoice): Promise<TfRuntime> {
     if ('addon' in loaded) {
       const runtime = await activate('wasm', '');
       useNativeKernels(runtime.tf, loaded.addon);
-      return { ...runtime, backend: 'native', detail: [...tried, `using native: wasm kernels, matrix products on ${gemmText(loaded.addon)}`].join('; ') };
+      const gemm = loaded.addon.gemmLibrary().name;
+      const native = { ...runtime, backend: 'native', detail: [...tried, `using native: wasm kernels, matrix products on ${gemmText(loaded.addon)}`].join('; ') };
+      return recordFacts(native, { isa: /\b(avx512|avx2|neon|sse\d?|generic)\b/.exec(gemm)?.[1] ?? process.arch, blas: gemm, threads: String(loaded.addon.threads()) });
     }
     const why = `native ${loaded.error} (needs a C compiler at npm install; then \`npm run install\` in the checkout)`;
     if (choice === 'native') throw backendUnavailable('native', loaded.error, 'install a C compiler (Debian: `apt install build-essential`), then run `npm install` again');
@@ -93,13 +95,31 @@ async function initTfNow(choice: BackendChoice): Promise<TfRuntime> {
   if (choice === 'auto' || choice === 'wasm') {
     try {
       const runtime = await activate('wasm', '');
-      return { ...runtime, detail: `${[...tried, 'using wasm'].join('; ')} (SIMD ${await simdText()}, 1 thread)` };
+      const simd = await simdText();
+      return recordFacts({ ...runtime, detail: `${[...tried, 'using wasm'].join('; ')} (SIMD ${simd}, 1 thread)` }, { isa: `wasm, SIMD ${simd}`, blas: 'XNNPACK', threads: '1' });
     } catch (error) {
       if (choice === 'wasm') throw backendUnavailable('wasm', errorText(error), 'reinstall @tensorflow/tfjs-backend-wasm, or use `backend: cpu`');
       tried.push(`wasm failed: ${errorText(error)}`);
     }
   }
-  return activate('cpu', choice === 'cpu' ? 'cpu requested (pure JavaScript, slow)' : `${[...tried, 'using the pure-JS cpu backend (slow)'].join('; ')}`);
+  const cpu = await activate('cpu', choice === 'cpu' ? 'cpu requested (pure JavaScript, slow)' : `${[...tried, 'using the pure-JS cpu backend (slow)'].join('; ')}`);
+  return recordFacts(cpu, { isa: 'JavaScript', blas: 'none' });
+}
+
+const facts = new Map<string, Record<string, string>>();
+
+function recordFacts(runtime: TfRuntime, found: { isa: string; blas: string; threads?: string }): TfRuntime {
+  facts.set(runtime.backend, { backend: runtime.backend, ...found, tfjs: TFJS_VERSION, node: process.versions.node });
+  return runtime;
+}
+
+/**
+ * What decides a backend's bytes besides the key: the backend, the CPU instruction set its kernels use,
+ * the BLAS and the thread count (recorded, though results do not depend on it), and the tfjs version.
+ * Stages put it in their result's `info`, so the lock records it and `tempa verify` can name a difference.
+ */
+export function backendInfo(backend: string): Record<string, string> {
+  return facts.get(backend) ?? { backend };
 }
 
 let nativeTried: { loaded?: string; failures: string[] } | undefined;

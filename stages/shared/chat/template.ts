@@ -19,10 +19,18 @@ const ROLE_IDS: Record<ChatRole, number> = { system: SYSTEM_ID, user: USER_ID, a
 /**
  * The template as Jinja, for a Hugging Face tokenizer_config.json `chat_template`:
  * `<|bos|>` then `<|role|>content<|end|>` per message; a generation prompt ends with `<|assistant|>`.
- * One difference: HF tokenizers read special-token text inside `content` as specials, tempa never does.
+ * Each assistant content and its `<|end|>` sit inside `{% generation %}`, so transformers'
+ * `return_assistant_tokens_mask` gives the mask renderConversation gives. Another role is an error.
+ * One difference, kept on purpose: HF tokenizers read special-token text inside `content` (a user typing
+ * `<|end|>`) as the special token; tempa encodes it as plain bytes, so no message can forge a turn.
+ * Identical ids therefore need content without special-token text (tests/unit/stages/hf-transformers.test.ts).
  */
 export const CHAT_TEMPLATE =
-  "{{ '<|bos|>' }}{% for message in messages %}{{ '<|' + message['role'] + '|>' + message['content'] + '<|end|>' }}{% endfor %}" +
+  "{{ '<|bos|>' }}{% for message in messages %}" +
+  "{% if message['role'] not in ['system', 'user', 'assistant'] %}{{ raise_exception('tempa chat roles are system, user and assistant, got ' + message['role']) }}{% endif %}" +
+  "{{ '<|' + message['role'] + '|>' }}" +
+  "{% if message['role'] == 'assistant' %}{% generation %}{{ message['content'] + '<|end|>' }}{% endgeneration %}" +
+  "{% else %}{{ message['content'] + '<|end|>' }}{% endif %}{% endfor %}" +
   "{% if add_generation_prompt %}{{ '<|assistant|>' }}{% endif %}";
 
 /** What a model folder's tokenizer_config.json holds, so HF `apply_chat_template` renders the same text. */

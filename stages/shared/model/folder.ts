@@ -49,8 +49,13 @@ const invalid = (dir: string, message: string, hint: string) => new PipelineErro
 /**
  * Reads a model folder. With `expectedShapes` (name -> shape, from the config), every weight must
  * be present with that shape and nothing else may be: a mismatch names each offending tensor.
+ * `renameWeights` maps another tool's tensor names to tempa's before that check.
  */
-export async function readModelFolder(dir: string, expectedShapes?: (config: Record<string, unknown>) => Record<string, number[]>): Promise<ModelFolder> {
+export async function readModelFolder(
+  dir: string,
+  expectedShapes?: (config: Record<string, unknown>) => Record<string, number[]>,
+  renameWeights?: (weights: Record<string, NamedTensor>, config: Record<string, unknown>) => Record<string, NamedTensor>,
+): Promise<ModelFolder> {
   let config: Record<string, unknown>;
   try {
     config = JSON.parse(await readFile(path.join(dir, CONFIG_FILE), 'utf8')) as Record<string, unknown>;
@@ -74,6 +79,7 @@ export async function readModelFolder(dir: string, expectedShapes?: (config: Rec
     }
   }
   const { tempa, ...modelConfig } = config as { tempa?: ModelMeta };
+  if (renameWeights) weights = renameWeights(weights, modelConfig);
   if (expectedShapes) {
     const expected = expectedShapes(modelConfig);
     const problems: string[] = [];

@@ -32,7 +32,8 @@ describe('renderConversation', () => {
       '<|bos|><|system|>You are a helpful assistant.<|end|><|user|>What is two plus three?<|end|>' +
       '<|assistant|>five<|end|><|user|>Reverse <|end|> whale<|end|><|assistant|>elahw<|end|>';
     assert.equal(tokenizer.decode(ids), expected);
-    assert.ok(CHAT_TEMPLATE.includes("'<|' + message['role'] + '|>' + message['content'] + '<|end|>'"));
+    assert.ok(CHAT_TEMPLATE.includes("{{ '<|' + message['role'] + '|>' }}"));
+    assert.equal(CHAT_TEMPLATE.split("message['content'] + '<|end|>'").length, 3, 'content then <|end|>, in and out of the generation block');
   });
 
   it('reads special-token text in content as plain bytes', () => {

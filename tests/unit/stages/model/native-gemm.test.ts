@@ -206,7 +206,7 @@ describe('native batched products with a bias', { skip }, () => {
   });
 });
 
-describe('native GEMM results do not depend on the thread count', { skip }, () => {
+describe('native kernel results do not depend on the thread count', { skip }, () => {
   /** The fixture's hashes under the given environment. */
   const hashes = async (env: Record<string, string>) => {
     const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', FIXTURE], { env: { ...process.env, ...env }, encoding: 'utf8' });
@@ -215,12 +215,13 @@ describe('native GEMM results do not depend on the thread count', { skip }, () =
 
   const kernels = skip ? [] : addon.gemmLibrary().choices.filter((c) => c !== 'system');
   for (const kernel of kernels) {
-    it(`${kernel}: TEMPA_THREADS=1 and 3 give bit-identical products and attention`, async () => {
-      const [one, three] = await Promise.all([hashes({ TEMPA_THREADS: '1', TEMPA_BLAS: kernel }), hashes({ TEMPA_THREADS: '3', TEMPA_BLAS: kernel })]);
-      assert.equal(one.threads, 1);
-      assert.equal(three.threads, 3);
-      assert.match(String(one.gemm), new RegExp(`^tempa GEMM, ${kernel} micro-kernel`));
-      assert.deepEqual({ ...three, threads: 1 }, one);
+    it(`${kernel}: TEMPA_THREADS=1, 2, 3 and 7 give bit-identical products, attention and reductions`, async () => {
+      const counts = [1, 2, 3, 7];
+      const [one, ...others] = await Promise.all(counts.map((n) => hashes({ TEMPA_THREADS: String(n), TEMPA_BLAS: kernel })));
+      assert.deepEqual([one!, ...others].map((h) => h.threads), counts);
+      assert.match(String(one!.gemm), new RegExp(`^tempa GEMM, ${kernel} micro-kernel`));
+      assert.ok(['layerNormBackward', 'columnSum', 'crossEntropy'].every((name) => name in one!), 'the fixture hashes the reductions');
+      others.forEach((h, i) => assert.deepEqual({ ...h, threads: 1 }, one, `TEMPA_THREADS=${counts[i + 1]}`));
     });
   }
 });
