@@ -36,7 +36,7 @@ table { border-collapse: collapse; margin: 12px 0; font-size: 13px; }
 th, td { border: 1px solid #ddd; padding: 4px 8px; text-align: left; vertical-align: top; }
 th { background: #f5f5f7; } td[data-value] { text-align: right; font-variant-numeric: tabular-nums; }
 .samples td { max-width: 360px; white-space: pre-wrap; font-family: ui-monospace, monospace; font-size: 12px; }
-.graph td, .graph th { font-size: 12px; } code { font-size: 12px; }
+.graph td, .graph th { font-size: 12px; } .graph td:nth-child(5), .graph td:nth-child(6), .graph td:nth-child(9) { white-space: nowrap; } code { font-size: 12px; }
 .charts { display: flex; flex-wrap: wrap; gap: 8px 16px; align-items: flex-start; } .charts > table { margin: 0; } figure.chart { margin: 0; }
 .stage-section { margin-top: 28px; }
 `;
