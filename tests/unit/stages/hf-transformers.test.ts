@@ -1,14 +1,18 @@
 // A tempa model folder is a Hugging Face folder: config.json, generation_config.json and tokenizer_config.json
 // hold the keys transformers needs, and a folder transformers wrote loads in tempa. With TEMPA_PYTHON (a
 // Python with torch and transformers), transformers itself loads the folder and must give tempa's logits
-// (<= 1e-4), greedy chat answers stopping at <|end|>, and apply_chat_template ids and assistant masks.
+// (<= 1e-4), greedy chat answers stopping at <|end|>, and apply_chat_template ids and assistant masks,
+// on a tiny model taught two conversations and, where the quickstart has run here, on its models.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { resolveRecipe } from '../../../engine/recipe/resolve.ts';
+import { runRecipe } from '../../../engine/run.ts';
 import { initTf, type TF } from '../../../stages/shared/backend/tf.ts';
+import { TEMPA } from '../../../stages/builtin.ts';
 import { CHAT_TEMPLATE, renderConversation, type ChatTurn } from '../../../stages/shared/chat/template.ts';
 import { ROTARY_MODEL_TYPE } from '../../../stages/shared/model/hf-config.ts';
 import type { LanguageModel } from '../../../stages/shared/model/language-model.ts';
@@ -16,6 +20,7 @@ import { loadModel, saveModel } from '../../../stages/shared/model/model-io.ts';
 import { readSafetensors, writeSafetensors } from '../../../stages/shared/model/safetensors.ts';
 import { END_ID, EOS_ID } from '../../../stages/shared/tokenizer/special-tokens.ts';
 import { tempDir } from '../../helpers/temp-dir.ts';
+import { REPO_ROOT } from '../../helpers/project.ts';
 import { tinyLanguageModel, tinyTokenizer } from '../../helpers/tiny-model.ts';
 
 const SCRIPT = fileURLToPath(new URL('../../fixtures/hf-transformers.py', import.meta.url));
@@ -173,6 +178,28 @@ describe('Hugging Face model folders', () => {
       assert.equal(spelledOurs.filter((id) => id === END_ID).length, 2);
       assert.equal(theirs.templates[1]!.ids.filter((id) => id === END_ID).length, 3);
       model.dispose();
+    });
+
+    it('the quickstart’s pre-trained and tuned models, where the quickstart has run in this checkout', async (t) => {
+      const recipe = await resolveRecipe(path.join(REPO_ROOT, 'recipes', 'quickstart.yaml'), TEMPA);
+      const { outcomes } = await runRecipe(recipe, { dryRun: true });
+      const folders = ['pretrain', 'sft'].map((name) => outcomes.find((o) => o.name === name && o.status === 'cached')?.outDir);
+      if (folders.some((f) => f === undefined)) return t.skip('the quickstart has not run here (npm start), so its models are not in recipes/.tempa');
+      const { tf } = await initTf('cpu');
+      for (const [i, outDir] of folders.entries()) {
+        const model = await loadModel(tf, path.join(outDir!, 'model'));
+        const prompts: ChatTurn[][] = ['What is the first letter of the word "whale"?', 'What is the largest number in the following list?\n\n[3, 9, 4]'].map((q) => [{ role: 'user', content: q }]);
+        const rows = prompts.map((p) => Array.from(renderConversation(model.tokenizer, p).ids));
+        const theirs = python(['check', path.join(outDir!, 'model')], { rows, prompts, conversations: [], maxTokens: 12 }) as { logits: number[][][]; answers: { ids: number[] }[] };
+        const diff = Math.max(...rows.map((row, r) => tf.tidy(() => maxAbsDiff(theirs.logits[r]!, model.forward(tf.tensor2d([row], [1, row.length], 'int32')).dataSync() as Float32Array))));
+        assert.ok(diff <= 1e-4, `${['pretrain', 'sft'][i]}: logits differ by ${diff}`);
+        t.diagnostic(`${['pretrain', 'sft'][i]}: max |logit difference| ${diff.toExponential(2)}`);
+        const ours = model.generate(rows.map((r) => [...r, 5]), { maxTokens: 12, temperature: 0, topK: 0, topP: 1, stopTokens: [END_ID, EOS_ID] }, () => 0);
+        assert.deepEqual(theirs.answers.map((a) => a.ids), ours.tokens);
+        // The tuned model answers and stops at <|end|> in transformers as in tempa.
+        if (i === 1) assert.deepEqual(theirs.answers.map((a) => a.ids.at(-1)), [END_ID, END_ID]);
+        model.dispose();
+      }
     });
 
     it('tempa loads a GPT-2 folder transformers wrote, with transformers’ logits (round trip)', async (t) => {
