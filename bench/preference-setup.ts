@@ -1,6 +1,6 @@
-// What both sides of bench/preference.ts train on: a BPE tokenizer trained on Moby-Dick, a random
-// `micro` GPT (policy, and the same body with a `score` head as reward/value model) saved as model folders
-// PyTorch reads too, DPO pairs and PPO prompts cut from the book's tokens, and tempa's logits of one batch.
+// What both sides of bench/preference.ts (and bench/grpo.ts) train on: a BPE tokenizer trained on Moby-Dick,
+// a random `micro` GPT (policy, and the same body with a `score` head as reward/value model) saved as model
+// folders PyTorch reads too, DPO pairs and PPO prompts cut from the book's tokens, tempa's logits of one batch.
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -15,7 +15,7 @@ import type { Sequence } from '../stages/shared/preference/sequences.ts';
 import { REWARD_HEAD } from '../stages/shared/preference/reward-scores.ts';
 import { trainBpe } from '../stages/shared/tokenizer/bpe-train.ts';
 import { Tokenizer } from '../stages/shared/tokenizer/bpe.ts';
-import { END_ID, PAD_ID } from '../stages/shared/tokenizer/special-tokens.ts';
+import { END_ID, EOS_ID, PAD_ID } from '../stages/shared/tokenizer/special-tokens.ts';
 import { saveTokenizer } from '../stages/shared/tokenizer/tokenizer-dir.ts';
 import { WordCounts } from '../stages/shared/tokenizer/word-counts.ts';
 
@@ -59,12 +59,17 @@ function windows(tokens: Int32Array | number[], count: number, min: number, max:
   });
 }
 
-/**
- * Trains the tokenizer, writes the policy and reward model folders under `dir`, and cuts `pairCount`
- * pairs (prompt 18-22 tokens; chosen = the text that follows, rejected = text from elsewhere; 8-15 tokens
- * then <|end|>) and `promptCount` PPO prompts (18-22 tokens).
- */
-export async function buildSetup(tf: TF, dir: string, pairCount: number, promptCount: number): Promise<BenchSetup> {
+export interface BenchPolicy {
+  tokenizer: Tokenizer;
+  tokenizerDir: string;
+  /** A random `micro` GPT, not yet saved: the caller shapes and saves it. */
+  policy: LanguageModel;
+  /** The book text the tokenizer was trained on. */
+  text: string;
+}
+
+/** Trains the tokenizer on the book (saved under `dir/tokenizer`) and initialises a `micro` policy with seed 1. */
+export async function buildPolicy(tf: TF, dir: string): Promise<BenchPolicy> {
   const text = bookText();
   const words = new WordCounts();
   words.add(text);
@@ -73,9 +78,18 @@ export async function buildSetup(tf: TF, dir: string, pairCount: number, promptC
   const tokenizerDir = path.join(dir, 'tokenizer');
   await mkdir(tokenizerDir, { recursive: true });
   await saveTokenizer(tokenizerDir, trained.model, { trainBytes: text.length, uniqueWords: words.counts.size });
-
   const config = resolveModelConfig(MODEL_PRESET, tokenizer.vocabSize);
   const policy = createLanguageModel(tf, { config, tokenizer, weights: initGPT(tf, config, 1) });
+  return { tokenizer, tokenizerDir, policy, text };
+}
+
+/**
+ * Trains the tokenizer, writes the policy and reward model folders under `dir`, and cuts `pairCount`
+ * pairs (prompt 18-22 tokens; chosen = the text that follows, rejected = text from elsewhere; 8-15 tokens
+ * then <|end|>) and `promptCount` PPO prompts (18-22 tokens).
+ */
+export async function buildSetup(tf: TF, dir: string, pairCount: number, promptCount: number): Promise<BenchSetup> {
+  const { tokenizer, tokenizerDir, policy, text } = await buildPolicy(tf, dir);
   const policyDir = path.join(dir, 'policy');
   const rewardDir = path.join(dir, 'reward');
   await saveModel(policy, policyDir, { stage: 'bench', step: 0 }, tokenizerDir);
@@ -99,17 +113,20 @@ export const pairSequences = (pair: IdPair): { chosen: Sequence; rejected: Seque
   rejected: { ids: [...pair.prompt, ...pair.rejected], promptLength: pair.prompt.length },
 });
 
+/** Four rows of prompt and answer tokens, (4, 26): the batch whose logits both sides compare. */
+export const checkIds = (setup: BenchSetup): number[][] => setup.pairs.slice(0, 4).map((p) => [...p.prompt.slice(0, 18), ...p.rejected.slice(0, 8)]);
+
 /**
- * Writes data.json (everything the Python side needs) and logits.bin: `policy`'s logits of a check
- * batch, which the Python side compares with its own before it times anything.
+ * Writes data.json (everything the Python side needs: `data` plus the ids and sizes both sides share) and
+ * logits.bin: `policy`'s logits of the `check` rows, which the Python side compares with its own before it
+ * times anything.
  */
-export async function writeReference(dir: string, policy: LanguageModel, setup: BenchSetup, extra: Record<string, unknown>): Promise<void> {
+export async function writeReference(dir: string, policy: LanguageModel, check: number[][], data: Record<string, unknown>): Promise<void> {
   const { tf } = policy;
-  const check = setup.pairs.slice(0, 4).map((p) => [...p.prompt.slice(0, 18), ...p.rejected.slice(0, 8)]); // (4, 26)
   const ids = tf.tensor2d(check.flat(), [check.length, check[0]!.length], 'int32');
   const logits = policy.forward(ids);
   await writeFile(path.join(dir, 'logits.bin'), new Uint8Array((logits.dataSync() as Float32Array).slice().buffer));
   tf.dispose([ids, logits]);
-  const data = { ...extra, blockSize: policy.config.blockSize, endId: END_ID, padId: PAD_ID, pairs: setup.pairs, check: { ids: check } };
-  await writeFile(path.join(dir, 'data.json'), JSON.stringify(data));
+  const shared = { ...data, blockSize: policy.config.blockSize, endId: END_ID, eosId: EOS_ID, padId: PAD_ID, check: { ids: check } };
+  await writeFile(path.join(dir, 'data.json'), JSON.stringify(shared));
 }

@@ -18,10 +18,11 @@ import { gae } from '../stages/shared/rl/gae.ts';
 import { tokenRewards } from '../stages/shared/rl/ppo-rewards.ts';
 import { whitenRows } from '../stages/shared/rl/whiten.ts';
 import { scoreAnswerTokens } from '../stages/shared/rollout/rollouts.ts';
-import { adamwStep, clipGradsByGlobalNorm, createAdamW, type AdamW } from '../stages/shared/train/optim.ts';
-import { buildSetup, MODEL_PRESET, pairSequences, writeReference, type BenchSetup } from './preference-setup.ts';
+import { createAdamW, type AdamW } from '../stages/shared/train/optim.ts';
+import { optimizerStep } from './optimizer-step.ts';
+import { buildSetup, checkIds, MODEL_PRESET, pairSequences, writeReference, type BenchSetup } from './preference-setup.ts';
 import { printKernelProfile } from './profile.ts';
-import { printTable, summarise } from './timing.ts';
+import { medianAfterWarmup, printTable } from './timing.ts';
 import { OMP_WAIT_POLICY, pythonModule, runTorchFile, torchAvailable, TORCH_THREADS } from './torch.ts';
 
 const write = (line: string) => process.stdout.write(`${line}\n`);
@@ -33,16 +34,7 @@ const MAX_NORM = 1.0;
 /** TRL PPOConfig's defaults where tempa's ppo stage has them too: 64 prompts, 16 new tokens at 0.7, 4 epochs of 1 minibatch. */
 const PPO = { newTokens: 16, temperature: 0.7, epochs: 4, klCoef: 0.05, gamma: 1, lam: 0.95, cliprange: 0.2, cliprangeValue: 0.2, vfCoef: 0.1, prompts: 64 };
 
-/** Gradients of `loss` over `params`, clipped, then one AdamW step: the shared loop's update. */
-function update(tf: TF, opt: AdamW, params: Record<string, Variable>, loss: () => Tensor): void {
-  const names = Object.keys(params);
-  const { value, grads } = tf.variableGrads(loss as never, names.map((n) => params[n]!));
-  const named = Object.fromEntries(names.map((n) => [n, grads[params[n]!.name]!]));
-  clipGradsByGlobalNorm(tf, named, MAX_NORM);
-  adamwStep(tf, opt, params, named, LR);
-  value.dataSync();
-  tf.dispose([value, ...Object.values(named)]);
-}
+const update = (tf: TF, opt: AdamW, params: Record<string, Variable>, loss: () => Tensor) => optimizerStep(tf, opt, params, loss, { lr: LR, maxNorm: MAX_NORM });
 
 /** tempa's DPO step on `BATCH` pairs after `precompute_ref_log_probs`; returns a step function over step index. */
 function dpoStepper(tf: TF, policy: LanguageModel, setup: BenchSetup): (step: number) => void {
@@ -102,16 +94,7 @@ function ppoUpdate(tf: TF, models: PpoModels, opt: AdamW, params: Record<string,
   tf.dispose([batch.ids, batch.answerMask, ...Object.values(inputs)]);
 }
 
-/** Median milliseconds of `timed` calls after WARMUP. */
-function medianMs(timed: number, fn: (i: number) => void): number {
-  const samples: number[] = [];
-  for (let i = 0; i < WARMUP + timed; i++) {
-    const start = performance.now();
-    fn(i);
-    if (i >= WARMUP) samples.push(performance.now() - start);
-  }
-  return summarise(samples).median;
-}
+const medianMs = (timed: number, fn: (i: number) => void) => medianAfterWarmup(WARMUP, timed, fn);
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { backend: { type: 'string', default: 'auto' }, steps: { type: 'string', default: '12' }, 'ppo-steps': { type: 'string', default: '5' }, profile: { type: 'boolean', default: false } } });
@@ -133,11 +116,11 @@ async function main(): Promise<void> {
   try {
     const setup = await buildSetup(tf, dir, BATCH * (WARMUP + steps), PPO.prompts);
     const policy = await loadModel(tf, setup.policyDir);
-    await writeReference(dir, policy, setup, { batch: BATCH, lr: LR, ppo: { ...PPO, prompts: setup.ppoPrompts } });
+    await writeReference(dir, policy, checkIds(setup), { batch: BATCH, lr: LR, pairs: setup.pairs, ppo: { ...PPO, prompts: setup.ppoPrompts } });
     write(`model:   ${MODEL_PRESET} preset, random init, vocab ${policy.config.vocabSize} (BPE on Moby-Dick), ${countParams(policy)} parameters, tied embeddings`);
 
     const dpoStep = dpoStepper(tf, policy, setup);
-    const dpoMs = medianMs(steps, dpoStep);
+    const dpoMs = await medianMs(steps, dpoStep);
     if (values.profile) await printKernelProfile(tf, write, `one DPO step (${BATCH} pairs)`, () => dpoStep(0));
 
     const models: PpoModels = { policy, reference: await loadModel(tf, setup.policyDir), value: await loadModel(tf, setup.rewardDir), reward: await loadModel(tf, setup.rewardDir) };
@@ -145,8 +128,8 @@ async function main(): Promise<void> {
     const opt = createAdamW(tf, params);
     const random = seededRandom(7);
     let rows: Row[] = [];
-    const rolloutMs = medianMs(ppoSteps, () => (rows = rollout(models, setup.ppoPrompts, random)));
-    const updateMs = medianMs(ppoSteps, () => ppoUpdate(tf, models, opt, params, rows));
+    const rolloutMs = await medianMs(ppoSteps, () => (rows = rollout(models, setup.ppoPrompts, random)));
+    const updateMs = await medianMs(ppoSteps, () => ppoUpdate(tf, models, opt, params, rows));
     if (values.profile) {
       await printKernelProfile(tf, write, `one PPO rollout (${PPO.prompts} prompts x ${PPO.newTokens} tokens)`, () => rollout(models, setup.ppoPrompts, random));
       await printKernelProfile(tf, write, `one PPO update (${PPO.epochs} epochs)`, () => ppoUpdate(tf, models, opt, params, rows));

@@ -7,42 +7,13 @@ import json, os, statistics, sys, tempfile, time
 import torch
 import torch.nn.functional as F
 from safetensors.torch import load_file
-from transformers import GPT2Config, GPT2LMHeadModel
+
+from reference_model import check_logits, gpt2
 
 WORK, MODE, STEPS, WARMUP, THREADS = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
 torch.set_num_threads(THREADS)
 torch.manual_seed(0)
 DATA = json.load(open(os.path.join(WORK, 'data.json')))
-
-
-def gpt2(folder):
-    """tempa's config.json + model.safetensors as a GPT2LMHeadModel (tempa's tensor names are GPT2Model's)."""
-    cfg = json.load(open(os.path.join(folder, 'config.json')))
-    cfg = cfg.get('config', cfg)
-    hf = GPT2Config(vocab_size=cfg['vocabSize'], n_positions=cfg['blockSize'], n_embd=cfg['nEmbd'], n_layer=cfg['nLayer'], n_head=cfg['nHead'],
-                    activation_function='gelu_new', layer_norm_epsilon=1e-5, resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0,
-                    tie_word_embeddings=True, bos_token_id=0, eos_token_id=0, pad_token_id=0)
-    if not cfg.get('tieWeights', True) or cfg.get('positions', 'learned') != 'learned':
-        sys.exit(f'{folder}: the bench needs tied embeddings and learned positions (GPT-2)')
-    model = GPT2LMHeadModel(hf)
-    missing, unexpected = model.transformer.load_state_dict(load_file(os.path.join(folder, 'model.safetensors')), strict=False)
-    if unexpected or [k for k in missing if not k.endswith('.attn.bias') and not k.endswith('.masked_bias')]:
-        sys.exit(f'{folder}: weights do not fit GPT2Model: missing {missing}, unexpected {unexpected}')
-    model.tie_weights()
-    return model
-
-
-def check_logits(model):
-    """Both sides must run the same function: tempa's logits of one batch against this model's."""
-    check = DATA['check']
-    ids = torch.tensor(check['ids'])
-    theirs = torch.frombuffer(bytearray(open(os.path.join(WORK, 'logits.bin'), 'rb').read()), dtype=torch.float32).view(*ids.shape, -1)
-    with torch.no_grad():
-        ours = model(ids).logits
-    diff = (ours - theirs).abs().max().item()
-    if not diff < 1e-4:
-        sys.exit(f'logits differ from tempa\'s by {diff:.3g} (max abs); the models are not the same')
-    return diff
 
 
 class Scored(torch.nn.Module):
@@ -69,7 +40,7 @@ def dpo():
     from trl import DPOConfig, DPOTrainer
 
     model = gpt2(os.path.join(WORK, 'policy'))
-    diff = check_logits(model)
+    diff = check_logits(model, WORK, DATA)
     V = model.config.vocab_size
     word = models.WordLevel({f'<{i}>': i for i in range(V)}, unk_token='<1>')
     tok = Tokenizer(word)
@@ -114,7 +85,7 @@ def ppo():
     cfg = DATA['ppo']
     policy_dir, reward_dir = os.path.join(WORK, 'policy'), os.path.join(WORK, 'reward')
     policy, ref = gpt2(policy_dir), gpt2(policy_dir).eval()
-    diff = check_logits(policy)
+    diff = check_logits(policy, WORK, DATA)
     reward, value = Scored(reward_dir).eval(), Scored(reward_dir)
     params = list(policy.parameters()) + list(value.parameters())
     opt = torch.optim.AdamW(params, lr=DATA['lr'], betas=(0.9, 0.95), eps=1e-8, weight_decay=0.1)

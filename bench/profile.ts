@@ -5,8 +5,9 @@ import { printTable } from './timing.ts';
 
 export async function printKernelProfile(tf: TF, write: (line: string) => void, what: string, step: () => unknown): Promise<void> {
   const start = performance.now();
-  const info = await tf.profile(() => {
-    step();
+  // Awaited, so an async step's kernels after its first await count too.
+  const info = await tf.profile(async () => {
+    await step();
   });
   const wallMs = performance.now() - start;
   const byKernel = new Map<string, { calls: number; ms: number }>();

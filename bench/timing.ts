@@ -63,3 +63,14 @@ export function printTable(write: Write, title: string, columns: readonly string
   write(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const row of rows) write(line(row));
 }
+
+/** Median milliseconds of `timed` calls of `fn(i)` after `warmup` untimed ones. */
+export async function medianAfterWarmup(warmup: number, timed: number, fn: (i: number) => unknown): Promise<number> {
+  const samples: number[] = [];
+  for (let i = 0; i < warmup + timed; i++) {
+    const start = performance.now();
+    await fn(i);
+    if (i >= warmup) samples.push(performance.now() - start);
+  }
+  return summarise(samples).median;
+}
