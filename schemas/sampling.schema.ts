@@ -31,3 +31,33 @@ export const answerSamplingSchema = {
     topP: { type: 'number', exclusiveMinimum: 0, maximum: 1, default: 1 },
   },
 } as const;
+
+/**
+ * How an RL stage samples its rollouts: always at a temperature (log-probs are computed at the same one),
+ * so the stage names the default and its anchor (TRL's response_length / max_completion_length).
+ */
+export const rolloutSamplingSchema = <const D extends { maxTokens: number; temperature: number; maxTokensNote: string; temperatureNote: string }>(d: D) =>
+  ({
+    type: 'object',
+    additionalProperties: false,
+    default: {},
+    properties: {
+      maxTokens: { type: 'integer', minimum: 1, maximum: 1_000_000, default: d.maxTokens, description: d.maxTokensNote },
+      temperature: { type: 'number', exclusiveMinimum: 0, default: d.temperature, description: d.temperatureNote },
+      topK: { type: 'integer', minimum: 0, default: 0 },
+      topP: { type: 'number', exclusiveMinimum: 0, maximum: 1, default: 1 },
+    },
+  }) as const;
+
+/** The guards of an RL stage: each stops the stage, keeping the last good checkpoint, and names the cause. */
+export const rlGuardsSchema = <const P extends Record<string, unknown>>(properties: P) =>
+  ({
+    type: 'object',
+    additionalProperties: false,
+    default: {},
+    description: 'Stop the stage (keeping the last good checkpoint) and name the cause when a run goes wrong.',
+    properties: {
+      minEntropy: { type: 'number', minimum: 0, default: 0.01, description: 'Mean per-token entropy of the rollouts below this (collapse).' },
+      ...properties,
+    },
+  }) as const;

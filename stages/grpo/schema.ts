@@ -1,6 +1,7 @@
 // Parameters of `grpo`, named and defaulted as TRL's GRPOConfig where they fit a tiny CPU model (the TRL
 // name is in each description), plus DAPO's dynamic sampling and the guards that stop a run going wrong.
 import type { FromSchema } from 'json-schema-to-ts';
+import { rlGuardsSchema, rolloutSamplingSchema } from '../../schemas/sampling.schema.ts';
 import { trainingProperties } from '../../schemas/training.schema.ts';
 import { rewardsSchema } from '../shared/rewards/index.ts';
 
@@ -13,17 +14,7 @@ export const grpoSchema = {
     generations: { type: 'integer', minimum: 2, maximum: 1024, default: 8, description: 'Answers sampled per prompt, one group (TRL num_generations). batchSize counts prompts per rollout.' },
     iterations: { type: 'integer', minimum: 1, maximum: 64, default: 1, description: 'Passes over each rollout batch, with the sampling policy\'s log-probs in the ratio (TRL num_iterations, GRPO\'s μ).' },
     minibatches: { type: 'integer', minimum: 1, maximum: 64, default: 1, description: 'Optimizer steps per pass over a rollout (TRL steps_per_generation).' },
-    sampling: {
-      type: 'object',
-      additionalProperties: false,
-      default: {},
-      properties: {
-        maxTokens: { type: 'integer', minimum: 1, maximum: 1_000_000, default: 32, description: 'TRL max_completion_length.' },
-        temperature: { type: 'number', exclusiveMinimum: 0, default: 1, description: 'Answers are sampled, and log-probs computed, at this temperature (TRL 1.0).' },
-        topK: { type: 'integer', minimum: 0, default: 0 },
-        topP: { type: 'number', exclusiveMinimum: 0, maximum: 1, default: 1 },
-      },
-    },
+    sampling: rolloutSamplingSchema({ maxTokens: 32, temperature: 1, maxTokensNote: 'TRL max_completion_length.', temperatureNote: 'Answers are sampled, and log-probs computed, at this temperature (TRL 1.0).' }),
     rewards: rewardsSchema,
     scaleRewards: { enum: ['group', 'batch', 'none'], default: 'group', description: 'Advantage = reward − group mean, divided by the group\'s std, the batch\'s, or nothing (Dr. GRPO) (TRL scale_rewards).' },
     lossType: { enum: ['grpo', 'dapo', 'bnpo', 'dr_grpo'], default: 'dapo', description: 'Loss aggregation: per-answer mean (grpo), per token over the optimizer step\'s answers (dapo), per token over each micro-batch (bnpo), over answers × maxTokens (dr_grpo) (TRL loss_type).' },
@@ -41,17 +32,10 @@ export const grpoSchema = {
         maxRounds: { type: 'integer', minimum: 1, maximum: 100, default: 4, description: 'Sampling rounds per rollout at most; a batch still short after them trains on the groups it has.' },
       },
     },
-    guards: {
-      type: 'object',
-      additionalProperties: false,
-      default: {},
-      description: 'Stop the stage (keeping the last good checkpoint) and name the cause when a run goes wrong.',
-      properties: {
-        minEntropy: { type: 'number', minimum: 0, default: 0.01, description: 'Mean per-token entropy of the rollouts below this (collapse).' },
-        zeroSpreadRollouts: { type: 'integer', minimum: 1, default: 20, description: 'Stop after this many rollouts in a row in which every group scored the same (nothing to learn).' },
-        maxKl: { type: 'number', exclusiveMinimum: 0, default: 1, description: 'Mean per-token k3 KL to the reference above this (needs a reference: beta > 0 or `reference` bound).' },
-      },
-    },
+    guards: rlGuardsSchema({
+      zeroSpreadRollouts: { type: 'integer', minimum: 1, default: 20, description: 'Stop after this many rollouts in a row in which every group scored the same (nothing to learn).' },
+      maxKl: { type: 'number', exclusiveMinimum: 0, default: 1, description: 'Mean per-token k3 KL to the reference above this (needs a reference: beta > 0 or `reference` bound).' },
+    }),
     onMalformed: { enum: ['error', 'skip'], default: 'error' },
   },
 } as const;

@@ -1,6 +1,7 @@
 // Parameters of `ppo`, with TRL's PPOConfig defaults where they fit a tiny CPU model (and the knob named
 // as TRL names it in the description), plus the guards that stop a run going wrong.
 import type { FromSchema } from 'json-schema-to-ts';
+import { rlGuardsSchema, rolloutSamplingSchema } from '../../schemas/sampling.schema.ts';
 import { trainingProperties } from '../../schemas/training.schema.ts';
 
 export const ppoSchema = {
@@ -11,17 +12,7 @@ export const ppoSchema = {
     prompts: { type: 'integer', minimum: 1, maximum: 1000000, default: 4096, description: 'Rollout prompts are drawn from the first N rows of `prompts`.' },
     ppoEpochs: { type: 'integer', minimum: 1, maximum: 64, default: 4, description: 'Passes over each rollout batch (TRL num_ppo_epochs). batchSize is the rollout batch (prompts per rollout).' },
     minibatches: { type: 'integer', minimum: 1, maximum: 64, default: 1, description: 'Minibatches per pass; each is one optimizer step (TRL num_mini_batches).' },
-    sampling: {
-      type: 'object',
-      additionalProperties: false,
-      default: {},
-      properties: {
-        maxTokens: { type: 'integer', minimum: 1, default: 16, description: 'TRL response_length.' },
-        temperature: { type: 'number', exclusiveMinimum: 0, default: 0.7, description: 'Rollouts sample, and log-probs are computed, at this temperature (TRL 0.7).' },
-        topK: { type: 'integer', minimum: 0, default: 0 },
-        topP: { type: 'number', exclusiveMinimum: 0, maximum: 1, default: 1 },
-      },
-    },
+    sampling: rolloutSamplingSchema({ maxTokens: 16, temperature: 0.7, maxTokensNote: 'TRL response_length.', temperatureNote: 'Rollouts sample, and log-probs are computed, at this temperature (TRL 0.7).' }),
     klCoef: { type: 'number', minimum: 0, default: 0.05, description: 'Per-token KL penalty to the reference in the reward (TRL kl_coef); the start value when adaptive.' },
     klEstimator: { enum: ['k1', 'k2', 'k3'], default: 'k1', description: 'TRL kl_estimator (k1 log-ratio, k3 unbiased and positive).' },
     klTarget: { type: 'number', exclusiveMinimum: 0, description: 'Set to adapt the KL coefficient toward this KL per answer (Ziegler et al.; horizon klHorizon).' },
@@ -33,17 +24,10 @@ export const ppoSchema = {
     lam: { type: 'number', minimum: 0, maximum: 1, default: 0.95, description: 'GAE lambda (TRL lam).' },
     whitenRewards: { type: 'boolean', default: false },
     missingEosPenalty: { type: 'number', minimum: 0, default: 1, description: 'Subtracted from the score of an answer that never emits <|end|> (TRL missing_eos_penalty, the "EOS trick").' },
-    guards: {
-      type: 'object',
-      additionalProperties: false,
-      default: {},
-      description: 'Stop the stage (keeping the last good checkpoint) and name the cause when a run goes wrong.',
-      properties: {
-        maxKl: { type: 'number', exclusiveMinimum: 0, default: 10, description: 'objective/kl (summed over an answer) above this.' },
-        minEntropy: { type: 'number', minimum: 0, default: 0.01, description: 'Mean per-token entropy of the rollouts below this (collapse).' },
-        maxRatioDeviation: { type: 'number', exclusiveMinimum: 0, default: 1, description: '|val/ratio - 1| above this.' },
-      },
-    },
+    guards: rlGuardsSchema({
+      maxKl: { type: 'number', exclusiveMinimum: 0, default: 10, description: 'objective/kl (summed over an answer) above this.' },
+      maxRatioDeviation: { type: 'number', exclusiveMinimum: 0, default: 1, description: '|val/ratio - 1| above this.' },
+    }),
     onMalformed: { enum: ['error', 'skip'], default: 'error' },
   },
 } as const;
