@@ -61,11 +61,22 @@ export function labelDecision(choices: readonly LabelChoice[]): Decision | undef
   return count('both-bad') > count('tie') ? { outcome: 'both-bad', reason: 'labelled both bad' } : { outcome: 'tie', reason: 'labelled tie or split' };
 }
 
-/** Indices of every pair of distinct answers (by text), in a stable order. */
+/**
+ * Indices of every pair of distinct answers (by text), each unordered pair of texts once, in a stable order:
+ * when sampling repeats an answer, its pairs would otherwise be judged (and shown to labellers, and trained
+ * on) again, some in reverse under another id.
+ */
 export function distinctPairs(answers: readonly Sampled[]): [number, number][] {
   const pairs: [number, number][] = [];
+  const seen = new Set<string>();
   for (let i = 0; i < answers.length; i++) {
-    for (let j = i + 1; j < answers.length; j++) if (answers[i]!.text !== answers[j]!.text) pairs.push([i, j]);
+    for (let j = i + 1; j < answers.length; j++) {
+      const [a, b] = [answers[i]!.text, answers[j]!.text];
+      const key = JSON.stringify(a < b ? [a, b] : [b, a]);
+      if (a === b || seen.has(key)) continue;
+      seen.add(key);
+      pairs.push([i, j]);
+    }
   }
   return pairs;
 }

@@ -23,8 +23,10 @@ describe('make-preferences judges', () => {
     assert.deepEqual(verifierDecision(answer('1', undefined), answer('2', true), ['shorter']), { outcome: 'unverifiable', reason: 'no verifier for this prompt' });
   });
 
-  it('pairs only distinct answers', () => {
-    assert.deepEqual(distinctPairs([answer('a', true), answer('a', true), answer('b', false), answer('a', false)]), [[0, 2], [1, 2], [2, 3]]);
+  it('pairs only distinct answers, each unordered pair of texts once', () => {
+    assert.deepEqual(distinctPairs([answer('a', true), answer('a', true), answer('b', false), answer('a', false)]), [[0, 2]]);
+    // b-a first; a later a-b (the same pair reversed, which would get another id) is not paired again.
+    assert.deepEqual(distinctPairs([answer('b', false), answer('a', true), answer('c', false), answer('b', false), answer('a', true)]), [[0, 1], [0, 2], [1, 2]]);
   });
 
   it('reward model: the higher normalised score wins when the gap reaches minMargin', () => {
