@@ -1,6 +1,6 @@
 // `node --import tsx bench/grpo.ts [--backend auto|native|wasm|cpu] [--rollouts N] [--steps N] [--profile]`:
 // rollout generation tokens/s (8 prompts x 8 answers, KV cache, stop at <|end|>) and one GRPO step of the
-// `micro` GPT on tempa, beside PyTorch generating and TRL's GRPOTrainer on the same weights, prompts and reward.
+// `micro` GPT on tempa, beside PyTorch generating and TRL's GRPOTrainer on the same weights, prompts and reward (in turns).
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,7 +21,7 @@ import { optimizerStep } from './optimizer-step.ts';
 import { MODEL_PRESET, writeReference } from './preference-setup.ts';
 import { printKernelProfile } from './profile.ts';
 import { printTable, summarise } from './timing.ts';
-import { OMP_WAIT_POLICY, pythonModule, runTorchFile, torchAvailable, TORCH_THREADS } from './torch.ts';
+import { OMP_WAIT_POLICY, pythonModule, startTorchLockstep, torchAvailable, TORCH_THREADS } from './torch.ts';
 
 const write = (line: string) => process.stdout.write(`${line}\n`);
 const REFERENCE = fileURLToPath(new URL('./grpo_reference.py', import.meta.url));
@@ -64,21 +64,23 @@ const since = (start: ReturnType<typeof clocks>) => {
   return { wall: now.wall - start.wall, cpu: now.cpu - start.cpu };
 };
 
-/** Median tokens/s of `runs` rollouts after WARMUP, counted up to and including each answer's stop token; and the first rollout. */
-function timeRollouts(policy: LanguageModel, prompts: readonly ChatTurn[][], G: number, sampling: GrpoParams['sampling'], runs: number, random: () => number): Sampled & { first: Rollout[] } {
+/**
+ * Median tokens/s of `runs` rollouts after WARMUP, counted up to and including each answer's stop token.
+ * `between` runs after each of tempa's rollouts: the PyTorch side's turn.
+ */
+async function timeRollouts(policy: LanguageModel, prompts: readonly ChatTurn[][], G: number, sampling: GrpoParams['sampling'], runs: number, random: () => number, between: () => Promise<void>): Promise<Sampled> {
   const [rates, cpuRates, lengths]: [number[], number[], number[]] = [[], [], []];
-  let first: Rollout[] = [];
   for (let i = 0; i < WARMUP + runs; i++) {
     const start = clocks();
     const rollouts = sampleRollouts(policy, prompts, G, sampling, random);
     const took = since(start);
-    if (i === 0) first = rollouts;
+    await between();
     if (i < WARMUP) continue;
     rates.push(answerTokens(rollouts) / (took.wall / 1000));
     cpuRates.push(answerTokens(rollouts) / (took.cpu / 1000));
     lengths.push(answerTokens(rollouts) / rollouts.length);
   }
-  return { tokensPerSec: median(rates), tokensPerCpuSec: median(cpuRates), meanLength: mean(lengths), first };
+  return { tokensPerSec: median(rates), tokensPerCpuSec: median(cpuRates), meanLength: mean(lengths) };
 }
 
 async function main(): Promise<void> {
@@ -107,44 +109,10 @@ async function main(): Promise<void> {
     write(`model:   ${MODEL_PRESET} preset, random init with <|end|>'s embedding row x${END_SCALE} (so answers end), vocab ${policy.config.vocabSize}, ${countParams(policy)} parameters, tied embeddings`);
     write(`work:    ${p.batchSize} ${TASK} prompts (${promptRecords(policy, setup.items).map((r) => r.ids.length).join(', ')} tokens) x ${G} answers, <= ${p.sampling.maxTokens} tokens at temperature ${p.sampling.temperature}; reward \`correct\` (the task checker); loss ${p.lossType}, beta ${p.beta}, AdamW lr ${p.lr}`);
 
-    // 1. Rollout generation, on the GRPO prompts (one KV-cache batch per prompt length) and on prompts of one length.
-    const random = seededRandom(7);
-    const varied = timeRollouts(policy, prompts, G, p.sampling, rolloutRuns, random);
-    const equal = timeRollouts(policy, setup.equalItems.map((it) => it.prompt), G, p.sampling, rolloutRuns, random);
-    const first = varied.first;
+    // What the Python side checks before it times anything: logits of a few sampled rows, prompt ids, checker verdicts.
+    const first = sampleRollouts(policy, prompts, G, p.sampling, seededRandom(1));
     const ended = first.filter((r) => r.ended).length;
-    if (values.profile) await printKernelProfile(tf, write, `one rollout (${p.batchSize} x ${G} answers)`, () => sampleRollouts(policy!, prompts, G, p.sampling, random));
-
-    // 2. One GRPO step: collect a rollout (sample, reward, old log-probs), then the dapo loss, backward and AdamW.
-    const rewards = await buildRewards([{ type: 'correct' }], { recipeDir: dir });
-    const params = policy.parameters();
-    const opt = createAdamW(tf, params, { beta1: p.beta1, beta2: p.beta2, eps: p.eps, weightDecay: p.weightDecay });
-    const update = (rollout: GrpoRollout) => {
-      const tokenCount = rollout.rows.reduce((n, r) => n + (r.inLoss ? r.oldLogp.length : 0), 0);
-      optimizerStep(tf, opt, params, () => grpoRowsLoss(tf, policy!, rollout.rows, p, tokenCount).loss, { lr: p.lr, maxNorm: p.gradClip });
-    };
-    const phases = { wall: [] as Array<[number, number]>, cpu: [] as Array<[number, number]>, length: [] as number[] }; // [generation, update] per step
-    let rollout: GrpoRollout | undefined;
-    for (let i = 0; i < WARMUP + steps; i++) {
-      const start = clocks();
-      rollout = await collectRollout({ policy }, setup.items, rewards, p, 100 + i);
-      const generation = since(start);
-      const sampled = clocks();
-      update(rollout);
-      const updated = since(sampled);
-      if (i < WARMUP) continue;
-      phases.wall.push([generation.wall, updated.wall]);
-      phases.cpu.push([generation.cpu, updated.cpu]);
-      phases.length.push(rollout.metrics['completions/mean_length']!);
-    }
-    const stepMs = (split: Array<[number, number]>): StepMs => ({ stepMs: median(split.map(([g, u]) => g + u)), generationMs: median(split.map(([g]) => g)), updateMs: median(split.map(([, u]) => u)) });
-    const [ours, oursCpu] = [stepMs(phases.wall), stepMs(phases.cpu)];
-    if (values.profile) {
-      await printKernelProfile(tf, write, 'one GRPO rollout (sample, reward, old log-probs)', () => collectRollout({ policy: policy! }, setup.items, rewards, p, 1));
-      await printKernelProfile(tf, write, 'one GRPO update (dapo loss, backward, AdamW)', () => update(rollout!));
-    }
-
-    const check = first.slice(0, 4 * G).filter((_, i) => i % G === 0).map((r) => r.sequence.ids);
+    const check = first.filter((_, i) => i % G === 0).slice(0, 4).map((r) => r.sequence.ids);
     const width = Math.min(...check.map((ids) => ids.length));
     await writeReference(dir, policy, check.map((ids) => ids.slice(0, width)), {
       prompts: promptRecords(policy, setup.items),
@@ -159,8 +127,53 @@ async function main(): Promise<void> {
       probes: rewardProbes(setup.items, first),
     });
     const args = (mode: string, n: number) => [dir, mode, String(n), String(WARMUP), String(TORCH_THREADS)];
-    const rolloutRef = transformers.ok ? runTorchFile<RolloutRef>(REFERENCE, args('rollout', rolloutRuns)) : undefined;
-    const grpoRef = trl.ok ? runTorchFile<GrpoRef>(REFERENCE, args('grpo', steps)) : undefined;
+
+    // 1. Rollout generation, on the GRPO prompts (one KV-cache batch per prompt length) and on prompts of one length;
+    // after each of tempa's rollouts PyTorch samples once with HF generate and once with its loop.
+    const torchRollouts = transformers.ok ? startTorchLockstep<RolloutRef>(REFERENCE, args('rollout', rolloutRuns)) : undefined;
+    const torchTurn = async () => {
+      await torchRollouts?.unit();
+      await torchRollouts?.unit();
+    };
+    const random = seededRandom(7);
+    const varied = await timeRollouts(policy, prompts, G, p.sampling, rolloutRuns, random, torchTurn);
+    const equal = await timeRollouts(policy, setup.equalItems.map((it) => it.prompt), G, p.sampling, rolloutRuns, random, torchTurn);
+    const rolloutRef = await torchRollouts?.finish();
+    if (values.profile) await printKernelProfile(tf, write, `one rollout (${p.batchSize} x ${G} answers)`, () => sampleRollouts(policy!, prompts, G, p.sampling, random));
+
+    // 2. One GRPO step: collect a rollout (sample, reward, old log-probs), then the dapo loss, backward and AdamW.
+    const rewards = await buildRewards([{ type: 'correct' }], { recipeDir: dir });
+    const params = policy.parameters();
+    const opt = createAdamW(tf, params, { beta1: p.beta1, beta2: p.beta2, eps: p.eps, weightDecay: p.weightDecay });
+    const update = (rollout: GrpoRollout) => {
+      const tokenCount = rollout.rows.reduce((n, r) => n + (r.inLoss ? r.oldLogp.length : 0), 0);
+      optimizerStep(tf, opt, params, () => grpoRowsLoss(tf, policy!, rollout.rows, p, tokenCount).loss, { lr: p.lr, maxNorm: p.gradClip });
+    };
+    const phases = { wall: [] as Array<[number, number]>, cpu: [] as Array<[number, number]>, scoring: [] as number[], length: [] as number[] }; // [generation, update] per step
+    let rollout: GrpoRollout | undefined;
+    const trlSteps = trl.ok ? startTorchLockstep<GrpoRef>(REFERENCE, args('grpo', steps)) : undefined;
+    for (let i = 0; i < WARMUP + steps; i++) {
+      const start = clocks();
+      rollout = await collectRollout({ policy }, setup.items, rewards, p, 100 + i);
+      const generation = since(start);
+      const sampled = clocks();
+      update(rollout);
+      const updated = since(sampled);
+      await trlSteps?.unit(); // then one TRL step
+      if (i < WARMUP) continue;
+      phases.wall.push([generation.wall, updated.wall]);
+      phases.cpu.push([generation.cpu, updated.cpu]);
+      phases.length.push(rollout.metrics['completions/mean_length']!);
+      phases.scoring.push(generation.wall - 1000 * rollout.timing.seconds); // timing.seconds ends before the old log-probs
+    }
+    const stepMs = (split: Array<[number, number]>): StepMs => ({ stepMs: median(split.map(([g, u]) => g + u)), generationMs: median(split.map(([g]) => g)), updateMs: median(split.map(([, u]) => u)) });
+    const [ours, oursCpu] = [stepMs(phases.wall), stepMs(phases.cpu)];
+    if (values.profile) {
+      await printKernelProfile(tf, write, 'one GRPO rollout (sample, reward, old log-probs)', () => collectRollout({ policy: policy! }, setup.items, rewards, p, 1));
+      await printKernelProfile(tf, write, 'one GRPO update (dapo loss, backward, AdamW)', () => update(rollout!));
+    }
+
+    const grpoRef = await trlSteps?.finish();
 
     const faster = (ref?: { hf: Sampled; loop: Sampled }) => ref && (ref.loop.tokensPerSec > ref.hf.tokensPerSec ? { name: 'torch loop', ...ref.loop } : { name: 'HF generate', ...ref.hf });
     const ratio = (ours: number, theirs: number | undefined) => (theirs === undefined ? '-' : `${(ours / theirs).toFixed(2)}x`);
@@ -179,6 +192,7 @@ async function main(): Promise<void> {
       ...rolloutRows(`rollout, ${p.batchSize} prompts of ${lengthRange(policy, setup.equalItems)} tokens x ${G} (tok/s)`, equal, rolloutRef?.equal),
       stepRow('GRPO step (ms)', 'stepMs', grpoRef ? 'TRL GRPOTrainer' : `no TRL: ${trl.reason}`),
       stepRow('  generation + reward (ms)', 'generationMs', 'tempa: collectRollout (with old log-probs); TRL: _generate_and_score_completions'),
+      ['    of which old log-probs (ms)', median(phases.scoring).toFixed(0), '-', '', '', 'tempa scores its answers once more for old log-probs and entropy; TRL skips that at num_iterations 1'],
       stepRow('  loss, backward, AdamW (ms)', 'updateMs', 'the rest of the step'),
     ]);
     const lengths = (ref?: { hf: Sampled; loop: Sampled }) => (ref ? `, HF generate ${ref.hf.meanLength.toFixed(1)}, torch loop ${ref.loop.meanLength.toFixed(1)}` : '');

@@ -1,6 +1,7 @@
 # The PyTorch side of bench/grpo.ts: the same model (tempa's model folder as a GPT2LMHeadModel, logits checked
 # against tempa's), the same prompts and the same reward, timed as rollout generation (HF generate and a
-# hand-written KV-cache loop) and as one step of TRL's GRPOTrainer. Prints one JSON line. Usage:
+# hand-written KV-cache loop) and as one step of TRL's GRPOTrainer. Runs in lockstep with bench/grpo.ts (it
+# waits for a line on stdin before each timed unit and prints @@done after it), then prints one JSON line. Usage:
 #   python bench/grpo_reference.py <work dir> rollout|grpo <timed steps> <warm-up steps> <threads>
 import json, os, re, statistics, sys, tempfile, time, unicodedata
 
@@ -125,6 +126,16 @@ def median_ms(samples):
     return statistics.median(samples) * 1000
 
 
+def turn():
+    """Waits for bench/grpo.ts to hand over the machine: its timed units and these alternate."""
+    if not sys.stdin.readline():
+        sys.exit('bench/grpo.ts closed the lockstep pipe early')
+
+
+def unit_done():
+    print('@@done', flush=True)
+
+
 def clocks():
     """Wall and CPU seconds (all of this process's threads): CPU time is what a busy shared machine disturbs least."""
     return time.perf_counter(), time.process_time()
@@ -143,19 +154,20 @@ def rollout():
     result = {'logitsMaxDiff': diff, 'version': f'torch {torch.__version__}, transformers {__import__("transformers").__version__}', 'threads': torch.get_num_threads()}
     for workload, prompts in (('varied', DATA['prompts']), ('equal', DATA['equalPrompts'])):
         ids, mask = left_padded(prompts)
-        result[workload] = {}
-        for name, sample in (('hf', hf_generate), ('loop', loop_generate)):
-            rates, cpu_rates, lengths = [], [], []
-            for i in range(WARMUP + STEPS):
+        samples = {'hf': ([], [], []), 'loop': ([], [], [])}  # tokens/s, tokens per CPU s, mean length
+        for i in range(WARMUP + STEPS):
+            for name, sample in (('hf', hf_generate), ('loop', loop_generate)):
+                turn()
                 wall, cpu = clocks()
                 new = sample(model, ids, mask, s['maxTokens'], s['temperature'])
                 wall, cpu = [b - a for a, b in zip((wall, cpu), clocks())]
+                unit_done()
                 n = answer_lengths(new)
                 if i >= WARMUP:
-                    rates.append(n.sum().item() / wall)
-                    cpu_rates.append(n.sum().item() / cpu)
-                    lengths.append(n.float().mean().item())
-            result[workload][name] = {'tokensPerSec': statistics.median(rates), 'tokensPerCpuSec': statistics.median(cpu_rates), 'meanLength': statistics.mean(lengths)}
+                    for values, x in zip(samples[name], (n.sum().item() / wall, n.sum().item() / cpu, n.float().mean().item())):
+                        values.append(x)
+        result[workload] = {name: {'tokensPerSec': statistics.median(r), 'tokensPerCpuSec': statistics.median(c), 'meanLength': statistics.mean(m)}
+                            for name, (r, c, m) in samples.items()}
     print(json.dumps(result))
 
 
@@ -206,12 +218,14 @@ def grpo():
 
         class Timer(TrainerCallback):
             def on_step_begin(self, *a, **k):
+                turn()
                 self.t0 = clocks()
 
             def on_step_end(self, *a, **k):
                 now = clocks()
                 phases['step'].append(now[0] - self.t0[0])
                 phases['stepCpu'].append(now[1] - self.t0[1])
+                unit_done()
 
         trainer.add_callback(Timer())
         trainer.train()

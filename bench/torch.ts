@@ -1,6 +1,7 @@
 // PyTorch beside tempa in the benchmarks: which Python has torch, and running a script there that
 // prints one JSON line. Benchmarks run the same model in both and print both numbers.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { createInterface } from 'node:readline';
 
 /** The Python that has torch: TEMPA_PYTHON (e.g. a virtualenv's python) or python3. */
 export const PYTHON = process.env.TEMPA_PYTHON ?? 'python3';
@@ -37,4 +38,50 @@ export function pythonModule(module: string): { ok: boolean; reason: string } {
   const probe = spawnSync(PYTHON, ['-c', `import ${module} as m; print(getattr(m, '__version__', ''))`], { encoding: 'utf8' });
   if (probe.status !== 0) return { ok: false, reason: (probe.stderr ?? '').trim().split('\n').pop() ?? `import ${module} failed` };
   return { ok: true, reason: `${module} ${probe.stdout.trim()}` };
+}
+
+/** The line a lockstep Python script prints when it has finished one timed unit. */
+const UNIT_DONE = '@@done';
+
+/** A Python reference run in lockstep with tempa: see startTorchLockstep. */
+export interface LockstepRun<T> {
+  /** Lets the script time its next unit and resolves when it has (tempa's own units run in between). */
+  unit(): Promise<void>;
+  /** Closes the pipe and parses the last JSON line the script prints. */
+  finish(): Promise<T>;
+}
+
+/**
+ * Starts the Python file `file` with `args` as a lockstep partner: before each timed unit it reads a line from
+ * stdin, after it prints UNIT_DONE. tempa's and PyTorch's units then alternate, so on a machine shared with
+ * other work both sides meet the same load, where two back-to-back runs meet whatever load each one's minutes had.
+ */
+export function startTorchLockstep<T>(file: string, args: string[]): LockstepRun<T> {
+  const child = spawn(PYTHON, [file, ...args], { env: { ...process.env, OMP_WAIT_POLICY }, stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  let last = '';
+  const waiting: Array<() => void> = [];
+  child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-8000)));
+  createInterface({ input: child.stdout }).on('line', (line) => {
+    if (line === UNIT_DONE) waiting.shift()?.();
+    else if (line.trim() !== '') last = line;
+  });
+  const exited = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? 1)));
+  const failed = (code: number) => new Error(`PyTorch run failed (exit ${code}): ${stderr.trim().split('\n').slice(-3).join(' | ')}`);
+  // A script that died mid-run closes its stdin: the write fails with EPIPE, and `exited` reports why it died.
+  child.stdin.on('error', () => undefined);
+  return {
+    unit: () =>
+      new Promise<void>((resolve, reject) => {
+        waiting.push(resolve);
+        child.stdin.write('go\n');
+        void exited.then((code) => reject(failed(code)));
+      }),
+    async finish() {
+      child.stdin.end();
+      const code = await exited;
+      if (code !== 0) throw failed(code);
+      return JSON.parse(last) as T;
+    },
+  };
 }
