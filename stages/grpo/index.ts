@@ -11,6 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { PipelineError } from '../../engine/errors.ts';
 import { deriveSeed, seededRandom } from '../../engine/rng.ts';
 import { defineStage } from '../../engine/stage.ts';
+import { backendInfo } from '../shared/backend/tf.ts';
 import type { Tensor, TF, Variable } from '../shared/backend/types.ts';
 import { readChatRows } from '../shared/chat/rows.ts';
 import { renderPrompt } from '../shared/chat/template.ts';
@@ -89,7 +90,7 @@ export default defineStage({
       return {
         metrics: { ...pick(last, ''), ...pick(first, 'initial '), resumedFrom: result.resumedFrom, rolloutTokensPerSecond: Math.round(timing.tokens / Math.max(timing.seconds, 1e-9)) },
         artifacts: { model: 'model', curve: 'curve.jsonl' },
-        info: { backend },
+        info: backendInfo(backend),
       };
     } finally {
       await Promise.all(rewards.map((r) => r.close?.()));
