@@ -58,7 +58,7 @@ function chartOf(title: string, metrics: string[], rows: readonly CurveRow[]): C
   const encoding = {
     x: { field: 'step', type: 'quantitative', title: 'step' },
     y: { field: 'value', type: 'quantitative', title: null, scale: title !== 'Learning rate' && spansDecades(data) ? { type: 'log' } : { zero: false } },
-    color: { field: 'metric', type: 'nominal', title: null, sort: metrics, legend: { orient: 'bottom', labelLimit: 260 } },
+    color: { field: 'metric', type: 'nominal', title: null, sort: metrics, legend: { orient: 'bottom', columns: 1, labelLimit: 260 } },
   } as const;
   const spec: TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
