@@ -60,6 +60,7 @@ export default defineStage({
   name: 'grpo',
   version: 1,
   description: 'Reasoning fine-tuning with verifiable rewards: G answers per prompt, group-relative advantages, clipped token-level loss (GRPO, DAPO, Dr. GRPO), TRL metrics and guards.',
+  headline: ['reward', 'initial reward'],
   schema: grpoSchema,
   inputs: () => ({
     model: { kind: 'dir', description: 'the policy to start from (a warm-started, instruction-tuned model)' },

@@ -25,6 +25,7 @@ export default defineStage({
     model: { kind: 'dir', description: 'a model folder (from init, pretrain or an earlier sft); holds tokenizer.json' },
     train: { kind: 'any', description: 'JSONL rows: chat `messages`, Alpaca `instruction`/`output`, or `prompt`/`completion`' },
     heldOut: { kind: 'any', optional: true, description: 'JSONL rows for the validation loss; rows with a `task` are answered and verified' },
+    replay: { kind: 'any', optional: true, description: 'JSONL rows trained on beside `train` (an earlier stage\'s data), so tuning for a new skill does not erase the old ones' },
   }),
   outputs: () => ({ model: { kind: 'dir' }, curve: { kind: 'file' }, eval: { kind: 'file' } }),
   async run(ctx, p) {
@@ -32,7 +33,7 @@ export default defineStage({
     const { tokenizer, config } = model;
     try {
       const readOptions = { onMalformed: p.onMalformed, signal: ctx.signal, displayName: (f: string) => path.relative(ctx.recipeDir, f) };
-      const train = await readChatRows(ctx.inputs.train!.files, readOptions);
+      const train = await readChatRows([...ctx.inputs.train!.files, ...(ctx.inputs.replay?.files ?? [])], readOptions);
       let heldOutRows: ChatRow[] = [];
       let skipped = train.skipped;
       if (ctx.inputs.heldOut) {

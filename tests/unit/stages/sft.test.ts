@@ -97,6 +97,16 @@ describe('sft', () => {
     assert.deepEqual(report.overall, { correct: 0, total: 0, accuracy: 0 });
   });
 
+  it('trains on replay rows beside train: an earlier stage\'s data kept in the mix', async () => {
+    const ctx = await context();
+    const replay = join(ctx.root, 'replay.jsonl');
+    await writeFile(replay, ['the cat', 'the dog', 'a whale'].map((s) => JSON.stringify({ prompt: `say ${s}`, completion: s })).join('\n') + '\n');
+    ctx.inputs.replay = inputFrom([replay]);
+    const { result } = await sft({ steps: 2 }, ctx);
+    const alone = await sft({ steps: 2 });
+    assert.equal(result.metrics.examples, alone.result.metrics.examples! + 3);
+  });
+
   it('leaks no tensors', async () => {
     const { tf } = await initTf('cpu');
     await sft({ steps: 2, evalExamples: 2 });
