@@ -71,7 +71,8 @@ export function compareWithLock(stage: string, locked: LockEntry | undefined, cu
     const details = explainStale(current.manifest, current.key, locked);
     return { stage, kind: 'key', details, causes: keyCauses(details) };
   }
-  const outputs = [...new Set([...Object.keys(locked.outputs), ...Object.keys(current.outputs)])].sort().filter((o) => locked.outputs[o] !== current.outputs[o]);
+  const unverified = new Set(current.recordsTheRun ?? []);
+  const outputs = [...new Set([...Object.keys(locked.outputs), ...Object.keys(current.outputs)])].sort().filter((o) => !unverified.has(o) && locked.outputs[o] !== current.outputs[o]);
   if (outputs.length === 0) return undefined;
   const files = differingFiles(locked.files, current.files, outputs);
   // Every file hash agrees but an output hash does not: only the lock itself can have changed.

@@ -20,6 +20,8 @@ export interface LockEntry {
   files?: Record<string, Record<string, string>>;
   /** How it was computed (a stage's `info`, such as the backend it ran on): for comparing runs, never keyed. */
   info?: Record<string, string>;
+  /** Outputs that record the run that made them (times, cache status): their hashes are never compared. */
+  recordsTheRun?: string[];
 }
 
 export interface LockFile {

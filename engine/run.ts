@@ -240,6 +240,8 @@ function lockEntry(stage: ResolvedStage, record: RunRecord): LockEntry {
   }
   const entry: LockEntry = { key: record.key, uses: stage.uses, manifest: JSON.parse(canonicalJson(record.manifest)) as KeyManifest, outputs, files };
   if (record.info && Object.keys(record.info).length) entry.info = record.info;
+  const recordsTheRun = Object.entries(stage.outputs).filter(([, spec]) => spec.recordsTheRun).map(([name]) => name);
+  if (recordsTheRun.length) entry.recordsTheRun = recordsTheRun;
   return entry;
 }
 

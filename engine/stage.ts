@@ -106,6 +106,11 @@ export interface OutputSpec {
   description?: string;
   /** A document for people (a report): the summary at the end of `tempa run` prints its path. */
   document?: boolean;
+  /**
+   * It records facts of the run that made it (times, what was cached), so a rerun writes other bytes by
+   * design: lock comparisons (`tempa verify`, `status`, `run`) leave its hash out and say so.
+   */
+  recordsTheRun?: boolean;
 }
 
 /** A problem `validate` found in a stage's parameters; `path` is the offending field inside `with:`. */

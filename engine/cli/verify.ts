@@ -56,7 +56,8 @@ export async function verifyRecipe(recipe: ResolvedRecipe, options: VerifyOption
     const bad = v.difference ?? v.missing;
     // Upstream of a difference, a downstream stage's key differs only because its input did: say so briefly.
     const downstream = first && v.difference?.kind === 'key' && v.difference.details.every((d) => d.startsWith('input '));
-    if (!bad) out(`${v.stage.padEnd(width)}  ok`);
+    const unverified = summary.entries[v.stage]?.recordsTheRun;
+    if (!bad) out(`${v.stage.padEnd(width)}  ok${unverified?.length ? ` (${unverified.join(', ')} records the run: not compared)` : ''}`);
     else if (downstream) out(`${v.stage.padEnd(width)}  differs (downstream of ${first!.stage})`);
     else if (v.missing) {
       out(`${v.stage.padEnd(width)}  not verified: ${v.missing}`);

@@ -16,7 +16,7 @@ export default defineStage({
   description: 'One self-contained HTML report of the stages it reads: samples after each stage, curves, held-out tables, the stage graph.',
   headline: ['stages', 'charts'],
   schema: reportSchema,
-  outputs: () => ({ html: { kind: 'file', document: true, description: 'report.html: opens offline, no script' } }),
+  outputs: () => ({ html: { kind: 'file', document: true, recordsTheRun: true, description: 'report.html: opens offline, no script; it shows each stage\'s time and cache status, so a rerun writes other bytes' } }),
   async run(ctx, p) {
     const sections = await readSections(ctx.inputs, ctx.upstream);
     const { rows, backend } = await answerPrompts(ctx, sections, p.prompts, p.sampling);

@@ -31,6 +31,12 @@ describe('compareWithLock', () => {
     assert.deepEqual(infoCauses({ backend: 'wasm', node: '20.1.0', threads: '1' }, { backend: 'native', node: '22.0.0', threads: '2' }), ['backend: backend wasm -> native', 'package versions: node 20.1.0 -> 22.0.0']);
   });
 
+  it('an output that records the run (times, cache status) is never compared', () => {
+    const withReport = (hash: string) => entry({ outputs: { model: 'm1', html: hash }, files: { model: { 'model.safetensors': 'w1', 'config.json': 'c1' }, html: { 'report.html': hash } }, recordsTheRun: ['html'] });
+    assert.equal(compareWithLock('report', withReport('r1'), withReport('r2')), undefined);
+    assert.equal(compareWithLock('report', entry({ outputs: { model: 'm1', html: 'r1' } }), entry({ outputs: { model: 'm1', html: 'r2' } }))?.kind, 'outputs');
+  });
+
   it('same key and files but another output hash: the lock was edited', () => {
     assert.deepEqual(compareWithLock('train', entry({ outputs: { model: 'f'.repeat(64) } }), entry())?.causes, ['the lock was edited']);
   });
