@@ -112,7 +112,7 @@ const std = (xs: readonly number[]) => {
 interface Group {
   sequences: Sequence[];
   answers: Array<{ length: number; ended: boolean }>;
-  /** Weighted sum of the reward functions per answer (NaN counts 0, TRL's nansum). */
+  /** Weighted sum of the reward functions per answer. */
   totals: number[];
 }
 
@@ -143,8 +143,9 @@ export async function collectRollout(models: Models, pool: readonly ScorableItem
       tokens: r.answer.length,
       maxTokens: p.sampling.maxTokens,
     }));
-    const scores = await Promise.all(rewards.map((r) => scoreBatch(r, completions, signal)));
-    const totals = completions.map((_, i) => rewards.reduce((sum, r, f) => sum + r.weight * (Number.isNaN(scores[f]![i]!) ? 0 : scores[f]![i]!), 0));
+    // Each built reward checks its own output is one finite number per answer (module-reward, exec-reward).
+    const scores = await Promise.all(rewards.map((r) => r.score(completions, signal)));
+    const totals = completions.map((_, i) => rewards.reduce((sum, r, f) => sum + r.weight * scores[f]![i]!, 0));
     rewards.forEach((r, f) => perReward.get(r.name)!.push(...scores[f]!));
     sampledTokens += rollouts.reduce((sum, r) => sum + r.answer.length, 0);
     const zero = new Set(zeroSpreadGroups(totals, G));
@@ -166,7 +167,7 @@ export async function collectRollout(models: Models, pool: readonly ScorableItem
     reward: mean(totals),
     reward_std: mean(sampled.map((g) => std(g.totals))),
     ...Object.fromEntries(rewards.flatMap((r) => {
-      const values = perReward.get(r.name)!.filter((v) => !Number.isNaN(v));
+      const values = perReward.get(r.name)!;
       return [[`rewards/${r.name}/mean`, mean(values)], [`rewards/${r.name}/std`, std(values)]];
     })),
     frac_reward_zero_std: zeroShare,
@@ -181,15 +182,6 @@ export async function collectRollout(models: Models, pool: readonly ScorableItem
   if (rows.entropy !== undefined) metrics.entropy = rows.entropy;
   if (rows.kl !== undefined) metrics.kl = rows.kl;
   return { rows: rows.rows, metrics, timing: { seconds: sampleSeconds, tokens: sampledTokens } };
-}
-
-/** Calls one reward function and checks it gave one number per answer. */
-async function scoreBatch(reward: RewardFunction, completions: readonly Completion[], signal?: AbortSignal): Promise<number[]> {
-  const scores = await reward.score(completions, signal);
-  if (!Array.isArray(scores) || scores.length !== completions.length || scores.some((s) => typeof s !== 'number')) {
-    throw new PipelineError('STAGE_FAILED', `reward \`${reward.name}\` returned ${Array.isArray(scores) ? `${scores.length} values` : typeof scores} for ${completions.length} answers`, { hint: 'a reward function returns one number per answer, in order' });
-  }
-  return scores;
 }
 
 /** The kept groups as training rows: advantages, the policy's (and reference's) log-probs now, and entropy/KL. */
