@@ -1,5 +1,5 @@
 // Runs the real `tempa` command line as a child process and times it end to end (Node start-up,
-// the tsx loader, module loading and the command itself), the way a user experiences it.
+// the module loader, module loading and the command itself), the way a user experiences it.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { TEMPA_ROOT } from '../stages/builtin.ts';
@@ -14,14 +14,15 @@ export interface CliRun {
   ms: number;
 }
 
-export function runTempa(args: readonly string[], cwd: string): Promise<CliRun> {
-  return runNode([TEMPA_BIN, ...args], cwd);
+/** `env` is added to the environment: TEMPA_COMPILED=0 runs through tsx instead of dist/. */
+export function runTempa(args: readonly string[], cwd: string, env: Record<string, string> = {}): Promise<CliRun> {
+  return runNode([TEMPA_BIN, ...args], cwd, env);
 }
 
 /** `node <args>` with this process's Node binary, timed from spawn to exit. */
-export function runNode(args: readonly string[], cwd: string): Promise<CliRun> {
+export function runNode(args: readonly string[], cwd: string, env: Record<string, string> = {}): Promise<CliRun> {
   const start = performance.now();
-  const child = spawn(process.execPath, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0' } });
+  const child = spawn(process.execPath, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0', ...env } });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -33,8 +34,8 @@ export function runNode(args: readonly string[], cwd: string): Promise<CliRun> {
 }
 
 /** Like runTempa, but a non-zero exit is an error carrying the command's output. */
-export async function runTempaOk(args: readonly string[], cwd: string): Promise<CliRun> {
-  const run = await runTempa(args, cwd);
+export async function runTempaOk(args: readonly string[], cwd: string, env: Record<string, string> = {}): Promise<CliRun> {
+  const run = await runTempa(args, cwd, env);
   if (run.code !== 0) throw new Error(`tempa ${args.join(' ')} exited ${run.code}\n${run.stdout.slice(-2000)}\n${run.stderr.slice(-2000)}`);
   return run;
 }

@@ -1,10 +1,11 @@
 // `npm run bench:engine`: prints how fast the engine itself is (no-op reruns, DAG resolution, dataset
 // hashing), on recipes and data generated in a temp folder that is removed at the end, even on error.
 // It prints numbers only; correctness checks (a cached rerun executes nothing) throw, timings never do.
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { REPO_ROOT } from './cli.ts';
 import { benchDagResolve } from './dag-resolve.ts';
 import { benchHashDataset } from './hash-dataset.ts';
 import { benchNoopRerun } from './noop-rerun.ts';
@@ -20,6 +21,8 @@ function printHeader(): void {
   write(`cpu:      ${cpus[0]?.model ?? 'unknown'} x ${cpus.length}`);
   write(`memory:   ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`);
   write(`platform: ${os.platform()} ${os.release()}, temp dir ${os.tmpdir()}`);
+  write(`load:     ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} (1, 5, 15 min) at the start`);
+  write(`cli:      ${existsSync(path.join(REPO_ROOT, 'dist', 'manifest.json')) ? 'modules from dist/ (npm run build)' : 'no dist/: through tsx'}`);
   write('tfjs backend: none (engine benchmark; no tensors)');
 }
 
@@ -51,7 +54,7 @@ async function main(): Promise<void> {
     process.off('SIGTERM', onSignal);
   }
   write('');
-  write(`total ${formatMs(performance.now() - started)}; temp files removed`);
+  write(`total ${formatMs(performance.now() - started)}; temp files removed; load at the end ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 }
 
 await main();

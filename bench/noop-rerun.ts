@@ -1,5 +1,6 @@
 // Section 1: how long a rerun takes when nothing changed, on a 50-stage recipe whose every stage is
-// cached: in-process (resolve + run) and through the real CLI (which adds Node and tsx start-up).
+// cached: in-process (resolve + run) and through the real CLI (which adds Node start-up and module
+// loading), from dist/ and, for comparison, through tsx (TEMPA_COMPILED=0).
 import { resolveRecipe } from '../engine/recipe/resolve.ts';
 import { runRecipe, type RunSummary } from '../engine/run.ts';
 import { TEMPA } from '../stages/builtin.ts';
@@ -8,6 +9,8 @@ import { writePipelineRecipe } from './recipes.ts';
 import { onceRow, printTable, STATS_COLUMNS, statsRow, timeOnce, timeRuns } from './timing.ts';
 
 const RERUNS = 5;
+const HELP_RUNS = 20;
+const VIA_TSX = { TEMPA_COMPILED: '0' };
 
 function count(summary: RunSummary, status: string): number {
   return summary.outcomes.filter((o) => o.status === status).length;
@@ -40,14 +43,18 @@ export async function benchNoopRerun(dir: string, write: (line: string) => void)
       assertNothingRan(counts.ran ?? 0, counts.cached ?? 0, stageCount, 'CLI');
     },
   );
-  const help = await timeRuns(RERUNS, () => runTempaOk(['--help'], dir));
+  const cliTsx = await timeRuns(RERUNS, () => runTempaOk(['run', file, '--json'], dir, VIA_TSX));
+  const help = await timeRuns(HELP_RUNS, () => runTempaOk(['--help'], dir));
+  const helpTsx = await timeRuns(RERUNS, () => runTempaOk(['--help'], dir, VIA_TSX));
   const bareNode = await timeRuns(RERUNS, () => runNode(['-e', '0'], dir));
 
   printTable(write, `1. No-op rerun: ${stageCount}-stage recipe (4 load-data, 4 split-data, 42 exec; fan-out 20, chain 16), every stage cached`, STATS_COLUMNS, [
     onceRow('first run, fills the cache (in-process)', fill.ms, `${stageCount} ran, concurrency 2 (not part of the rerun numbers)`),
     statsRow('rerun, in-process (resolveRecipe + runRecipe)', inProcess, `0 ran, ${stageCount} cached each time; modules already loaded`),
-    statsRow('rerun, CLI: node bin/tempa.js run --json', cli, `0 ran, ${stageCount} cached each time; includes Node + tsx start-up`),
-    statsRow('CLI floor: node bin/tempa.js --help', help, 'Node + tsx + CLI module graph, no recipe'),
+    statsRow('rerun, CLI: node bin/tempa.js run --json', cli, `0 ran, ${stageCount} cached each time; includes Node start-up, modules from dist/`),
+    statsRow('rerun, CLI through tsx (TEMPA_COMPILED=0)', cliTsx, 'the same, TypeScript compiled as it loads (no dist/)'),
+    statsRow('CLI floor: node bin/tempa.js --help', help, 'Node + the command table, no recipe'),
+    statsRow('CLI floor through tsx (TEMPA_COMPILED=0)', helpTsx, 'Node + tsx + the command table'),
     statsRow('Node floor: node -e 0', bareNode, 'Node start-up alone'),
   ]);
 }

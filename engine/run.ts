@@ -7,7 +7,7 @@ import { canonicalJson } from './cache/canonical.ts';
 import { FileHasher } from './cache/hash-files.ts';
 import { KEY_SCHEMA, stageKey, type InputManifest, type KeyManifest } from './cache/key.ts';
 import { RunPins } from './cache/pins.ts';
-import { registerLockFile, Store, type RunRecord } from './cache/store.ts';
+import { defaultStoreDir, registerLockFile, Store, type RunRecord } from './cache/store.ts';
 import { DatasetError, listDataset } from './datasets.ts';
 import { errInterrupted, errRecipeInvalid, errStageFailed, errUnknownStageFlag, errUpstreamNotCached, PipelineError, RecipeErrors } from './errors.ts';
 import { silentReporter, type RunReporter, type StageOutcome } from './events.ts';
@@ -51,8 +51,7 @@ interface Settled {
   record?: RunRecord;
 }
 
-/** `.tempa` beside the recipe: the store every command uses unless told `--store`. */
-export const defaultStoreDir = (recipeDir: string) => path.join(recipeDir, '.tempa');
+export { defaultStoreDir };
 
 export async function runRecipe(recipe: ResolvedRecipe, options: RunOptions = {}): Promise<RunSummary> {
   const reporter = options.reporter ?? silentReporter;

@@ -4,25 +4,17 @@
 import { Command, CommanderError, Option } from 'commander';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { stringify } from 'yaml';
 import type { App } from '../app.ts';
-import { Store } from '../cache/store.ts';
 import type { CommandPlugin } from '../command.ts';
 import { PipelineError, RecipeErrors } from '../errors.ts';
-import type { StageOutcome } from '../events.ts';
-import { collectGarbage } from '../gc.ts';
-import { describeDifference } from '../lock-check.ts';
-import { resolveRecipe, type ResolvedRecipe } from '../recipe/resolve.ts';
-import { checkDatasets, runRecipe, type RunOptions } from '../run.ts';
-import { createLineReporter } from '../ui-lines.ts';
-import { renderDag, type DagFormat } from './dag.ts';
-import { runSummary } from './run-summary.ts';
-import { formatError } from './format-error.ts';
-import { interruptOnSignal } from './interrupt.ts';
+import type { ResolvedRecipe } from '../recipe/resolve.ts';
+import type { DagFormat } from './dag.ts';
 import { addPluginCommand } from './plugin-command.ts';
-import { showStage } from './show.ts';
-import { verifyRecipe } from './verify.ts';
+import type { RunFlags } from './run-command.ts';
 import { collect, collectRaw, EXIT, parseJobs, recipeArgumentHelp, recipePath, runtimeFlagOptions, runtimeSets, storeDirOf } from './shared.ts';
+
+// Each command imports what it needs when it runs: `--help` and a typo cost only this file, commander
+// and the command table. (Built-in stages load without their run() code: bin/stage-views.mjs.)
 
 export interface CliApp extends App {
   /** The program description in `--help`. */
@@ -41,90 +33,6 @@ export interface Cli {
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const err = (line: string) => process.stderr.write(`${line}\n`);
 
-interface RunFlags {
-  only?: string[];
-  from?: string[];
-  to?: string[];
-  force?: boolean | string[];
-  set?: string[];
-  dryRun?: boolean;
-  watch?: boolean;
-  jobs?: number;
-  store?: string;
-  json?: boolean;
-  relock?: boolean;
-}
-
-function exitCodeFor(outcomes: readonly StageOutcome[]): number {
-  if (outcomes.some((o) => o.error?.message.endsWith('interrupted'))) return EXIT.interrupted;
-  return outcomes.some((o) => o.status === 'failed' || o.status === 'skipped') ? EXIT.stageFailed : EXIT.ok;
-}
-
-function printFailures(outcomes: readonly StageOutcome[]): void {
-  for (const o of outcomes) if (o.error) err(`\n${formatError(o.error)}`);
-}
-
-async function runCommand(app: CliApp, recipeFile: string, flags: RunFlags): Promise<number> {
-  const interrupt = interruptOnSignal(() => true, '\ninterrupted: stopping running stages (press Ctrl-C again to force)\n');
-  // listr2 and chokidar load only when used: they cost a noticeable part of start-up.
-  const taskList = process.stdout.isTTY && !flags.json ? (await import('../ui.ts')).createTaskListReporter : undefined;
-  const options = (signal: AbortSignal): RunOptions => ({
-    only: flags.only,
-    from: flags.from,
-    to: flags.to,
-    force: flags.force,
-    dryRun: flags.dryRun,
-    relock: flags.relock,
-    concurrency: flags.jobs,
-    storeDir: storeDirOf(flags.store, recipeFile),
-    signal,
-    reporter: flags.json ? undefined : taskList ? taskList() : createLineReporter(out),
-  });
-  if (flags.watch) {
-    const { watchRecipe } = await import('../watch.ts');
-    await watchRecipe(
-      recipeFile,
-      {
-        resolve: () => resolveRecipe(recipeFile, app, { sets: flags.set }),
-        run: async (recipe, signal) => {
-          const summary = await runRecipe(recipe, options(AbortSignal.any([signal, interrupt.signal])));
-          for (const line of runSummary(recipe, summary.outcomes)) out(line);
-          printFailures(summary.outcomes);
-        },
-        report: (m) => out(`[watch] ${m}`),
-        reportError: (e) => err(formatError(e)),
-      },
-      interrupt.signal,
-    );
-    return EXIT.ok;
-  }
-  const recipe = await resolveRecipe(recipeFile, app, { sets: flags.set });
-  const summary = await runRecipe(recipe, options(interrupt.signal));
-  if (flags.json) out(JSON.stringify({ ok: summary.ok, stages: summary.outcomes.map(({ error, ...o }) => ({ ...o, error: error?.message })) }, null, 2));
-  else if (!flags.dryRun) for (const line of runSummary(recipe, summary.outcomes)) out(line);
-  printFailures(summary.outcomes);
-  return exitCodeFor(summary.outcomes);
-}
-
-async function statusCommand(recipe: ResolvedRecipe, flags: { store?: string; json?: boolean; verify?: boolean }): Promise<number> {
-  const summary = await runRecipe(recipe, { dryRun: true, verify: flags.verify, storeDir: storeDirOf(flags.store, recipe.file) });
-  if (flags.json) {
-    const lockDifference = (name: string) => summary.lockMismatches.find((d) => d.stage === name);
-    out(JSON.stringify(summary.outcomes.map(({ name, status, key, reasons }) => ({ name, status: status === 'would-run' ? 'stale' : status, key, reasons, lockDifference: lockDifference(name) })), null, 2));
-    return EXIT.ok;
-  }
-  const width = Math.max(...summary.outcomes.map((o) => o.name.length));
-  const mismatch = new Map(summary.lockMismatches.map((d) => [d.stage, d]));
-  for (const o of summary.outcomes) {
-    const differs = mismatch.get(o.name);
-    if (o.status === 'cached' && differs) out(`${o.name.padEnd(width)}  cached, but ${describeDifference(differs)}`);
-    else if (o.status === 'cached') out(`${o.name.padEnd(width)}  cached`);
-    else if (o.status === 'failed') out(`${o.name.padEnd(width)}  missing: ${o.error?.message}`);
-    else out(`${o.name.padEnd(width)}  stale: ${o.reasons.join('; ')}`);
-  }
-  return EXIT.ok;
-}
-
 export function createCli(app: CliApp): Cli {
   return { run: (argv) => main(app, argv) };
 }
@@ -138,7 +46,7 @@ async function main(app: CliApp, argv: readonly string[]): Promise<number> {
   let code: number = EXIT.ok;
   const defaults = app.defaultRecipes ?? [];
   const recipeFile = (file: string | undefined) => recipePath(file, defaults);
-  const load = (file: string | undefined, sets: string[] = []): Promise<ResolvedRecipe> => resolveRecipe(recipeFile(file), app, { sets });
+  const load = async (file: string | undefined, sets: string[] = []): Promise<ResolvedRecipe> => (await import('../recipe/resolve.ts')).resolveRecipe(recipeFile(file), app, { sets });
   const setOption = () => new Option('--set <path=value>', 'override a recipe value (repeatable)').argParser(collectRaw);
 
   const run = program
@@ -159,7 +67,7 @@ async function main(app: CliApp, argv: readonly string[]): Promise<number> {
   for (const option of runtimeFlagOptions(app)) run.addOption(option);
   run.action(async (file: string | undefined, flags: RunFlags & { force?: boolean | string }) => {
     const force = typeof flags.force === 'string' ? collect(flags.force) : flags.force;
-    code = await runCommand(app, recipeFile(file), { ...flags, force, set: [...(flags.set ?? []), ...runtimeSets(app, flags as Record<string, unknown>)] });
+    code = await (await import('./run-command.ts')).runCommand(app, recipeFile(file), { ...flags, force, set: [...(flags.set ?? []), ...runtimeSets(app, flags as Record<string, unknown>)] });
   });
 
   program
@@ -171,7 +79,7 @@ async function main(app: CliApp, argv: readonly string[]): Promise<number> {
     .option('--json')
     .option('--verify', "re-read every cached result and check its content hash (a damaged one is deleted and shown stale)")
     .action(async (file: string | undefined, flags: { set?: string[]; store?: string; json?: boolean; verify?: boolean }) => {
-      code = await statusCommand(await load(file, flags.set), flags);
+      code = await (await import('./run-command.ts')).statusCommand(await load(file, flags.set), flags);
     });
 
   const verify = program
@@ -184,6 +92,7 @@ async function main(app: CliApp, argv: readonly string[]): Promise<number> {
   for (const option of runtimeFlagOptions(app)) verify.addOption(option);
   verify.action(async (file: string | undefined, flags: { run: boolean; set?: string[]; store?: string } & Record<string, unknown>) => {
     const recipe = await load(file, [...(flags.set ?? []), ...runtimeSets(app, flags)]);
+    const [{ verifyRecipe }, { interruptOnSignal }, { createLineReporter }] = await Promise.all([import('./verify.ts'), import('./interrupt.ts'), import('../ui-lines.ts')]);
     const interrupt = interruptOnSignal(() => true, '\ninterrupted\n');
     code = await verifyRecipe(recipe, {
       noRun: !flags.run,
@@ -201,7 +110,8 @@ async function main(app: CliApp, argv: readonly string[]): Promise<number> {
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'mermaid', 'dot']).default('text'))
     .addOption(setOption())
     .action(async (file: string | undefined, flags: { format: DagFormat; set?: string[] }) => {
-      out(renderDag(await load(file, flags.set), flags.format));
+      const recipe = await load(file, flags.set);
+      out((await import('./dag.ts')).renderDag(recipe, flags.format));
     });
 
   program
@@ -211,7 +121,7 @@ async function main(app: CliApp, argv: readonly string[]): Promise<number> {
     .addOption(setOption())
     .action(async (file: string | undefined, flags: { set?: string[] }) => {
       const recipe = await load(file, flags.set);
-      await checkDatasets(recipe);
+      await (await import('../run.ts')).checkDatasets(recipe);
       out(`${path.relative(process.cwd(), recipe.file) || recipe.file}: ok (${recipe.stages.length} stages)`);
     });
 
@@ -231,9 +141,10 @@ async function main(app: CliApp, argv: readonly string[]): Promise<number> {
       if (!stage || flags.resolved) {
         const data = structuredClone(recipe.data);
         for (const s of recipe.stages) ((data.stages as Record<string, Record<string, unknown>>)[s.name]!).with = s.params as never;
-        out(stringify(data, { lineWidth: 0 }).trimEnd());
+        out((await import('yaml')).stringify(data, { lineWidth: 0 }).trimEnd());
         return;
       }
+      const [{ showStage }, { Store }] = await Promise.all([import('./show.ts'), import('../cache/store.ts')]);
       out(await showStage(recipe, stage, new Store(storeDirOf(flags.store, recipe.file))));
     });
 
@@ -245,6 +156,7 @@ async function main(app: CliApp, argv: readonly string[]): Promise<number> {
     .option('--checkpoints', 'also delete checkpoints that interrupted runs would resume from')
     .option('--store <dir>')
     .action(async (file: string | undefined, flags: { dryRun?: boolean; checkpoints?: boolean; store?: string }) => {
+      const [{ collectGarbage }, { Store }] = await Promise.all([import('../gc.ts'), import('../cache/store.ts')]);
       const result = await collectGarbage(new Store(storeDirOf(flags.store, recipeFile(file))), flags.dryRun ?? false, flags.checkpoints ?? false);
       const verb = flags.dryRun ? 'would remove' : 'removed';
       for (const key of result.removed) out(`${verb} ${key}`);
@@ -258,7 +170,7 @@ async function main(app: CliApp, argv: readonly string[]): Promise<number> {
     return code;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
-    err(formatError(error));
+    err((await import('./format-error.ts')).formatError(error));
     if (error instanceof RecipeErrors) return EXIT.usage;
     if (error instanceof PipelineError) return error.code === 'STAGE_FAILED' || error.code === 'ARTIFACT_MISSING' || error.code === 'IO_FAILED' ? EXIT.stageFailed : EXIT.usage;
     return EXIT.stageFailed;

@@ -2,11 +2,9 @@
 // flags every recipe command has (recipe, --set, --store, the application's runtime flags).
 import { Command, Option } from 'commander';
 import type { App } from '../app.ts';
-import { stageOutputs, stagesWithOutput } from '../artifacts.ts';
 import type { CommandContext, CommandOption, CommandPlugin } from '../command.ts';
 import { errUsage } from '../errors.ts';
 import type { ResolvedRecipe } from '../recipe/resolve.ts';
-import { createLineReporter } from '../ui-lines.ts';
 import { interruptOnSignal } from './interrupt.ts';
 import { collectRaw, EXIT, recipeArgumentHelp, runtimeFlagOptions, runtimeSets, storeDirOf } from './shared.ts';
 
@@ -52,6 +50,8 @@ export function addPluginCommand(program: Command, plugin: CommandPlugin, setup:
     const early = await plugin.runWithoutRecipe?.(io, own);
     if (early !== undefined) return done(early);
     const recipe = await setup.load(file, [...set, ...runtimeSets(app, rest)]);
+    // Loaded here, not at the top: `tempa --help` builds every command but runs none.
+    const [{ stageOutputs, stagesWithOutput }, { createLineReporter }] = await Promise.all([import('../artifacts.ts'), import('../ui-lines.ts')]);
     const storeDir = storeDirOf(store, recipe.file);
     // Stage start and end lines only: the command's own output is what the user came for.
     const progress = { ...createLineReporter((line) => process.stderr.write(`${line}\n`)), stageProgress() {}, stageLog() {} };

@@ -1,0 +1,99 @@
+// The bodies of `tempa run` and `tempa status`, apart from main.ts so that the command table (all
+// `--help` needs) loads without the engine's run path.
+import type { App } from '../app.ts';
+import type { StageOutcome } from '../events.ts';
+import { describeDifference } from '../lock-check.ts';
+import { resolveRecipe, type ResolvedRecipe } from '../recipe/resolve.ts';
+import { runRecipe, type RunOptions } from '../run.ts';
+import { createLineReporter } from '../ui-lines.ts';
+import { formatError } from './format-error.ts';
+import { interruptOnSignal } from './interrupt.ts';
+import { runSummary } from './run-summary.ts';
+import { EXIT, storeDirOf } from './shared.ts';
+
+const out = (line: string) => process.stdout.write(`${line}\n`);
+const err = (line: string) => process.stderr.write(`${line}\n`);
+
+export interface RunFlags {
+  only?: string[];
+  from?: string[];
+  to?: string[];
+  force?: boolean | string[];
+  set?: string[];
+  dryRun?: boolean;
+  watch?: boolean;
+  jobs?: number;
+  store?: string;
+  json?: boolean;
+  relock?: boolean;
+}
+
+function exitCodeFor(outcomes: readonly StageOutcome[]): number {
+  if (outcomes.some((o) => o.error?.message.endsWith('interrupted'))) return EXIT.interrupted;
+  return outcomes.some((o) => o.status === 'failed' || o.status === 'skipped') ? EXIT.stageFailed : EXIT.ok;
+}
+
+function printFailures(outcomes: readonly StageOutcome[]): void {
+  for (const o of outcomes) if (o.error) err(`\n${formatError(o.error)}`);
+}
+
+export async function runCommand(app: App, recipeFile: string, flags: RunFlags): Promise<number> {
+  const interrupt = interruptOnSignal(() => true, '\ninterrupted: stopping running stages (press Ctrl-C again to force)\n');
+  // listr2 and chokidar load only when used: they cost a noticeable part of start-up.
+  const taskList = process.stdout.isTTY && !flags.json ? (await import('../ui.ts')).createTaskListReporter : undefined;
+  const options = (signal: AbortSignal): RunOptions => ({
+    only: flags.only,
+    from: flags.from,
+    to: flags.to,
+    force: flags.force,
+    dryRun: flags.dryRun,
+    relock: flags.relock,
+    concurrency: flags.jobs,
+    storeDir: storeDirOf(flags.store, recipeFile),
+    signal,
+    reporter: flags.json ? undefined : taskList ? taskList() : createLineReporter(out),
+  });
+  if (flags.watch) {
+    const { watchRecipe } = await import('../watch.ts');
+    await watchRecipe(
+      recipeFile,
+      {
+        resolve: () => resolveRecipe(recipeFile, app, { sets: flags.set }),
+        run: async (recipe, signal) => {
+          const summary = await runRecipe(recipe, options(AbortSignal.any([signal, interrupt.signal])));
+          for (const line of runSummary(recipe, summary.outcomes)) out(line);
+          printFailures(summary.outcomes);
+        },
+        report: (m) => out(`[watch] ${m}`),
+        reportError: (e) => err(formatError(e)),
+      },
+      interrupt.signal,
+    );
+    return EXIT.ok;
+  }
+  const recipe = await resolveRecipe(recipeFile, app, { sets: flags.set });
+  const summary = await runRecipe(recipe, options(interrupt.signal));
+  if (flags.json) out(JSON.stringify({ ok: summary.ok, stages: summary.outcomes.map(({ error, ...o }) => ({ ...o, error: error?.message })) }, null, 2));
+  else if (!flags.dryRun) for (const line of runSummary(recipe, summary.outcomes)) out(line);
+  printFailures(summary.outcomes);
+  return exitCodeFor(summary.outcomes);
+}
+
+export async function statusCommand(recipe: ResolvedRecipe, flags: { store?: string; json?: boolean; verify?: boolean }): Promise<number> {
+  const summary = await runRecipe(recipe, { dryRun: true, verify: flags.verify, storeDir: storeDirOf(flags.store, recipe.file) });
+  if (flags.json) {
+    const lockDifference = (name: string) => summary.lockMismatches.find((d) => d.stage === name);
+    out(JSON.stringify(summary.outcomes.map(({ name, status, key, reasons }) => ({ name, status: status === 'would-run' ? 'stale' : status, key, reasons, lockDifference: lockDifference(name) })), null, 2));
+    return EXIT.ok;
+  }
+  const width = Math.max(...summary.outcomes.map((o) => o.name.length));
+  const mismatch = new Map(summary.lockMismatches.map((d) => [d.stage, d]));
+  for (const o of summary.outcomes) {
+    const differs = mismatch.get(o.name);
+    if (o.status === 'cached' && differs) out(`${o.name.padEnd(width)}  cached, but ${describeDifference(differs)}`);
+    else if (o.status === 'cached') out(`${o.name.padEnd(width)}  cached`);
+    else if (o.status === 'failed') out(`${o.name.padEnd(width)}  missing: ${o.error?.message}`);
+    else out(`${o.name.padEnd(width)}  stale: ${o.reasons.join('; ')}`);
+  }
+  return EXIT.ok;
+}
