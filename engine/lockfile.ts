@@ -7,6 +7,7 @@ import { writeFileAtomic } from './cache/atomic-write.ts';
 import path from 'node:path';
 import { withLock } from './cache/pid-lock.ts';
 import { parse, stringify } from 'yaml';
+import { canonicalJson } from './cache/canonical.ts';
 import type { KeyManifest } from './cache/key.ts';
 
 export const LOCK_VERSION = 1;
@@ -41,6 +42,19 @@ export async function readLock(file: string): Promise<LockFile | undefined> {
   } catch {
     return undefined; // an unreadable lock only loses explanations; the cache is keyed independently
   }
+}
+
+/**
+ * Whether updateLock would write back `previous` as it is: same recipe, same stages in the same order,
+ * each entry equal. A no-op rerun then skips reading, rewriting and renaming the lock.
+ */
+export function lockUnchanged(previous: LockFile | undefined, recipe: string, entries: Record<string, LockEntry>, stageOrder: readonly string[]): boolean {
+  if (!previous || previous.recipe !== recipe) return false;
+  const kept = stageOrder.filter((name) => entries[name] ?? previous.stages[name]);
+  if (kept.join('\n') !== Object.keys(previous.stages).join('\n')) return false;
+  // Through JSON, as the lock holds it: absent and undefined fields are the same.
+  const plain = (entry: LockEntry | undefined) => canonicalJson(JSON.parse(JSON.stringify(entry ?? null)));
+  return Object.entries(entries).every(([name, entry]) => plain(entry) === plain(previous.stages[name]));
 }
 
 /**

@@ -7,14 +7,15 @@ import { canonicalJson } from './cache/canonical.ts';
 import { FileHasher } from './cache/hash-files.ts';
 import { KEY_SCHEMA, stageKey, type InputManifest, type KeyManifest } from './cache/key.ts';
 import { RunPins } from './cache/pins.ts';
-import { defaultStoreDir, registerLockFile, Store, type RunRecord } from './cache/store.ts';
+import { defaultStoreDir } from './cache/store-dir.ts';
+import { registerLockFile, Store, type RunRecord } from './cache/store.ts';
 import { DatasetError, listDataset } from './datasets.ts';
 import { errInterrupted, errRecipeInvalid, errStageFailed, errUnknownStageFlag, errUpstreamNotCached, PipelineError, RecipeErrors } from './errors.ts';
 import { silentReporter, type RunReporter, type StageOutcome } from './events.ts';
 import { executeStage } from './execute.ts';
 import { explainStale } from './explain.ts';
 import { compareWithLock, describeDifference, type LockDifference } from './lock-check.ts';
-import { lockPathFor, readLock, updateLock, type LockEntry } from './lockfile.ts';
+import { lockPathFor, lockUnchanged, readLock, updateLock, type LockEntry } from './lockfile.ts';
 import { ancestorsOf, selectStages, type Selection } from './plan.ts';
 import type { ResolvedRecipe, ResolvedStage } from './recipe/resolve.ts';
 import type { InputArtifact, UpstreamStage } from './stage.ts';
@@ -62,7 +63,8 @@ export async function runRecipe(recipe: ResolvedRecipe, options: RunOptions = {}
   const verifier = options.verify ? new FileHasher() : hasher;
   if (!options.dryRun) await store.sweep();
   const lockFile = lockPathFor(recipe.file);
-  const previous = (await readLock(lockFile))?.stages ?? {};
+  const previousLock = await readLock(lockFile);
+  const previous = previousLock?.stages ?? {};
 
   checkStageFlags(recipe, options);
   const selected = selectStages(recipe.stages, options);
@@ -174,7 +176,8 @@ export async function runRecipe(recipe: ResolvedRecipe, options: RunOptions = {}
     if (!options.dryRun && options.writeLock !== false) {
       const kept = new Set(options.relock ? [] : lockMismatches.map((d) => d.stage));
       const written = Object.fromEntries(Object.entries(entries).filter(([name]) => !kept.has(name)));
-      await updateLock(lockFile, recipe.name, written, recipe.stages.map((s) => s.name));
+      const order = recipe.stages.map((s) => s.name);
+      if (!lockUnchanged(previousLock, recipe.name, written, order)) await updateLock(lockFile, recipe.name, written, order);
       await registerLockFile(store, lockFile);
     }
   } finally {

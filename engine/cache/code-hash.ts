@@ -6,17 +6,25 @@ import { sha256 } from './canonical.ts';
 
 const LOCAL_IMPORT = /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)(['"])(\.{1,2}\/[^'"]+)\1/g;
 const memo = new Map<string, Promise<string>>();
+// Per file, for memoised graphs only: the built-in stages share most of their helpers, and each file
+// is read and hashed once per process instead of once per stage that imports it.
+const fileMemo = new Map<string, Promise<ScannedFile>>();
+
+interface ScannedFile {
+  hash: string;
+  imports: string[];
+}
 
 /**
  * sha256 over (path relative to `root`, content hash) of the module and its local imports.
  * `memoise` only for code that cannot change while the process runs (the built-in stages).
  */
 export function hashModuleGraph(entry: string, root: string, memoise = false): Promise<string> {
-  if (!memoise) return computeGraphHash(entry, root);
+  if (!memoise) return computeGraphHash(entry, root, scanFile);
   const id = `${root}\u0000${entry}`;
   let hash = memo.get(id);
   if (!hash) {
-    hash = computeGraphHash(entry, root);
+    hash = computeGraphHash(entry, root, scanFileMemoised);
     memo.set(id, hash);
   }
   return hash;
@@ -25,20 +33,33 @@ export function hashModuleGraph(entry: string, root: string, memoise = false): P
 /** Forget memoised hashes (watch mode: a plugin file changed). */
 export function clearCodeHashes(): void {
   memo.clear();
+  fileMemo.clear();
 }
 
-async function computeGraphHash(entry: string, root: string): Promise<string> {
+async function scanFile(file: string): Promise<ScannedFile> {
+  const source = await readFile(file, 'utf8');
+  return { hash: sha256(source), imports: [...source.matchAll(LOCAL_IMPORT)].map((match) => path.resolve(path.dirname(file), match[2]!)) };
+}
+
+function scanFileMemoised(file: string): Promise<ScannedFile> {
+  let scanned = fileMemo.get(file);
+  if (!scanned) {
+    scanned = scanFile(file);
+    fileMemo.set(file, scanned);
+    scanned.catch(() => fileMemo.delete(file));
+  }
+  return scanned;
+}
+
+async function computeGraphHash(entry: string, root: string, scan: (file: string) => Promise<ScannedFile>): Promise<string> {
   const seen = new Map<string, string>();
   const queue = [path.resolve(entry)];
   while (queue.length) {
     const file = queue.pop()!;
     if (seen.has(file)) continue;
-    const source = await readFile(file, 'utf8');
-    seen.set(file, sha256(source));
-    for (const match of source.matchAll(LOCAL_IMPORT)) {
-      const target = path.resolve(path.dirname(file), match[2]!);
-      if (!seen.has(target)) queue.push(target);
-    }
+    const { hash, imports } = await scan(file);
+    seen.set(file, hash);
+    for (const target of imports) if (!seen.has(target)) queue.push(target);
   }
   const lines = [...seen]
     .map(([file, hash]) => `${path.relative(root, file).split(path.sep).join('/')} ${hash}`)

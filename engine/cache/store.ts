@@ -43,9 +43,6 @@ export interface PendingRun {
 
 const TMP_OWNER = /^(?<key>[0-9a-f]{64})\.(?<pid>\d+)\.(?<host>[^.]+)\.[0-9a-z]+$/;
 
-/** `.tempa` beside the recipe: the store every command uses unless told `--store`. */
-export const defaultStoreDir = (recipeDir: string) => path.join(recipeDir, '.tempa');
-
 export class Store {
   readonly root: string;
   constructor(root: string) {

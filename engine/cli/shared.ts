@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { App } from '../app.ts';
 import { errUsage } from '../errors.ts';
-import { defaultStoreDir } from '../cache/store.ts';
+import { defaultStoreDir } from '../cache/store-dir.ts';
 
 export const EXIT = { ok: 0, stageFailed: 1, usage: 2, interrupted: 130 } as const;
 

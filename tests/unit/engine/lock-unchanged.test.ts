@@ -1,0 +1,50 @@
+// A no-op rerun leaves the lock file alone (lockUnchanged): only a lock that would be written back
+// exactly as it is may be skipped; any other difference still rewrites it.
+import assert from 'node:assert/strict';
+import { readFile, stat, utimes, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { lockUnchanged, type LockEntry, type LockFile } from '../../../engine/lockfile.ts';
+import { makeProject, runPipeline } from '../../helpers/project.ts';
+
+const entry = (key: string): LockEntry => ({
+  key,
+  uses: 'exec',
+  manifest: { schema: 's', plugin: { name: 'exec', version: 1, code: 'c' }, params: { lr: 0.1 }, inputs: {}, seed: 1 },
+  outputs: { out: 'o1' },
+  info: undefined,
+});
+const lock = (stages: Record<string, LockEntry>, recipe = 'r'): LockFile => ({ version: 1, recipe, stages: JSON.parse(JSON.stringify(stages)) as Record<string, LockEntry> });
+
+describe('lockUnchanged', () => {
+  it('holds for the same entries in the same order, undefined fields being absent ones', () => {
+    assert.equal(lockUnchanged(lock({ a: entry('k1'), b: entry('k2') }), 'r', { a: entry('k1'), b: entry('k2') }, ['a', 'b']), true);
+    assert.equal(lockUnchanged(lock({ a: entry('k1'), b: entry('k2') }), 'r', { b: entry('k2') }, ['a', 'b']), true, 'a stage with no new entry keeps its old one');
+  });
+
+  it('fails on a new key, another order, a dropped or added stage, another recipe, or no lock', () => {
+    const before = lock({ a: entry('k1'), b: entry('k2') });
+    assert.equal(lockUnchanged(before, 'r', { a: entry('k1'), b: entry('k3') }, ['a', 'b']), false);
+    assert.equal(lockUnchanged(before, 'r', { a: entry('k1'), b: entry('k2') }, ['b', 'a']), false);
+    assert.equal(lockUnchanged(before, 'r', { a: entry('k1') }, ['a']), false);
+    assert.equal(lockUnchanged(before, 'r', { a: entry('k1'), b: entry('k2'), c: entry('k4') }, ['a', 'b', 'c']), false);
+    assert.equal(lockUnchanged(before, 'other', { a: entry('k1'), b: entry('k2') }, ['a', 'b']), false);
+    assert.equal(lockUnchanged(undefined, 'r', { a: entry('k1') }, ['a']), false);
+  });
+
+  it('a cached rerun does not rewrite the lock; a changed stage does', async () => {
+    const dir = await makeProject({ 'recipe.yaml': 'stages:\n  a:\n    uses: exec\n    with: { command: \'echo hi > "$TEMPA_OUT/o.txt"\', outputs: { o: o.txt } }\n' });
+    const recipe = path.join(dir, 'recipe.yaml');
+    const lockFile = path.join(dir, 'recipe.lock');
+    assert.deepEqual((await runPipeline(recipe)).ran, ['a']);
+    const past = new Date(Date.now() - 60_000);
+    await utimes(lockFile, past, past);
+    const written = (await stat(lockFile)).mtimeMs;
+    assert.deepEqual((await runPipeline(recipe)).cached, ['a']);
+    assert.equal((await stat(lockFile)).mtimeMs, written, 'lock untouched by a no-op rerun');
+
+    await writeFile(recipe, (await readFile(recipe, 'utf8')).replace('echo hi', 'echo ho'));
+    assert.deepEqual((await runPipeline(recipe)).ran, ['a']);
+    assert.notEqual((await stat(lockFile)).mtimeMs, written);
+  });
+});
