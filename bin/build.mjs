@@ -10,9 +10,8 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { definitionView } from './stage-views.mjs';
 
-export const ROOT = fileURLToPath(new URL('..', import.meta.url));
-export const DIST = path.join(ROOT, 'dist');
-export const MANIFEST = path.join(DIST, 'manifest.json');
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const DIST = path.join(ROOT, 'dist');
 const SOURCE_DIRS = ['engine', 'stages', 'schemas'];
 const BUILTIN_STAGE = /^stages\/[^/]+\/index\.ts$/;
 
@@ -55,7 +54,7 @@ export async function compileModule(esbuild, file, source, mapFile, options = ts
   return { code: result.code, map: result.map };
 }
 
-export const sha256 = (text) => createHash('sha256').update(text).digest('hex');
+const sha256 = (text) => createHash('sha256').update(text).digest('hex');
 
 function listSources() {
   return SOURCE_DIRS.flatMap((dir) =>
@@ -66,7 +65,7 @@ function listSources() {
 }
 
 /** Compiles every source into a fresh folder, then swaps it in: a failed build leaves no half dist/. */
-export async function build() {
+async function build() {
   const esbuild = await loadEsbuild();
   const staging = `${DIST}.${process.pid}.tmp`;
   await rm(staging, { recursive: true, force: true });
