@@ -71,7 +71,7 @@ export async function updateLock(file: string, recipe: string, entries: Record<s
       if (entry) stages[name] = entry;
     }
     const body: LockFile = { version: LOCK_VERSION, recipe, stages };
-    const text = `# Written by \`tempa run\`: cache keys and content hashes of every stage. Commit it with the recipe.\n${stringify(body, { sortMapEntries: false, lineWidth: 0 })}`;
+    const text = `# Written by \`tempa run\`: cache keys and content hashes of every stage. Commit it with the recipe.\n${stringify(body, { sortMapEntries: false, lineWidth: 0, aliasDuplicateObjects: false })}`;
     await writeFileAtomic(file, text);
   }, { purpose: `updating ${path.basename(file)}` });
 }

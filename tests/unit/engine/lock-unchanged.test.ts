@@ -1,10 +1,11 @@
 // A no-op rerun leaves the lock file alone (lockUnchanged): only a lock that would be written back
 // exactly as it is may be skipped; any other difference still rewrites it.
 import assert from 'node:assert/strict';
-import { readFile, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { lockUnchanged, type LockEntry, type LockFile } from '../../../engine/lockfile.ts';
+import { lockUnchanged, readLock, updateLock, type LockEntry, type LockFile } from '../../../engine/lockfile.ts';
 import { makeProject, runPipeline } from '../../helpers/project.ts';
 
 const entry = (key: string): LockEntry => ({
@@ -46,5 +47,22 @@ describe('lockUnchanged', () => {
     await writeFile(recipe, (await readFile(recipe, 'utf8')).replace('echo hi', 'echo ho'));
     assert.deepEqual((await runPipeline(recipe)).ran, ['a']);
     assert.notEqual((await stat(lockFile)).mtimeMs, written);
+  });
+});
+
+describe('updateLock', () => {
+  it('writes stages that share one info object in full, without YAML anchors and aliases', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'tempa-lock-'));
+    try {
+      const info = { backend: 'native', threads: '2' };
+      const file = path.join(dir, 'r.lock');
+      await updateLock(file, 'r', { a: { ...entry('k1'), info }, b: { ...entry('k2'), info } }, ['a', 'b']);
+      const text = await readFile(file, 'utf8');
+      assert.doesNotMatch(text, /[&*]a\d/);
+      assert.equal(text.match(/backend: native/g)?.length, 2);
+      assert.deepEqual((await readLock(file))?.stages.b?.info, info);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
