@@ -1,6 +1,6 @@
 // Runs one stage whose key missed the cache: temp folder, context, the plugin's run(), output
 // checks, hashing, then the atomic commit. Anything the stage throws becomes STAGE_FAILED.
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, realpathSync, statSync } from 'node:fs';
 import { mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { FileHasher } from './cache/hash-files.ts';
@@ -85,6 +85,10 @@ async function collectOutputs(stage: ResolvedStage, outDir: string, artifacts: R
     const full = path.resolve(outDir, rel);
     if (full !== outDir && !full.startsWith(outDir + path.sep)) throw errArtifactMissing(stage.name, name, `\`${rel}\` is outside the output folder`);
     if (!existsSync(full)) throw errArtifactMissing(stage.name, name, `\`${rel}\` was not written`);
+    // A symlink out of the folder would cache (and hand downstream) files the stage does not own.
+    const real = realpathSync(full);
+    const realOut = realpathSync(outDir);
+    if (real !== realOut && !real.startsWith(realOut + path.sep)) throw errArtifactMissing(stage.name, name, `\`${rel}\` is a symlink out of the output folder (to ${real})`);
     const isDir = statSync(full).isDirectory();
     if (isDir !== (spec.kind === 'dir')) throw errArtifactMissing(stage.name, name, `\`${rel}\` is a ${isDir ? 'folder' : 'file'}, declared ${spec.kind}`);
     const files = isDir ? await listFiles(full) : [full];

@@ -14,6 +14,9 @@ import { collectGarbage } from '../gc.ts';
 import { describeDifference } from '../lock-check.ts';
 import { resolveRecipe, type ResolvedRecipe } from '../recipe/resolve.ts';
 import { checkDatasets, runRecipe, type RunOptions } from '../run.ts';
+import { deferredStages } from '../trust/code-items.ts';
+import { ensureTrusted, listItems, untrustedItems } from '../trust/ensure-trusted.ts';
+import { addTrust, trustFilePath } from '../trust/trust-file.ts';
 import { createLineReporter } from '../ui-lines.ts';
 import { renderDag, type DagFormat } from './dag.ts';
 import { runSummary } from './run-summary.ts';
@@ -53,6 +56,34 @@ interface RunFlags {
   store?: string;
   json?: boolean;
   relock?: boolean;
+  trust?: boolean;
+}
+
+/**
+ * Resolves a recipe to run it: first without importing code plugins, so that nothing the recipe names
+ * runs before every command and code plugin in it is trusted (asked on a terminal), then with them.
+ */
+export async function loadToRun(app: CliApp, file: string, sets: readonly string[], trustAll = false): Promise<ResolvedRecipe> {
+  const inspected = await resolveRecipe(file, app, { sets, importCode: false });
+  await ensureTrusted(inspected, {
+    trustAll,
+    trustFile: trustFilePath(),
+    declared: app.declaredCode,
+    shippedRecipes: app.shippedRecipes,
+    ask: process.stdin.isTTY ? askYesNo : undefined,
+    write: (text) => process.stderr.write(text),
+  });
+  return resolveRecipe(file, app, { sets });
+}
+
+async function askYesNo(question: string): Promise<boolean> {
+  const { createInterface } = await import('node:readline/promises');
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^\s*y(es)?\s*$/i.test(await rl.question(question));
+  } finally {
+    rl.close();
+  }
 }
 
 function exitCodeFor(outcomes: readonly StageOutcome[]): number {
@@ -85,7 +116,7 @@ async function runCommand(app: CliApp, recipeFile: string, flags: RunFlags): Pro
     await watchRecipe(
       recipeFile,
       {
-        resolve: () => resolveRecipe(recipeFile, app, { sets: flags.set }),
+        resolve: () => loadToRun(app, recipeFile, flags.set ?? [], flags.trust),
         run: async (recipe, signal) => {
           const summary = await runRecipe(recipe, options(AbortSignal.any([signal, interrupt.signal])));
           for (const line of runSummary(recipe, summary.outcomes)) out(line);
@@ -98,7 +129,8 @@ async function runCommand(app: CliApp, recipeFile: string, flags: RunFlags): Pro
     );
     return EXIT.ok;
   }
-  const recipe = await resolveRecipe(recipeFile, app, { sets: flags.set });
+  // A dry run executes nothing, so it inspects without importing code plugins or asking for trust.
+  const recipe = flags.dryRun ? await resolveRecipe(recipeFile, app, { sets: flags.set, importCode: false }) : await loadToRun(app, recipeFile, flags.set ?? [], flags.trust);
   const summary = await runRecipe(recipe, options(interrupt.signal));
   if (flags.json) out(JSON.stringify({ ok: summary.ok, stages: summary.outcomes.map(({ error, ...o }) => ({ ...o, error: error?.message })) }, null, 2));
   else if (!flags.dryRun) for (const line of runSummary(recipe, summary.outcomes)) out(line);
@@ -138,7 +170,9 @@ async function main(app: CliApp, argv: readonly string[]): Promise<number> {
   let code: number = EXIT.ok;
   const defaults = app.defaultRecipes ?? [];
   const recipeFile = (file: string | undefined) => recipePath(file, defaults);
-  const load = (file: string | undefined, sets: string[] = []): Promise<ResolvedRecipe> => resolveRecipe(recipeFile(file), app, { sets });
+  // Inspecting (status, dag, show, validate) never imports a code plugin: the recipe may come from anyone.
+  const load = (file: string | undefined, sets: string[] = []): Promise<ResolvedRecipe> => resolveRecipe(recipeFile(file), app, { sets, importCode: false });
+  const trustOption = () => new Option('--trust', "run the recipe's commands and code plugins without asking (this run only; `tempa trust` records them)");
   const setOption = () => new Option('--set <path=value>', 'override a recipe value (repeatable)').argParser(collectRaw);
 
   const run = program
@@ -155,7 +189,8 @@ async function main(app: CliApp, argv: readonly string[]): Promise<number> {
     .option('-j, --jobs <n>', 'stages run at once (default: the recipe concurrency)', parseJobs)
     .option('--store <dir>', 'cache store folder (default: .tempa beside the recipe)')
     .option('--json', 'print a JSON summary instead of progress')
-    .option('--relock', 'write this run\'s output hashes into the lock even where they differ from it for the same key');
+    .option('--relock', 'write this run\'s output hashes into the lock even where they differ from it for the same key')
+    .addOption(trustOption());
   for (const option of runtimeFlagOptions(app)) run.addOption(option);
   run.action(async (file: string | undefined, flags: RunFlags & { force?: boolean | string }) => {
     const force = typeof flags.force === 'string' ? collect(flags.force) : flags.force;
@@ -180,10 +215,12 @@ async function main(app: CliApp, argv: readonly string[]): Promise<number> {
     .description('rerun every stage in a scratch store and compare keys and output hashes with the lock (exit 1 on a difference)')
     .option('--no-run', 'rehash the results already in the store instead of recomputing them')
     .addOption(setOption())
-    .option('--store <dir>', 'the store --no-run reads (default: .tempa beside the recipe)');
+    .option('--store <dir>', 'the store --no-run reads (default: .tempa beside the recipe)')
+    .addOption(trustOption());
   for (const option of runtimeFlagOptions(app)) verify.addOption(option);
-  verify.action(async (file: string | undefined, flags: { run: boolean; set?: string[]; store?: string } & Record<string, unknown>) => {
-    const recipe = await load(file, [...(flags.set ?? []), ...runtimeSets(app, flags)]);
+  verify.action(async (file: string | undefined, flags: { run: boolean; set?: string[]; store?: string; trust?: boolean } & Record<string, unknown>) => {
+    const sets = [...(flags.set ?? []), ...runtimeSets(app, flags)];
+    const recipe = flags.run ? await loadToRun(app, recipeFile(file), sets, flags.trust) : await load(file, sets);
     const interrupt = interruptOnSignal(() => true, '\ninterrupted\n');
     code = await verifyRecipe(recipe, {
       noRun: !flags.run,
@@ -213,6 +250,28 @@ async function main(app: CliApp, argv: readonly string[]): Promise<number> {
       const recipe = await load(file, flags.set);
       await checkDatasets(recipe);
       out(`${path.relative(process.cwd(), recipe.file) || recipe.file}: ok (${recipe.stages.length} stages)`);
+      const deferred = deferredStages(recipe);
+      if (deferred.length) {
+        out(`not checked: the \`with:\` of ${deferred.map((s) => `\`${s.name}\` (${s.uses})`).join(', ')}, and the outputs they declare; code plugins are checked when they run, since inspecting never runs their code`);
+      }
+    });
+
+  program
+    .command('trust')
+    .argument('[recipe]', recipeArgumentHelp(defaults))
+    .description("trust the recipe's commands and code plugins on this machine, as they are now (a changed one asks again)")
+    .addOption(setOption())
+    .action(async (file: string | undefined, flags: { set?: string[] }) => {
+      const recipe = await load(file, flags.set);
+      const trustFile = trustFilePath();
+      const items = await untrustedItems(recipe, { trustFile, declared: app.declaredCode, shippedRecipes: app.shippedRecipes });
+      const shown = path.relative(process.cwd(), recipe.file) || recipe.file;
+      if (items.length === 0) {
+        out(`${shown}: nothing to trust (its commands and code plugins are trusted already, or it names none)`);
+        return;
+      }
+      await addTrust(trustFile, recipe.file, items);
+      out(`${listItems(items)}\ntrusted ${items.length} item${items.length === 1 ? '' : 's'} of ${shown} (recorded in ${trustFile})`);
     });
 
   program
@@ -251,7 +310,8 @@ async function main(app: CliApp, argv: readonly string[]): Promise<number> {
       out(`${verb} ${result.removed.length} results (${(result.bytes / 1024 / 1024).toFixed(1)} MiB), kept ${result.kept.length} referenced by ${result.lockFiles.length} lock file(s)`);
     });
 
-  for (const plugin of app.commands ?? []) addPluginCommand(program, plugin, { app, load, defaults, setOption }, (c) => (code = c));
+  const loadForCommand = (file: string | undefined, sets: string[], trust: boolean) => loadToRun(app, recipeFile(file), sets, trust);
+  for (const plugin of app.commands ?? []) addPluginCommand(program, plugin, { app, load: loadForCommand, defaults, setOption, trustOption }, (c) => (code = c));
 
   try {
     await program.parseAsync([...argv], { from: 'user' });
