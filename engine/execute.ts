@@ -9,6 +9,7 @@ import type { OutputRecord, RunRecord, Store } from './cache/store.ts';
 import { buildContext } from './context.ts';
 import { errArtifactMissing, errStageFailed, PipelineError } from './errors.ts';
 import type { RunReporter } from './events.ts';
+import { relocateDataError } from './provenance.ts';
 import type { ResolvedStage } from './recipe/resolve.ts';
 import type { InputArtifact, UpstreamStage } from './stage.ts';
 
@@ -71,7 +72,7 @@ export async function executeStage(req: ExecuteRequest): Promise<RunRecord> {
   } catch (error) {
     await store.discard(pending);
     if (req.signal.aborted) throw new PipelineError('STAGE_FAILED', `[stage ${stage.name}] interrupted`, { stage: stage.name, hint: 'nothing was cached for it; checkpoints are kept for the next run' });
-    throw errStageFailed(stage.name, error);
+    throw errStageFailed(stage.name, await relocateDataError(error, stage.dir, req.inputs));
   }
 }
 
