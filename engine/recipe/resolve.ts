@@ -162,10 +162,11 @@ async function resolveStages(rawStages: Record<string, RawStage>, app: Builtins,
       const dir = path.dirname(sources.fileOf(usesAt).file);
       let plugin: LoadedPlugin;
       try {
-        plugin = await loadPlugin(raw.uses, dir, app, { location: sources.locate(usesAt), field: usesAt.join('.'), importCode });
+        plugin = await loadPlugin(raw.uses, dir, app, { importCode });
       } catch (error) {
-        if (error instanceof PipelineError) errors.push(error);
-        else throw error;
+        if (!(error instanceof PipelineError)) throw error;
+        // Located only now: finding a line parses the file for positions, which a recipe that loads never needs.
+        errors.push(new PipelineError(error.code, error.message, { hint: error.hint, cause: error.cause, location: sources.locate(usesAt), field: usesAt.join('.') }));
         return undefined;
       }
       const written = structuredClone(isObject(raw.with) ? raw.with : {});
