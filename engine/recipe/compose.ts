@@ -33,16 +33,16 @@ async function loadChain(file: string): Promise<SourceFile[]> {
     chain.push(source);
     const parent = (source.data as { extends?: unknown } | null)?.extends;
     if (parent === undefined || parent === null) return chain;
-    const map = new SourceMap([source]);
-    const location = map.locate(['extends']);
-    if (typeof parent !== 'string') throw new RecipeErrors([errRecipeInvalid('`extends` must be a file path', { location, field: 'extends' })]);
+    // Only an error needs the line: locating it makes the file parse for positions.
+    const location = () => new SourceMap([source]).locate(['extends']);
+    if (typeof parent !== 'string') throw new RecipeErrors([errRecipeInvalid('`extends` must be a file path', { location: location(), field: 'extends' })]);
     const next = path.resolve(path.dirname(current), parent);
     if (!existsSync(next)) {
-      throw new RecipeErrors([errRecipeInvalid(`\`${parent}\` does not exist`, { location, field: 'extends', hint: `the path is relative to ${source.display}` })]);
+      throw new RecipeErrors([errRecipeInvalid(`\`${parent}\` does not exist`, { location: location(), field: 'extends', hint: `the path is relative to ${source.display}` })]);
     }
     if (chain.some((s) => s.file === next)) {
       const names = [...chain.map((s) => s.display), source.display].join(' -> ');
-      throw new RecipeErrors([errRecipeInvalid(`recipes extend each other in a cycle: ${names}`, { location, field: 'extends' })]);
+      throw new RecipeErrors([errRecipeInvalid(`recipes extend each other in a cycle: ${names}`, { location: location(), field: 'extends' })]);
     }
     current = next;
   }

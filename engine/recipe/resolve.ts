@@ -219,7 +219,8 @@ function bindInputs(stages: ResolvedStage[], rawStages: Record<string, RawStage>
     }
     for (const [input, ref] of Object.entries(isObject(raw.inputs) ? raw.inputs : {})) {
       const at = ['stages', stage.name, 'inputs', input];
-      const opts = { location: sources.locate(at), field: at.join('.') };
+      // Only an error needs the line: locating it makes the file parse for positions.
+      const opts = () => ({ location: sources.locate(at), field: at.join('.') });
       const [head, output, ...rest] = String(ref).split('.');
       const upstream = byName.get(head!);
       if (upstream?.plugin.deferred && !rest.length) {
@@ -234,17 +235,17 @@ function bindInputs(stages: ResolvedStage[], rawStages: Record<string, RawStage>
           stage.inputs[input] = { from: 'stage', stage: head!, output: Object.keys(byName.get(head!)!.outputs)[0]! };
         } else if (byName.has(head!)) {
           const outs = Object.keys(byName.get(head!)!.outputs);
-          errors.push(errRecipeInvalid(`stage \`${head}\` has several outputs; name one`, { ...opts, hint: `write one of: ${outs.map((o) => `${head}.${o}`).join(', ')}` }));
-        } else errors.push(errUnknownRef('dataset or stage', head!, [...datasetNames, ...stageNames], opts));
+          errors.push(errRecipeInvalid(`stage \`${head}\` has several outputs; name one`, { ...opts(), hint: `write one of: ${outs.map((o) => `${head}.${o}`).join(', ')}` }));
+        } else errors.push(errUnknownRef('dataset or stage', head!, [...datasetNames, ...stageNames], opts()));
         continue;
       }
       if (rest.length || !upstream) {
-        if (!upstream && !rest.length && !isStage.has(head!)) errors.push(errUnknownRef('stage', head!, stageNames, opts));
-        else if (rest.length) errors.push(errRecipeInvalid(`bad input reference \`${ref}\``, { ...opts, hint: 'write a dataset name or <stage>.<output>' }));
+        if (!upstream && !rest.length && !isStage.has(head!)) errors.push(errUnknownRef('stage', head!, stageNames, opts()));
+        else if (rest.length) errors.push(errRecipeInvalid(`bad input reference \`${ref}\``, { ...opts(), hint: 'write a dataset name or <stage>.<output>' }));
         continue;
       }
       if (!(output in upstream.outputs)) {
-        errors.push(errUnknownRef(`output of stage \`${head}\``, output, Object.keys(upstream.outputs), opts));
+        errors.push(errUnknownRef(`output of stage \`${head}\``, output, Object.keys(upstream.outputs), opts()));
         continue;
       }
       stage.inputs[input] = { from: 'stage', stage: head!, output };
