@@ -108,10 +108,13 @@ describe('trust', () => {
     assert.match(status.stdout, /mark\s+cached\nafter\s+cached/);
   });
 
-  it('recipes shipped with tempa (recipes/) run without asking', async () => {
+  it('recipes shipped with tempa (recipes/) need no trust: their exec stage is trusted like built-in code', async () => {
     const dir = await makeProject({});
-    const status = await tempa(['run', '--dry-run', path.join(import.meta.dirname, '../../recipes/quickstart.yaml'), '--store', path.join(dir, 'store')], dir, undefined, { trusted: false });
-    assert.equal(status.code, 0, status.stderr);
+    const quickstart = path.join(import.meta.dirname, '../../recipes/quickstart.yaml');
+    const result = await tempa(['trust', quickstart], dir, undefined, { trusted: false, env: { TEMPA_TRUST_FILE: path.join(dir, 'trusted.json') } });
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /quickstart\.yaml: nothing to trust/);
+    assert.equal(existsSync(path.join(dir, 'trusted.json')), false);
   });
 });
 
