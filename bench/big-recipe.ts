@@ -1,6 +1,6 @@
 // `node --import tsx bench/big-recipe.ts [MiB]`: how long a big recipe takes to load (parse, check
-// duplicate keys, interpolate, validate, resolve). Two shapes of about 5 MiB each, written to a temp
-// folder that is removed at the end: ~70k `vars` entries, and ~15k stages.
+// duplicate keys, interpolate, validate, resolve). Three shapes of about 5 MiB each, written to a temp
+// folder that is removed at the end: ~70k `vars` entries, ~47k stages in a chain, and ~60k independent stages reading a dataset.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -31,9 +31,21 @@ function stagesRecipe(): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** Stages that need no other stage, each reading a dataset: every one is ready at once, which a quadratic ready-queue would show. */
+function flatRecipe(): string {
+  const lines = ['datasets: { d: d.txt }', 'stages:'];
+  let size = 0;
+  for (let i = 0; size < target; i++) {
+    const stage = [`  stage_${i}:`, '    uses: exec', '    inputs: { x: d }', `    with: { command: "echo ${i}" }`];
+    lines.push(...stage);
+    size += stage.join('\n').length + 1;
+  }
+  return `${lines.join('\n')}\n`;
+}
+
 const dir = await mkdtemp(path.join(os.tmpdir(), 'tempa-big-recipe-'));
 try {
-  for (const [name, text] of [['vars', varsRecipe()], ['stages', stagesRecipe()]] as const) {
+  for (const [name, text] of [['vars', varsRecipe()], ['stages', stagesRecipe()], ['flat', flatRecipe()]] as const) {
     const file = path.join(dir, `${name}.yaml`);
     await writeFile(file, text);
     const start = performance.now();

@@ -15,6 +15,14 @@ export interface RuntimeOptions {
   flags?: readonly RuntimeFlag[];
 }
 
+/** Code a built-in stage runs on the recipe's behalf, at `path` inside its `with:`. */
+export type DeclaredCode =
+  | { path: readonly (string | number)[]; command: string | readonly string[]; cwd?: string; env?: Readonly<Record<string, string>> }
+  | { path: readonly (string | number)[]; module: string };
+
+/** Built-in stage name -> the code its parameters name (only stages that run such code). */
+export type DeclaredCodeTable = Readonly<Record<string, (params: unknown) => readonly DeclaredCode[]>>;
+
 export interface App {
   /** The application's folder: built-in stage code is hashed relative to it, and `npm:` datasets fall back to its node_modules. */
   root: string;
@@ -22,4 +30,8 @@ export interface App {
   stages: Readonly<Record<string, URL>>;
   /** How `runtime:` is checked. Absent: it is an opaque mapping, passed to stages as written. */
   runtime?: RuntimeOptions;
+  /** The commands and modules built-in stages run on a recipe's behalf: a run asks before running untrusted ones. */
+  declaredCode?: DeclaredCodeTable;
+  /** A folder of recipes shipped with the application: the code they name is trusted like its built-in stages. */
+  shippedRecipes?: string;
 }

@@ -1,7 +1,7 @@
 // Turns a recipe's dataset declaration (files, folders, globs, npm:<package>/<path>) into the
 // sorted list of files it names. Listing only; hashing happens in cache/hash-files.ts.
 import { existsSync } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { glob, isDynamicPattern } from 'tinyglobby';
 import type { ArtifactKind } from './stage.ts';
@@ -54,8 +54,37 @@ async function expandOne(entry: string, baseDir: string, appRoot: string): Promi
   return { files: [full], kind: 'file', root: full };
 }
 
-export async function listDataset(entries: readonly string[], baseDir: string, appRoot: string): Promise<DatasetFiles> {
-  const parts = await Promise.all(entries.map((e) => expandOne(e, baseDir, appRoot)));
+/**
+ * A shared recipe must not read whatever it likes on this machine: each file of a dataset (after
+ * symlinks) must lie inside the recipe's folder unless the dataset says `external: true`. npm: paths
+ * name installed packages and are exempt.
+ */
+async function checkInside(entry: string, files: readonly string[], baseDir: string): Promise<void> {
+  const root = await realpath(baseDir);
+  for (const file of files) {
+    const real = await realpath(file);
+    if (real === root || real.startsWith(root + path.sep)) continue;
+    const how = path.relative(baseDir, file).startsWith('..') || path.isAbsolute(entry) ? '' : ` (through a symlink, to ${real})`;
+    throw new DatasetError(
+      `\`${entry}\` is outside the recipe's folder${how}`,
+      `a recipe reads only files beside it unless the dataset is declared external: \`{ path: ${entry}, external: true }\``,
+    );
+  }
+}
+
+export interface ListOptions {
+  /** The dataset says `external: true`: its files may lie outside `baseDir`. */
+  external?: boolean;
+}
+
+export async function listDataset(entries: readonly string[], baseDir: string, appRoot: string, options: ListOptions = {}): Promise<DatasetFiles> {
+  const parts = await Promise.all(
+    entries.map(async (e) => {
+      const part = await expandOne(e, baseDir, appRoot);
+      if (!options.external && !e.startsWith('npm:')) await checkInside(e, part.files, baseDir);
+      return part;
+    }),
+  );
   const files = [...new Set(parts.flatMap((p) => p.files).map((f) => path.normalize(f)))].sort();
   if (files.length === 0) throw new DatasetError(`matches no files`, `check the path or glob; it is relative to ${baseDir}`);
   if (parts.length === 1) return { kind: parts[0]!.kind, root: parts[0]!.root, files };

@@ -1,6 +1,6 @@
 // Runs one stage whose key missed the cache: temp folder, context, the plugin's run(), output
 // checks, hashing, then the atomic commit. Anything the stage throws becomes STAGE_FAILED.
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, realpathSync, statSync } from 'node:fs';
 import { mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { FileHasher } from './cache/hash-files.ts';
@@ -9,6 +9,7 @@ import type { OutputRecord, RunRecord, Store } from './cache/store.ts';
 import { buildContext } from './context.ts';
 import { errArtifactMissing, errStageFailed, PipelineError } from './errors.ts';
 import type { RunReporter } from './events.ts';
+import { relocateDataError } from './provenance.ts';
 import type { ResolvedStage } from './recipe/resolve.ts';
 import type { InputArtifact, UpstreamStage } from './stage.ts';
 
@@ -71,7 +72,7 @@ export async function executeStage(req: ExecuteRequest): Promise<RunRecord> {
   } catch (error) {
     await store.discard(pending);
     if (req.signal.aborted) throw new PipelineError('STAGE_FAILED', `[stage ${stage.name}] interrupted`, { stage: stage.name, hint: 'nothing was cached for it; checkpoints are kept for the next run' });
-    throw errStageFailed(stage.name, error);
+    throw errStageFailed(stage.name, await relocateDataError(error, stage.dir, req.inputs));
   }
 }
 
@@ -85,6 +86,10 @@ async function collectOutputs(stage: ResolvedStage, outDir: string, artifacts: R
     const full = path.resolve(outDir, rel);
     if (full !== outDir && !full.startsWith(outDir + path.sep)) throw errArtifactMissing(stage.name, name, `\`${rel}\` is outside the output folder`);
     if (!existsSync(full)) throw errArtifactMissing(stage.name, name, `\`${rel}\` was not written`);
+    // A symlink out of the folder would cache (and hand downstream) files the stage does not own.
+    const real = realpathSync(full);
+    const realOut = realpathSync(outDir);
+    if (real !== realOut && !real.startsWith(realOut + path.sep)) throw errArtifactMissing(stage.name, name, `\`${rel}\` is a symlink out of the output folder (to ${real})`);
     const isDir = statSync(full).isDirectory();
     if (isDir !== (spec.kind === 'dir')) throw errArtifactMissing(stage.name, name, `\`${rel}\` is a ${isDir ? 'folder' : 'file'}, declared ${spec.kind}`);
     const files = isDir ? await listFiles(full) : [full];

@@ -25,32 +25,65 @@ export function topoOrder(nodes: readonly GraphNode[]): TopoResult {
       downstream.get(up)!.push(n.name);
     }
   }
+  // `ready` is a min-heap on declaration position, so ties resolve stably; a sorted array's shift and
+  // splice made a recipe of many independent stages quadratic.
+  const ready = new MinHeap();
+  nodes.forEach((n, i) => {
+    if (indegree.get(n.name) === 0) ready.push(i);
+  });
   const position = new Map(nodes.map((n, i) => [n.name, i]));
-  // `ready` stays sorted by declaration position (binary insertion), so ties resolve stably.
-  const ready = nodes.filter((n) => indegree.get(n.name) === 0).map((n) => n.name);
-  const insertReady = (name: string) => {
-    const at = position.get(name)!;
-    let lo = 0;
-    let hi = ready.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (position.get(ready[mid]!)! < at) lo = mid + 1;
-      else hi = mid;
-    }
-    ready.splice(lo, 0, name);
-  };
   const order: string[] = [];
-  while (ready.length) {
-    const name = ready.shift()!;
+  while (ready.size) {
+    const name = nodes[ready.pop()]!.name;
     order.push(name);
     for (const next of downstream.get(name)!) {
       const left = indegree.get(next)! - 1;
       indegree.set(next, left);
-      if (left === 0) insertReady(next);
+      if (left === 0) ready.push(position.get(next)!);
     }
   }
   if (order.length === nodes.length) return { ok: true, order };
   return { ok: false, cycle: findCycle(nodes.filter((n) => indegree.get(n.name)! > 0), names) };
+}
+
+/** A binary min-heap of numbers. */
+class MinHeap {
+  private readonly items: number[] = [];
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  push(value: number): void {
+    const a = this.items;
+    a.push(value);
+    let i = a.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (a[parent]! <= value) break;
+      a[i] = a[parent]!;
+      i = parent;
+    }
+    a[i] = value;
+  }
+
+  pop(): number {
+    const a = this.items;
+    const top = a[0]!;
+    const last = a.pop()!;
+    if (a.length === 0) return top;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= a.length) break;
+      const child = l + 1 < a.length && a[l + 1]! < a[l]! ? l + 1 : l;
+      if (a[child]! >= last) break;
+      a[i] = a[child]!;
+      i = child;
+    }
+    a[i] = last;
+    return top;
+  }
 }
 
 /** Walks needs edges among the stuck nodes until a name repeats: that loop is the cycle. */

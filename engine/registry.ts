@@ -12,12 +12,22 @@ import { errStageLoad, errStageUnknown, type SourceLocation } from './errors.ts'
 import { isStage, type AnyStage } from './stage.ts';
 
 export interface LoadedPlugin {
+  /** A stand-in when `deferred`: its schema accepts anything, it declares no inputs or outputs, and it cannot run. */
   stage: AnyStage;
   /** Where it came from: `builtin:exec`, `./plugins/x.ts`, `some-package@1.2.0`. */
   source: string;
   /** Module file, for watch mode and code hashing. */
   file: string;
   codeHash: string;
+  /** True for a code plugin that was not imported (inspecting a recipe never runs its code). */
+  deferred?: boolean;
+}
+
+export interface LoadOptions {
+  location?: SourceLocation;
+  field?: string;
+  /** false: hash a code plugin (a path or a package) without importing it. Built-in stages are always imported. */
+  importCode?: boolean;
 }
 
 /** The part of the application that plugin loading needs. */
@@ -30,17 +40,18 @@ const isPathSpec = (spec: string) => spec.startsWith('./') || spec.startsWith('.
 const cache = new Map<string, Promise<LoadedPlugin>>();
 
 /** `fromDir` is the folder of the recipe file that wrote `uses:`. */
-export async function loadPlugin(spec: string, fromDir: string, app: Builtins, at: { location?: SourceLocation; field?: string } = {}): Promise<LoadedPlugin> {
+export async function loadPlugin(spec: string, fromDir: string, app: Builtins, at: LoadOptions = {}): Promise<LoadedPlugin> {
   // A local plugin may be edited while this process lives (watch mode, library use): its cache
   // entry is keyed by its current code hash, so an edit imports it afresh. A built-in is keyed by
   // its module and the root its code is hashed from, so two applications never share a name.
   const builtin = Object.hasOwn(app.stages, spec) ? app.stages[spec] : undefined;
   const file = !builtin && isPathSpec(spec) ? path.resolve(fromDir, spec) : undefined;
   const code = file && existsSync(file) ? await hashModuleGraph(file, fromDir) : '';
-  const id = builtin ? `builtin\u0000${builtin.href}\u0000${app.root}` : file ? `${file}\u0000${code}` : `${spec}\u0000${fromDir}`;
+  const importCode = builtin !== undefined || at.importCode !== false;
+  const id = `${builtin ? `builtin\u0000${builtin.href}\u0000${app.root}` : file ? `${file}\u0000${code}` : `${spec}\u0000${fromDir}`}\u0000${importCode}`;
   let loaded = cache.get(id);
   if (!loaded) {
-    loaded = resolveAndImport(spec, fromDir, app, at);
+    loaded = importCode ? resolveAndImport(spec, fromDir, app, at) : describeCodePlugin(spec, fromDir, app, at);
     cache.set(id, loaded);
     loaded.catch(() => cache.delete(id));
   }
@@ -52,7 +63,7 @@ export function clearPluginCache(): void {
   cache.clear();
 }
 
-async function resolveAndImport(spec: string, fromDir: string, app: Builtins, at: { location?: SourceLocation; field?: string }): Promise<LoadedPlugin> {
+async function resolveAndImport(spec: string, fromDir: string, app: Builtins, at: LoadOptions): Promise<LoadedPlugin> {
   if (Object.hasOwn(app.stages, spec)) {
     const file = fileURLToPath(app.stages[spec]!);
     const stage = await importStage(pathToFileURL(file).href, spec, at);
@@ -66,18 +77,46 @@ async function resolveAndImport(spec: string, fromDir: string, app: Builtins, at
     const stage = await importStage(`${pathToFileURL(file).href}?code=${codeHash.slice(0, 16)}`, spec, at);
     return { stage, source: spec, file, codeHash };
   }
+  const found = await findPackage(spec, fromDir, app, at);
+  return { ...found, stage: await importStage(pathToFileURL(found.file).href, spec, at) };
+}
+
+/** A code plugin as inspection sees it: where it is and its code hash, never its code's behaviour. */
+async function describeCodePlugin(spec: string, fromDir: string, app: Builtins, at: LoadOptions): Promise<LoadedPlugin> {
+  let found: Omit<LoadedPlugin, 'stage'>;
+  if (isPathSpec(spec)) {
+    const file = path.resolve(fromDir, spec);
+    if (!existsSync(file)) throw errStageLoad(spec, new Error(`no such file ${file}`), at);
+    found = { source: spec, file, codeHash: await hashModuleGraph(file, fromDir) };
+  } else found = await findPackage(spec, fromDir, app, at);
+  return { ...found, stage: standIn(spec), deferred: true };
+}
+
+/** An npm package plugin: resolved from the recipe's folder, keyed by name@version and its code. */
+async function findPackage(spec: string, fromDir: string, app: Builtins, at: LoadOptions): Promise<Omit<LoadedPlugin, 'stage'>> {
   let file: string;
   try {
     file = createRequire(path.join(fromDir, 'recipe.js')).resolve(spec);
   } catch {
     throw errStageUnknown(spec, builtinNames(app), at);
   }
-  const stage = await importStage(pathToFileURL(file).href, spec, at);
   const version = await packageVersion(file, spec);
-  return { stage, source: `${spec}@${version}`, file, codeHash: sha256(`${spec}@${version}\n${await hashModuleGraph(file, path.dirname(file), true)}`) };
+  return { source: `${spec}@${version}`, file, codeHash: sha256(`${spec}@${version}\n${await hashModuleGraph(file, path.dirname(file), true)}`) };
 }
 
-async function importStage(url: string, spec: string, at: { location?: SourceLocation; field?: string }): Promise<AnyStage> {
+/** What resolution needs of a plugin it did not import: nothing declared, and a run() that refuses. */
+function standIn(spec: string): AnyStage {
+  return {
+    name: spec,
+    version: 0,
+    description: `code plugin ${spec} (not loaded: inspecting a recipe never runs its code)`,
+    schema: {},
+    outputs: () => ({}),
+    run: () => Promise.reject(new Error(`${spec} was not loaded: resolve the recipe with importCode to run it`)),
+  } as unknown as AnyStage;
+}
+
+async function importStage(url: string, spec: string, at: LoadOptions): Promise<AnyStage> {
   let mod: { default?: unknown };
   try {
     mod = (await import(url)) as { default?: unknown };

@@ -90,10 +90,12 @@ export async function runRecipe(recipe: ResolvedRecipe, options: RunOptions = {}
     }
     const records = new Map(upstream.map((u) => [u.outcome.name, u.record!]));
     const { inputs, manifestInputs } = bindInputs(stage, records, datasets, store);
+    // A code plugin is keyed by where it came from and its code hash, which inspection knows without importing it.
+    const builtin = stage.plugin.source.startsWith('builtin:');
     const manifest: KeyManifest = {
       schema: KEY_SCHEMA,
-      plugin: { name: stage.plugin.stage.name, version: stage.plugin.stage.version, code: stage.plugin.codeHash },
-      params: JSON.parse(canonicalJson(stage.params)) as unknown,
+      plugin: builtin ? { name: stage.plugin.stage.name, version: stage.plugin.stage.version, code: stage.plugin.codeHash } : { name: stage.plugin.source, version: 0, code: stage.plugin.codeHash },
+      params: JSON.parse(canonicalJson(stage.keyParams)) as unknown,
       inputs: manifestInputs,
       seed: stage.seed,
     };
@@ -260,7 +262,7 @@ async function hashDatasets(recipe: ResolvedRecipe, stages: ResolvedStage[], has
 
 /** Lists every declared dataset without hashing (`tempa validate`): a missing file is reported at its line in the recipe. */
 export async function checkDatasets(recipe: ResolvedRecipe): Promise<void> {
-  await forEachDataset(recipe, Object.keys(recipe.datasets), (name) => listDataset(recipe.datasets[name]!.paths, recipe.datasets[name]!.dir, recipe.appRoot));
+  await forEachDataset(recipe, Object.keys(recipe.datasets), (name) => listDataset(recipe.datasets[name]!.paths, recipe.datasets[name]!.dir, recipe.appRoot, recipe.datasets[name]!));
 }
 
 async function forEachDataset<T>(recipe: ResolvedRecipe, names: Iterable<string>, fn: (name: string) => Promise<T>): Promise<Map<string, T>> {
@@ -281,7 +283,7 @@ async function forEachDataset<T>(recipe: ResolvedRecipe, names: Iterable<string>
 
 async function hashDataset(recipe: ResolvedRecipe, name: string, hasher: FileHasher): Promise<HashedDataset> {
   const spec = recipe.datasets[name]!;
-  const listed = await listDataset(spec.paths, spec.dir, recipe.appRoot);
+  const listed = await listDataset(spec.paths, spec.dir, recipe.appRoot, spec);
   const hashed = await hasher.hashArtifact(listed.root, listed.files);
   return { artifact: { kind: listed.kind, path: listed.root, files: listed.files, hash: hashed.hash }, manifest: { hash: hashed.hash, files: hashed.files } };
 }
@@ -306,7 +308,8 @@ function bindInputs(stage: ResolvedStage, records: Map<string, RunRecord>, datas
       continue;
     }
     const record = records.get(ref.stage)!;
-    const output = record.outputs[ref.output]!;
+    // '' names the only output of a stage whose code was not loaded (inspection): its record knows it.
+    const output = (ref.output === '' ? Object.values(record.outputs)[0] : record.outputs[ref.output])!;
     const root = path.join(store.outDir(record.key), output.path);
     const files = output.kind === 'file' ? [root] : Object.keys(output.files).sort().map((rel) => path.join(root, rel));
     inputs[name] = { kind: output.kind, path: root, files, hash: output.hash, from: { stage: ref.stage, output: ref.output } };

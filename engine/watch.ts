@@ -21,7 +21,7 @@ export interface WatchHooks {
 async function targetsOf(recipe: ResolvedRecipe): Promise<string[]> {
   const targets = new Set(recipe.watchFiles);
   for (const spec of Object.values(recipe.datasets)) {
-    const listed = await listDataset(spec.paths, spec.dir, recipe.appRoot).catch(() => undefined);
+    const listed = await listDataset(spec.paths, spec.dir, recipe.appRoot, spec).catch(() => undefined);
     if (listed?.kind === 'files') targets.add(listed.root);
     else for (const f of listed?.files ?? []) targets.add(f);
     if (listed?.kind === 'dir') targets.add(listed.root);

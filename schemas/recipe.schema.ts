@@ -20,6 +20,10 @@ const datasetSchema = {
           ],
         },
         description: { type: 'string' },
+        external: {
+          type: 'boolean',
+          description: "true: the files may lie outside the recipe's folder (`..`, an absolute path, a symlink out). Otherwise that is an error, so a shared recipe cannot read what it likes.",
+        },
       },
     },
   ],

@@ -1,10 +1,12 @@
 // What tempa hands the generic engine (through bin/tempa.js, the composition root): the stages a
 // recipe can name without a path, the commands beside run/status/show, and the `runtime:` options.
 // Imported only by bin/ and tests; engine/ never imports it. Each stage module loads only when used.
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { App } from '../engine/app.ts';
 import { RUNTIME_BACKENDS, runtimeSchema } from '../schemas/runtime.schema.ts';
 import { chatCommand, generateCommand, labelCommand, reportCommand } from './commands/index.ts';
+import { DECLARED_CODE } from './declared-code.ts';
 
 export const BUILTIN_STAGES = {
   exec: new URL('./exec/index.ts', import.meta.url),
@@ -39,4 +41,6 @@ export const TEMPA: App = {
     schema: runtimeSchema,
     flags: [{ name: 'backend', description: 'tensor backend (same as --set runtime.backend=...)', choices: RUNTIME_BACKENDS }],
   },
+  declaredCode: DECLARED_CODE,
+  shippedRecipes: path.join(TEMPA_ROOT, 'recipes'),
 };

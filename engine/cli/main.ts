@@ -46,7 +46,10 @@ async function main(app: CliApp, argv: readonly string[]): Promise<number> {
   let code: number = EXIT.ok;
   const defaults = app.defaultRecipes ?? [];
   const recipeFile = (file: string | undefined) => recipePath(file, defaults);
-  const load = async (file: string | undefined, sets: string[] = []): Promise<ResolvedRecipe> => (await import('../recipe/resolve.ts')).resolveRecipe(recipeFile(file), app, { sets });
+  // Inspecting (status, dag, show, validate) never imports a code plugin: the recipe may come from anyone.
+  const load = async (file: string | undefined, sets: string[] = []): Promise<ResolvedRecipe> => (await import('../recipe/resolve.ts')).resolveRecipe(recipeFile(file), app, { sets, importCode: false });
+  const loadToRun = async (file: string | undefined, sets: string[], trust = false) => (await import('./load-to-run.ts')).loadToRun(app, recipeFile(file), sets, trust);
+  const trustOption = () => new Option('--trust', "run the recipe's commands and code plugins without asking (this run only; `tempa trust` records them)");
   const setOption = () => new Option('--set <path=value>', 'override a recipe value (repeatable)').argParser(collectRaw);
 
   const run = program
@@ -63,7 +66,8 @@ async function main(app: CliApp, argv: readonly string[]): Promise<number> {
     .option('-j, --jobs <n>', 'stages run at once (default: the recipe concurrency)', parseJobs)
     .option('--store <dir>', 'cache store folder (default: .tempa beside the recipe)')
     .option('--json', 'print a JSON summary instead of progress')
-    .option('--relock', 'write this run\'s output hashes into the lock even where they differ from it for the same key');
+    .option('--relock', 'write this run\'s output hashes into the lock even where they differ from it for the same key')
+    .addOption(trustOption());
   for (const option of runtimeFlagOptions(app)) run.addOption(option);
   run.action(async (file: string | undefined, flags: RunFlags & { force?: boolean | string }) => {
     const force = typeof flags.force === 'string' ? collect(flags.force) : flags.force;
@@ -88,10 +92,12 @@ async function main(app: CliApp, argv: readonly string[]): Promise<number> {
     .description('rerun every stage in a scratch store and compare keys and output hashes with the lock (exit 1 on a difference)')
     .option('--no-run', 'rehash the results already in the store instead of recomputing them')
     .addOption(setOption())
-    .option('--store <dir>', 'the store --no-run reads (default: .tempa beside the recipe)');
+    .option('--store <dir>', 'the store --no-run reads (default: .tempa beside the recipe)')
+    .addOption(trustOption());
   for (const option of runtimeFlagOptions(app)) verify.addOption(option);
-  verify.action(async (file: string | undefined, flags: { run: boolean; set?: string[]; store?: string } & Record<string, unknown>) => {
-    const recipe = await load(file, [...(flags.set ?? []), ...runtimeSets(app, flags)]);
+  verify.action(async (file: string | undefined, flags: { run: boolean; set?: string[]; store?: string; trust?: boolean } & Record<string, unknown>) => {
+    const sets = [...(flags.set ?? []), ...runtimeSets(app, flags)];
+    const recipe = flags.run ? await loadToRun(file, sets, flags.trust) : await load(file, sets);
     const [{ verifyRecipe }, { interruptOnSignal }, { createLineReporter }] = await Promise.all([import('./verify.ts'), import('./interrupt.ts'), import('../ui-lines.ts')]);
     const interrupt = interruptOnSignal(() => true, '\ninterrupted\n');
     code = await verifyRecipe(recipe, {
@@ -123,6 +129,29 @@ async function main(app: CliApp, argv: readonly string[]): Promise<number> {
       const recipe = await load(file, flags.set);
       await (await import('../run.ts')).checkDatasets(recipe);
       out(`${path.relative(process.cwd(), recipe.file) || recipe.file}: ok (${recipe.stages.length} stages)`);
+      const deferred = (await import('../trust/code-items.ts')).deferredStages(recipe);
+      if (deferred.length) {
+        out(`not checked: the \`with:\` of ${deferred.map((s) => `\`${s.name}\` (${s.uses})`).join(', ')}, and the outputs they declare; code plugins are checked when they run, since inspecting never runs their code`);
+      }
+    });
+
+  program
+    .command('trust')
+    .argument('[recipe]', recipeArgumentHelp(defaults))
+    .description("trust the recipe's commands and code plugins on this machine, as they are now (a changed one asks again)")
+    .addOption(setOption())
+    .action(async (file: string | undefined, flags: { set?: string[] }) => {
+      const recipe = await load(file, flags.set);
+      const [{ listItems, untrustedItems }, { addTrust, trustFilePath }] = await Promise.all([import('../trust/ensure-trusted.ts'), import('../trust/trust-file.ts')]);
+      const trustFile = trustFilePath();
+      const items = await untrustedItems(recipe, { trustFile, declared: app.declaredCode, shippedRecipes: app.shippedRecipes });
+      const shown = path.relative(process.cwd(), recipe.file) || recipe.file;
+      if (items.length === 0) {
+        out(`${shown}: nothing to trust (its commands and code plugins are trusted already, or it names none)`);
+        return;
+      }
+      await addTrust(trustFile, recipe.file, items);
+      out(`${listItems(items)}\ntrusted ${items.length} item${items.length === 1 ? '' : 's'} of ${shown} (recorded in ${trustFile})`);
     });
 
   program
@@ -163,7 +192,7 @@ async function main(app: CliApp, argv: readonly string[]): Promise<number> {
       out(`${verb} ${result.removed.length} results (${(result.bytes / 1024 / 1024).toFixed(1)} MiB), kept ${result.kept.length} referenced by ${result.lockFiles.length} lock file(s)`);
     });
 
-  for (const plugin of app.commands ?? []) addPluginCommand(program, plugin, { app, load, defaults, setOption }, (c) => (code = c));
+  for (const plugin of app.commands ?? []) addPluginCommand(program, plugin, { app, load: loadToRun, defaults, setOption, trustOption }, (c) => (code = c));
 
   try {
     await program.parseAsync([...argv], { from: 'user' });

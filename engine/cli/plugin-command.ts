@@ -11,9 +11,11 @@ import { collectRaw, EXIT, recipeArgumentHelp, runtimeFlagOptions, runtimeSets, 
 /** What the CLI shares with each plugin command. */
 export interface PluginCommandSetup {
   app: App;
-  load(file: string | undefined, sets: string[]): Promise<ResolvedRecipe>;
+  /** Resolves the recipe for a command that may bring stages up to date: its code must be trusted first. */
+  load(file: string | undefined, sets: string[], trust: boolean): Promise<ResolvedRecipe>;
   defaults: readonly string[];
   setOption(): Option;
+  trustOption(): Option;
 }
 
 function parserFor(option: CommandOption): ((value: string, previous: unknown) => unknown) | undefined {
@@ -40,16 +42,16 @@ export function addPluginCommand(program: Command, plugin: CommandPlugin, setup:
     if (o.required) option.makeOptionMandatory();
     command.addOption(option);
   }
-  command.addOption(setup.setOption()).option('--store <dir>', 'cache store folder (default: .tempa beside the recipe)');
+  command.addOption(setup.setOption()).option('--store <dir>', 'cache store folder (default: .tempa beside the recipe)').addOption(setup.trustOption());
   for (const option of runtimeFlagOptions(app)) command.addOption(option);
-  command.action(async (file: string | undefined, flags: Record<string, unknown> & { set?: string[]; store?: string }) => {
-    const { set = [], store, ...rest } = flags;
+  command.action(async (file: string | undefined, flags: Record<string, unknown> & { set?: string[]; store?: string; trust?: boolean }) => {
+    const { set = [], store, trust = false, ...rest } = flags;
     const runtimeNames = new Set((app.runtime?.flags ?? []).map((f) => f.name));
     const own = Object.fromEntries(Object.entries(rest).filter(([name]) => !runtimeNames.has(name)));
     const io = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr };
     const early = await plugin.runWithoutRecipe?.(io, own);
     if (early !== undefined) return done(early);
-    const recipe = await setup.load(file, [...set, ...runtimeSets(app, rest)]);
+    const recipe = await setup.load(file, [...set, ...runtimeSets(app, rest)], trust);
     // Loaded here, not at the top: `tempa --help` builds every command but runs none.
     const [{ stageOutputs, stagesWithOutput }, { createLineReporter }] = await Promise.all([import('../artifacts.ts'), import('../ui-lines.ts')]);
     const storeDir = storeDirOf(store, recipe.file);

@@ -7,6 +7,7 @@ import { resolveRecipe, type ResolvedRecipe } from '../recipe/resolve.ts';
 import { runRecipe, type RunOptions } from '../run.ts';
 import { createLineReporter } from '../ui-lines.ts';
 import { formatError } from './format-error.ts';
+import { loadToRun } from './load-to-run.ts';
 import { interruptOnSignal } from './interrupt.ts';
 import { runSummary } from './run-summary.ts';
 import { EXIT, storeDirOf } from './shared.ts';
@@ -26,6 +27,7 @@ export interface RunFlags {
   store?: string;
   json?: boolean;
   relock?: boolean;
+  trust?: boolean;
 }
 
 function exitCodeFor(outcomes: readonly StageOutcome[]): number {
@@ -58,7 +60,7 @@ export async function runCommand(app: App, recipeFile: string, flags: RunFlags):
     await watchRecipe(
       recipeFile,
       {
-        resolve: () => resolveRecipe(recipeFile, app, { sets: flags.set }),
+        resolve: () => loadToRun(app, recipeFile, flags.set ?? [], flags.trust),
         run: async (recipe, signal) => {
           const summary = await runRecipe(recipe, options(AbortSignal.any([signal, interrupt.signal])));
           for (const line of runSummary(recipe, summary.outcomes)) out(line);
@@ -71,7 +73,8 @@ export async function runCommand(app: App, recipeFile: string, flags: RunFlags):
     );
     return EXIT.ok;
   }
-  const recipe = await resolveRecipe(recipeFile, app, { sets: flags.set });
+  // A dry run executes nothing, so it inspects without importing code plugins or asking for trust.
+  const recipe = flags.dryRun ? await resolveRecipe(recipeFile, app, { sets: flags.set, importCode: false }) : await loadToRun(app, recipeFile, flags.set ?? [], flags.trust);
   const summary = await runRecipe(recipe, options(interrupt.signal));
   if (flags.json) out(JSON.stringify({ ok: summary.ok, stages: summary.outcomes.map(({ error, ...o }) => ({ ...o, error: error?.message })) }, null, 2));
   else if (!flags.dryRun) for (const line of runSummary(recipe, summary.outcomes)) out(line);

@@ -18,8 +18,9 @@ export function interpolate(data: JsonObject, sources: SourceMap): PipelineError
     let node: Json | undefined = data;
     const walked: string[] = [];
     for (const part of parts) {
-      const children: string[] = isObject(node) ? Object.keys(node) : Array.isArray(node) ? node.map((_, i) => String(i)) : [];
-      if (!children.includes(part)) {
+      const found = isObject(node) ? Object.hasOwn(node, part) : Array.isArray(node) && /^(0|[1-9]\d*)$/.test(part) && Number(part) < node.length;
+      if (!found) {
+        const children: string[] = isObject(node) ? Object.keys(node) : Array.isArray(node) ? node.map((_, i) => String(i)) : [];
         const close = suggest(part, children);
         const where = walked.length ? `\`${walked.join('.')}\` has no \`${part}\`` : `no top-level key \`${part}\``;
         errors.push(
@@ -56,34 +57,40 @@ export function interpolate(data: JsonObject, sources: SourceMap): PipelineError
     else if (Array.isArray(parent)) parent[Number(key)] = value;
   }
 
-  /** Resolves every reference inside the value at `at`, in place. */
-  function resolveAt(at: FieldPath): void {
-    const id = at.join('\u0000');
-    if (done.has(id)) return;
-    if (resolving.has(id)) {
-      const start = refStack.findIndex((p) => p === at.join('.') || p.startsWith(`${at.join('.')}.`));
-      const chain = [...refStack.slice(Math.max(0, start)), at.join('.')];
-      errors.push(
-        errRecipeInvalid(`references form a cycle: ${chain.join(' -> ')}`, {
-          location: sources.locate(at),
-          field: at.join('.'),
-          hint: 'a value may not refer to itself, directly or through other references',
-        }),
-      );
-      setAt(at, null);
-      return;
-    }
-    const value = getAt(at);
-    resolving.add(id);
+  /**
+   * Resolves every reference inside the value at `at`, in place. Only strings holding `${` are tracked
+   * (a path string per node of a big recipe made this the slowest part of loading it); a container is
+   * walked again when a reference names it, which finds its strings done.
+   */
+  function resolveAt(at: FieldPath, value: Json | undefined = getAt(at)): void {
     if (typeof value === 'string') {
-      refStack.push(at.join('.'));
+      if (!value.includes('${')) return;
+      const dotted = at.join('.');
+      if (done.has(dotted)) return;
+      if (resolving.has(dotted)) {
+        const start = refStack.findIndex((p) => p === dotted || p.startsWith(`${dotted}.`));
+        const chain = [...refStack.slice(Math.max(0, start)), dotted];
+        errors.push(
+          errRecipeInvalid(`references form a cycle: ${chain.join(' -> ')}`, {
+            location: sources.locate(at),
+            field: dotted,
+            hint: 'a value may not refer to itself, directly or through other references',
+          }),
+        );
+        setAt(at, null);
+        return;
+      }
+      resolving.add(dotted);
+      refStack.push(dotted);
       setAt(at, resolveString(value, at));
       refStack.pop();
+      resolving.delete(dotted);
+      done.add(dotted);
+    } else if (isObject(value)) {
+      for (const key of Object.keys(value)) resolveAt([...at, key], value[key]);
+    } else if (Array.isArray(value)) {
+      value.forEach((item, i) => resolveAt([...at, i], item));
     }
-    else if (isObject(value)) for (const key of Object.keys(value)) resolveAt([...at, key]);
-    else if (Array.isArray(value)) value.forEach((_, i) => resolveAt([...at, i]));
-    resolving.delete(id);
-    done.add(id);
   }
 
   function resolveString(text: string, at: FieldPath): Json {

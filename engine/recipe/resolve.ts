@@ -21,6 +21,12 @@ export interface ResolvedStage {
   uses: string;
   plugin: LoadedPlugin;
   params: unknown;
+  /**
+   * The parameters that go into the cache key. A built-in's are `params` (defaults filled in); a code
+   * plugin's are its `with:` as written, since its defaults live in its code, which is keyed by hash:
+   * so inspection, which never imports that code, computes the same key as a run.
+   */
+  keyParams: unknown;
   /** Every upstream stage: explicit `needs` plus stages named in `inputs`. */
   needs: string[];
   inputs: Record<string, InputRef>;
@@ -36,6 +42,8 @@ export interface DatasetSpec {
   paths: string[];
   /** Folder of the recipe file that declared it: relative paths start here. */
   dir: string;
+  /** Declared `external: true`: its files may lie outside that folder. */
+  external: boolean;
 }
 
 export interface ResolvedRecipe {
@@ -61,6 +69,12 @@ export interface ResolvedRecipe {
 
 export interface ResolveOptions {
   sets?: readonly string[];
+  /**
+   * false: inspect only. Code plugins (paths, packages) are hashed, not imported: their `with:` is
+   * checked when they run, they declare no outputs (references to them are taken on trust), and they
+   * cannot run. Default true.
+   */
+  importCode?: boolean;
 }
 
 interface RawStage {
@@ -105,10 +119,10 @@ export async function resolveRecipe(file: string, app: App, options: ResolveOpti
   for (const [name, spec] of Object.entries(rawDatasets)) {
     const declared = typeof spec === 'string' ? spec : isObject(spec) ? spec.path : undefined;
     const paths = (Array.isArray(declared) ? declared : [declared]).filter((p): p is string => typeof p === 'string');
-    datasets[name] = { name, paths, dir: path.dirname(sources.fileOf(['datasets', name]).file) };
+    datasets[name] = { name, paths, dir: path.dirname(sources.fileOf(['datasets', name]).file), external: isObject(spec) && spec.external === true };
   }
 
-  const stages = await resolveStages(rawStages, app, sources, errors);
+  const stages = await resolveStages(rawStages, app, sources, errors, options.importCode !== false);
   for (const stage of stages) stage.seed = rawStages[stage.name]!.seed ?? (typeof data.seed === 'number' ? data.seed : 0);
   bindInputs(stages, rawStages, datasetNames, sources, errors);
 
@@ -140,7 +154,7 @@ export async function resolveRecipe(file: string, app: App, options: ResolveOpti
   };
 }
 
-async function resolveStages(rawStages: Record<string, RawStage>, app: Builtins, sources: SourceMap, errors: PipelineError[]): Promise<ResolvedStage[]> {
+async function resolveStages(rawStages: Record<string, RawStage>, app: Builtins, sources: SourceMap, errors: PipelineError[], importCode: boolean): Promise<ResolvedStage[]> {
   const resolved = await Promise.all(
     Object.entries(rawStages).map(async ([name, raw]): Promise<ResolvedStage | undefined> => {
       if (!isObject(raw) || typeof raw.uses !== 'string') return undefined;
@@ -148,13 +162,18 @@ async function resolveStages(rawStages: Record<string, RawStage>, app: Builtins,
       const dir = path.dirname(sources.fileOf(usesAt).file);
       let plugin: LoadedPlugin;
       try {
-        plugin = await loadPlugin(raw.uses, dir, app, { location: sources.locate(usesAt), field: usesAt.join('.') });
+        plugin = await loadPlugin(raw.uses, dir, app, { importCode });
       } catch (error) {
-        if (error instanceof PipelineError) errors.push(error);
-        else throw error;
+        if (!(error instanceof PipelineError)) throw error;
+        // Located only now: finding a line parses the file for positions, which a recipe that loads never needs.
+        errors.push(new PipelineError(error.code, error.message, { hint: error.hint, cause: error.cause, location: sources.locate(usesAt), field: usesAt.join('.') }));
         return undefined;
       }
-      const params = structuredClone(isObject(raw.with) ? raw.with : {});
+      const written = structuredClone(isObject(raw.with) ? raw.with : {});
+      const keyParams = plugin.source.startsWith('builtin:') ? undefined : structuredClone(written);
+      const common = { name, uses: raw.uses, plugin, needs: Array.isArray(raw.needs) ? [...raw.needs] : [], inputs: {}, seed: raw.seed ?? 0, cache: raw.cache !== false, dir };
+      if (plugin.deferred) return { ...common, params: written, keyParams, outputs: {} };
+      const params = written;
       coerceOverrides(params, plugin.stage.schema as Record<string, unknown>, ['stages', name, 'with'], sources.overridden);
       const validate = validatorFor(plugin.stage.schema as object);
       if (!validate(params)) {
@@ -166,18 +185,7 @@ async function resolveStages(rawStages: Record<string, RawStage>, app: Builtins,
         errors.push(...problems);
         return undefined;
       }
-      return {
-        name,
-        uses: raw.uses,
-        plugin,
-        params,
-        needs: Array.isArray(raw.needs) ? [...raw.needs] : [],
-        inputs: {},
-        outputs: plugin.stage.outputs(params),
-        seed: raw.seed ?? 0,
-        cache: raw.cache !== false,
-        dir,
-      };
+      return { ...common, params, keyParams: keyParams ?? params, outputs: plugin.stage.outputs(params) };
     }),
   );
   return resolved.filter((s): s is ResolvedStage => s !== undefined);
@@ -211,26 +219,33 @@ function bindInputs(stages: ResolvedStage[], rawStages: Record<string, RawStage>
     }
     for (const [input, ref] of Object.entries(isObject(raw.inputs) ? raw.inputs : {})) {
       const at = ['stages', stage.name, 'inputs', input];
-      const opts = { location: sources.locate(at), field: at.join('.') };
+      // Only an error needs the line: locating it makes the file parse for positions.
+      const opts = () => ({ location: sources.locate(at), field: at.join('.') });
       const [head, output, ...rest] = String(ref).split('.');
+      const upstream = byName.get(head!);
+      if (upstream?.plugin.deferred && !rest.length) {
+        // Its outputs are declared by code not loaded: bound as written, checked when the recipe runs.
+        stage.inputs[input] = { from: 'stage', stage: head!, output: output ?? '' };
+        if (!stage.needs.includes(head!)) stage.needs.push(head!);
+        continue;
+      }
       if (output === undefined) {
         if (isDataset.has(head!)) stage.inputs[input] = { from: 'dataset', dataset: head! };
         else if (byName.has(head!) && Object.keys(byName.get(head!)!.outputs).length === 1) {
           stage.inputs[input] = { from: 'stage', stage: head!, output: Object.keys(byName.get(head!)!.outputs)[0]! };
         } else if (byName.has(head!)) {
           const outs = Object.keys(byName.get(head!)!.outputs);
-          errors.push(errRecipeInvalid(`stage \`${head}\` has several outputs; name one`, { ...opts, hint: `write one of: ${outs.map((o) => `${head}.${o}`).join(', ')}` }));
-        } else errors.push(errUnknownRef('dataset or stage', head!, [...datasetNames, ...stageNames], opts));
+          errors.push(errRecipeInvalid(`stage \`${head}\` has several outputs; name one`, { ...opts(), hint: `write one of: ${outs.map((o) => `${head}.${o}`).join(', ')}` }));
+        } else errors.push(errUnknownRef('dataset or stage', head!, [...datasetNames, ...stageNames], opts()));
         continue;
       }
-      const upstream = byName.get(head!);
       if (rest.length || !upstream) {
-        if (!upstream && !rest.length && !isStage.has(head!)) errors.push(errUnknownRef('stage', head!, stageNames, opts));
-        else if (rest.length) errors.push(errRecipeInvalid(`bad input reference \`${ref}\``, { ...opts, hint: 'write a dataset name or <stage>.<output>' }));
+        if (!upstream && !rest.length && !isStage.has(head!)) errors.push(errUnknownRef('stage', head!, stageNames, opts()));
+        else if (rest.length) errors.push(errRecipeInvalid(`bad input reference \`${ref}\``, { ...opts(), hint: 'write a dataset name or <stage>.<output>' }));
         continue;
       }
       if (!(output in upstream.outputs)) {
-        errors.push(errUnknownRef(`output of stage \`${head}\``, output, Object.keys(upstream.outputs), opts));
+        errors.push(errUnknownRef(`output of stage \`${head}\``, output, Object.keys(upstream.outputs), opts()));
         continue;
       }
       stage.inputs[input] = { from: 'stage', stage: head!, output };

@@ -15,8 +15,11 @@ export interface SourceFile {
   /** Display name (relative to the working directory). */
   display: string;
   text: string;
-  doc: Document;
-  lineCounter: LineCounter;
+  /** The file's data, read once for composing (a fresh object, the caller's to change). */
+  data: unknown;
+  /** The YAML document with positions: parsed on first use when the file was read the fast way. */
+  readonly doc: Document;
+  readonly lineCounter: LineCounter;
 }
 
 interface Found {
@@ -99,6 +102,7 @@ export class SourceMap {
 
   /** The file that sets `path` (nearest in the extends chain); paths in it resolve from its folder. */
   fileOf(path: FieldPath): SourceFile {
+    if (this.files.length === 1) return this.files[0]!; // no extends: nothing to search (or to parse for positions)
     for (const file of this.files) if (walk(file.doc, path).depth === path.length) return file;
     return this.files[0]!;
   }

@@ -3,6 +3,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { PipelineError } from '../../engine/errors.ts';
+import { sourcesFileFor } from '../../engine/provenance.ts';
 import { defineStage } from '../../engine/stage.ts';
 import { detectFormat, type FileFormat, type FileReading } from './detect-format.ts';
 import { openLineWriter } from '../shared/data/line-writer.ts';
@@ -35,7 +36,7 @@ export default defineStage({
   schema: loadDataSchema,
   inputs: () => ({ source: { kind: 'any', description: 'a data file, a set of files, or a folder of them' } }),
   outputs: () => ({
-    records: { kind: 'file', description: `${RECORDS_FILE}: one canonical JSON object per line` },
+    records: { kind: 'file', description: `${RECORDS_FILE}: one canonical JSON object per line (records.sources.jsonl beside it: each one's file and line)` },
     stats: { kind: 'file', description: `${STATS_FILE}: record, skipped and empty counts, in total and per file` },
   }),
   async run(ctx, params) {
@@ -58,6 +59,8 @@ export default defineStage({
     });
 
     const writer = openLineWriter(join(ctx.outDir, RECORDS_FILE));
+    // Beside the records, not in them: where each came from, so a later stage's data error names the user's file.
+    const sources = openLineWriter(sourcesFileFor(join(ctx.outDir, RECORDS_FILE)));
     const stats: LoadStats = { records: 0, skipped: 0, empty: 0, files: [] };
     const maxRecords = params.maxRecords ?? Infinity;
     try {
@@ -73,6 +76,7 @@ export default defineStage({
           fields: params.fields,
           limit: maxRecords - stats.records,
           writer,
+          sources,
           log: ctx.log,
           signal: ctx.signal,
         });
@@ -83,8 +87,10 @@ export default defineStage({
         ctx.progress({ step: i + 1, total: files.length, metrics: { records: stats.records } });
       }
       await writer.close();
+      await sources.close();
     } catch (error) {
       writer.destroy();
+      sources.destroy();
       throw error;
     }
     if (stats.records === 0 && !params.allowEmpty) {

@@ -21,6 +21,8 @@ export interface LoadFileOptions {
   /** Stop after writing this many records. */
   limit: number;
   writer: LineWriter;
+  /** Receives each written record's source line (engine/provenance.ts), in step with `writer`. */
+  sources: LineWriter;
   log: Logger;
   signal: AbortSignal;
 }
@@ -56,6 +58,7 @@ export async function loadFile(rows: AsyncIterable<RowItem>, options: LoadFileOp
       continue;
     }
     await writer.write(canonicalJson(record));
+    await options.sources.write(JSON.stringify({ file: relFile, line: item.line }));
     counts.records += 1;
     if (counts.records >= options.limit) break;
   }

@@ -1,11 +1,14 @@
 // split-data: divides a JSONL file of canonical records into train / valid / (test) by hashing each record's
 // key with the seed, so the split is reproducible, independent of record order, and keeps key groups whole.
+import { existsSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { errDataInvalid, PipelineError } from '../../engine/errors.ts';
+import { sourcesFileFor } from '../../engine/provenance.ts';
 import { defineStage, type OutputSpec } from '../../engine/stage.ts';
 import { canonicalJson } from '../shared/data/canonical-record.ts';
 import { readJsonl } from '../shared/data/jsonl.ts';
 import { openLineWriter, type LineWriter } from '../shared/data/line-writer.ts';
+import { readLines } from '../shared/data/read-lines.ts';
 import { assignSplit, type SplitName } from './assign-split.ts';
 import { splitDataSchema } from './schema.ts';
 
@@ -45,6 +48,10 @@ export default defineStage({
     const relFile = relative(ctx.recipeDir, file).split(sep).join('/');
     const names: SplitName[] = testFraction > 0 ? ['train', 'valid', 'test'] : ['train', 'valid'];
     const writers = new Map<SplitName, LineWriter>(names.map((name) => [name, openLineWriter(join(ctx.outDir, FILES[name]))]));
+    // Each split keeps its records' sources beside it (engine/provenance.ts): copied from the input's, or
+    // the input file itself when it is the user's.
+    const sourceWriters = new Map<SplitName, LineWriter>(names.map((name) => [name, openLineWriter(sourcesFileFor(join(ctx.outDir, FILES[name])))]));
+    const sourceOf = inputSources(file, input!.from === undefined ? relFile : undefined);
     const counts: Record<SplitName, number> = { train: 0, valid: 0, test: 0 };
     try {
       for await (const { line, text, record } of readJsonl(file, { signal: ctx.signal, displayName: relFile, hint: INPUT_HINT })) {
@@ -52,11 +59,12 @@ export default defineStage({
         const keyText = key === undefined ? text : keyTextOf(record, key, relFile, line);
         const split = assignSplit(ctx.seed, keyText, validFraction, testFraction);
         await writers.get(split)?.write(text);
+        await sourceWriters.get(split)?.write(await sourceOf(line));
         counts[split] += 1;
       }
-      for (const writer of writers.values()) await writer.close();
+      for (const writer of [...writers.values(), ...sourceWriters.values()]) await writer.close();
     } catch (error) {
-      for (const writer of writers.values()) writer.destroy();
+      for (const writer of [...writers.values(), ...sourceWriters.values()]) writer.destroy();
       throw error;
     }
     ctx.progress({ step: 1, total: 1, metrics: counts });
@@ -68,6 +76,28 @@ export default defineStage({
 });
 
 const INPUT_HINT = 'split-data reads the records.jsonl that load-data writes';
+
+/**
+ * The source line of each input line, read in step with it: from the input's own sidecar, or naming
+ * `userFile` (a dataset: the user's own file); `{}` (unknown) for an upstream output without one.
+ */
+function inputSources(file: string, userFile: string | undefined): (line: number) => Promise<string> {
+  if (userFile !== undefined) return async (line) => JSON.stringify({ file: userFile, line });
+  const sidecar = sourcesFileFor(file);
+  if (!existsSync(sidecar)) return async () => '{}';
+  const lines = readLines(sidecar)[Symbol.asyncIterator]();
+  let at = 0;
+  let text: string | null = '{}';
+  return async (line) => {
+    while (at < line) {
+      const next = await lines.next();
+      if (next.done) return '{}';
+      at = next.value.line;
+      text = next.value.text;
+    }
+    return text ?? '{}';
+  };
+}
 
 /** A string key is hashed as itself; any other value as its canonical JSON. */
 function keyTextOf(record: Record<string, unknown>, key: string, relFile: string, lineNo: number): string {

@@ -62,7 +62,7 @@ describe('extends', () => {
     assert.match((report.params as { command: string }).command, /^wc -l/);
     assert.equal((recipe.stages[0]!.params as { validFraction: number }).validFraction, 0.25);
     // the dataset path is relative to the file that declared it (base.yaml), not the child
-    assert.deepEqual(recipe.datasets.corpus, { name: 'corpus', paths: ['data/corpus.jsonl'], dir });
+    assert.deepEqual(recipe.datasets.corpus, { name: 'corpus', paths: ['data/corpus.jsonl'], dir, external: false });
   });
 
   it('runs the child recipe, and errors point into the file that set the bad value', async () => {

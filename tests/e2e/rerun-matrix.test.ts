@@ -80,9 +80,10 @@ stages:
     uses: exec
     with:
       outputs: { joined: joined.txt }
+      cwd: .   # a built-in's default spelt out; a code plugin's with: is keyed as written (its defaults are in its code)
       command: cat "$TEMPA_INPUT_X" "$TEMPA_INPUT_Y" > "$TEMPA_OUT/joined.txt"
   upB: { uses: ./plugins/upper.mjs, inputs: { src: b } }
-  upA: { uses: ./plugins/upper.mjs, inputs: { src: a }, with: { suffix: "" } }
+  upA: { uses: ./plugins/upper.mjs, inputs: { src: a } }
 datasets: { b: b.txt, a: a.txt }
 `;
 

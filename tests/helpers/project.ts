@@ -46,12 +46,17 @@ export interface CliResult {
   stderr: string;
 }
 
+/** Commands that run a recipe's code, and so ask for trust first. */
+const RUNS_CODE = new Set(['run', 'verify', 'chat', 'generate', 'label', 'report']);
+
 /**
  * Starts `tempa <args>` as a child process in its own process group (so tests can kill the group).
- * `input`, when given, is piped to its stdin, which then closes.
+ * `input`, when given, is piped to its stdin, which then closes. The recipes tests write are their own,
+ * so commands that run code get `--trust` unless `trusted: false` (the trust tests).
  */
-export function startTempa(args: string[], cwd: string, input?: string): { child: ChildProcess; done: Promise<CliResult> } {
-  const child = spawn(process.execPath, [TEMPA_BIN, ...args], { cwd, detached: true, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0' } });
+export function startTempa(args: string[], cwd: string, input?: string, options: { trusted?: boolean; env?: NodeJS.ProcessEnv } = {}): { child: ChildProcess; done: Promise<CliResult> } {
+  if (options.trusted !== false && RUNS_CODE.has(args[0]!) && !args.includes('--trust')) args = [args[0]!, '--trust', ...args.slice(1)];
+  const child = spawn(process.execPath, [TEMPA_BIN, ...args], { cwd, detached: true, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0', ...options.env } });
   if (input !== undefined) child.stdin!.end(input);
   let stdout = '';
   let stderr = '';
@@ -61,8 +66,8 @@ export function startTempa(args: string[], cwd: string, input?: string): { child
   return { child, done };
 }
 
-export function tempa(args: string[], cwd: string, input?: string): Promise<CliResult> {
-  return startTempa(args, cwd, input).done;
+export function tempa(args: string[], cwd: string, input?: string, options: { trusted?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+  return startTempa(args, cwd, input, options).done;
 }
 
 /** Polls until `check` returns true, failing after `timeoutMs`. */

@@ -51,7 +51,8 @@ interface Done {
 }
 
 function tempa(args: string[], cwd: string, killAfterMs?: number, wholeGroup = false, timeoutMs = 180_000): Promise<Done> {
-  const child = spawn(process.execPath, [TEMPA_BIN, ...args], { cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its recipes are its own: `run` trusts their exec commands without asking.
+  const child = spawn(process.execPath, [TEMPA_BIN, ...(args[0] === 'run' ? ['run', '--trust', ...args.slice(1)] : args)], { cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   let stdout = '';
   child.stdout.on('data', (d) => (stdout += d));
