@@ -146,7 +146,7 @@ async function main(): Promise<void> {
     const params = policy.parameters();
     const opt = createAdamW(tf, params, { beta1: p.beta1, beta2: p.beta2, eps: p.eps, weightDecay: p.weightDecay });
     const update = (rollout: GrpoRollout) => {
-      const tokenCount = rollout.rows.reduce((n, r) => n + (r.inLoss ? r.oldLogp.length : 0), 0);
+      const tokenCount = rollout.rows.reduce((n, r) => n + (r.inLoss ? r.sequence.ids.length - r.sequence.promptLength : 0), 0);
       optimizerStep(tf, opt, params, () => grpoRowsLoss(tf, policy!, rollout.rows, p, tokenCount).loss, { lr: p.lr, maxNorm: p.gradClip });
     };
     const phases = { wall: [] as Array<[number, number]>, cpu: [] as Array<[number, number]>, scoring: [] as number[], length: [] as number[] }; // [generation, update] per step

@@ -2,7 +2,9 @@
  * cached keys and values and to each other, causally. One kernel per layer and step replaces the ~18
  * small tfjs ops of the composite path (split, transposes, concats, two matmuls, mask, softmax), whose
  * fixed cost per op dominated decoding. The cache is copied into the grown one (tensors are immutable);
- * scores are dot products over the head, which beats a BLAS call per (batch, head) at these sizes. */
+ * scores are dot products over the head, which beats a BLAS call per (batch, head) at these sizes.
+ * Rows of different prompt lengths share one batch left-padded: row b's keys before starts[b] are
+ * padding and are skipped, never weighted by 0 (0 * a non-finite pad value would still poison the sum). */
 #include "kernels.h"
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +13,7 @@ typedef struct {
   const attention_shape *s; /* seq = t, the new tokens */
   int cached;
   const float *qkv, *k_old, *v_old;
+  const int32_t *starts; /* NULL: no padding */
   float *y, *k_new, *v_new;
   float *scratch; /* keys floats per part */
 } cached_job;
@@ -23,6 +26,7 @@ VECTORIZED static void attend_slices(void *arg, int64_t begin, int64_t end, int 
   for (int64_t slice = begin; slice < end; slice++) {
     const int64_t b = slice / s->heads, h = slice % s->heads;
     const float *q = job->qkv + b * t * ld + h * hs;
+    const int start = job->starts ? job->starts[b] : 0;
     float *restrict k = job->k_new + slice * keys * hs, *restrict v = job->v_new + slice * keys * hs;
     if (job->cached > 0) {
       memcpy(k, job->k_old + slice * job->cached * hs, sizeof(float) * job->cached * hs);
@@ -34,9 +38,13 @@ VECTORIZED static void attend_slices(void *arg, int64_t begin, int64_t end, int 
     }
     for (int i = 0; i < t; i++) {
       const float *restrict qi = q + (int64_t)i * ld;
-      const int valid = job->cached + i + 1;
+      const int valid = job->cached + i + 1 - start; /* keys start..cached+i */
+      float *restrict yi = job->y + (b * t + i) * C + h * hs;
+      for (int d = 0; d < hs; d++) yi[d] = 0.0f;
+      if (valid <= 0) continue; /* a padding query: nothing to attend to, its output is never read */
+      const float *restrict ks = k + (int64_t)start * hs, *restrict vs = v + (int64_t)start * hs;
       for (int j = 0; j < valid; j++) {
-        const float *restrict kj = k + (int64_t)j * hs;
+        const float *restrict kj = ks + (int64_t)j * hs;
         float dot = 0.0f;
 #pragma omp simd reduction(+ : dot)
         for (int d = 0; d < hs; d++) dot += qi[d] * kj[d];
@@ -44,11 +52,9 @@ VECTORIZED static void attend_slices(void *arg, int64_t begin, int64_t end, int 
       }
       float max;
       const float inv = 1.0f / exp_minus_max(scores, scores, valid, &max);
-      float *restrict yi = job->y + (b * t + i) * C + h * hs;
-      for (int d = 0; d < hs; d++) yi[d] = 0.0f;
       for (int j = 0; j < valid; j++) {
         const float p = scores[j] * inv;
-        const float *restrict vj = v + (int64_t)j * hs;
+        const float *restrict vj = vs + (int64_t)j * hs;
         for (int d = 0; d < hs; d++) yi[d] += p * vj[d];
       }
     }
@@ -56,12 +62,13 @@ VECTORIZED static void attend_slices(void *arg, int64_t begin, int64_t end, int 
 }
 
 /* y (B*t, C); k_new, v_new (B*heads, cached + t, head_size) from k_old, v_old (B*heads, cached, head_size)
- * and the new keys and values in qkv (B*t, 3C). Returns -1 without memory. */
+ * and the new keys and values in qkv (B*t, 3C); starts (B) or NULL, each in 0..cached+t. Returns -1
+ * without memory. */
 int cached_attention(const attention_shape *s, int cached, const float *qkv, const float *k_old, const float *v_old,
-                     float *y, float *k_new, float *v_new) {
+                     const int32_t *starts, float *y, float *k_new, float *v_new) {
   const int64_t slices = (int64_t)s->batch * s->heads, keys = cached + s->seq;
   const int parallel = slices > 1 && slices * s->seq * keys * s->head_size >= PARALLEL_ELEMENTS;
-  cached_job job = {s, cached, qkv, k_old, v_old, y, k_new, v_new, malloc(sizeof(float) * (size_t)(keys * pool_parts(slices, parallel)))};
+  cached_job job = {s, cached, qkv, k_old, v_old, starts, y, k_new, v_new, malloc(sizeof(float) * (size_t)(keys * pool_parts(slices, parallel)))};
   if (!job.scratch) return -1;
   run_parts(attend_slices, &job, slices, parallel);
   free(job.scratch);

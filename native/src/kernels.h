@@ -102,7 +102,7 @@ typedef struct {
 } attention_shape;
 void attention_forward(const attention_shape *s, const float *qkv, float *y, float *probs);
 int cached_attention(const attention_shape *s, int cached, const float *qkv, const float *k_old, const float *v_old,
-                     float *y, float *k_new, float *v_new);
+                     const int32_t *starts, float *y, float *k_new, float *v_new);
 int attention_backward(const attention_shape *s, const float *qkv, const float *probs, const float *dy, float *dqkv);
 
 void layer_norm_forward(const float *x, const float *w, const float *b, float *y, float *mean, float *rstd,

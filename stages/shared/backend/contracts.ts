@@ -34,9 +34,11 @@ export const ATTENTION_KERNEL = 'TempaAttention';
 
 /**
  * A backend may also run attention with the KV cache in one kernel (the native backend does): inputs
- * qkv (B*t, 3C) of t new tokens and, after the first call, the cache k, v (B*nh, Tc, hs); attrs batch,
- * heads; outputs [y (B*t, C), k, v (B*nh, Tc+t, hs)]. New token i attends to cached keys and new ones
- * up to itself. Its caches are its own layout: a generation uses this kernel or the composite throughout.
+ * qkv (B*t, 3C) of t new tokens, after the first call the cache k, v (B*nh, Tc, hs), and for a
+ * left-padded batch starts (B) int32; attrs batch, heads; outputs [y (B*t, C), k, v (B*nh, Tc+t, hs)].
+ * New token i of row b attends to that row's keys from starts[b] (0 without starts) up to itself; keys
+ * before are padding and get no weight. Its caches are its own layout, row-major (b*nh + h): a
+ * generation uses this kernel or the composite throughout.
  */
 export const CACHED_ATTENTION_KERNEL = 'TempaCachedAttention';
 

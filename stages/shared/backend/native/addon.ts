@@ -27,7 +27,10 @@ export interface NativeAddon {
   /** Causal attention of qkv (batch*seq, 3C) into y (batch*seq, C), keeping probs (batch*heads, seq, seq). */
   attention(memory: Uint8Array, qkv: number, y: number, probs: number, batch: number, seq: number, heads: number, headSize: number, scale: number): void;
   attentionBackward(memory: Uint8Array, qkv: number, probs: number, dy: number, dqkv: number, batch: number, seq: number, heads: number, headSize: number, scale: number): void;
-  /** Attention of `seq` new tokens over `cached` cached ones, growing the caches (batch*heads, cached+seq, headSize). */
+  /**
+   * Attention of `seq` new tokens over `cached` cached ones, growing the caches (batch*heads, cached+seq, headSize).
+   * starts: int32 (batch), where each left-padded row's real keys begin; its keys before are skipped.
+   */
   cachedAttention(
     memory: Uint8Array,
     qkv: number,
@@ -42,6 +45,7 @@ export interface NativeAddon {
     headSize: number,
     scale: number,
     cached: number,
+    starts?: number,
   ): void;
   /** LayerNorm of x (rows, cols) into y, keeping each row's mean and 1/std. */
   layerNorm(memory: Uint8Array, x: number, weight: number, bias: number, y: number, mean: number, rstd: number, rows: number, cols: number, eps: number): void;

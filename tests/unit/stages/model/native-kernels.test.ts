@@ -15,6 +15,7 @@ import { loadNativeAddon } from '../../../../stages/shared/backend/native/addon.
 import { adamwStep, clipGradsByGlobalNorm, createAdamW, disposeAdamW } from '../../../../stages/shared/train/optim.ts';
 import { initTf, type TF, type Tensor } from '../../../../stages/shared/backend/tf.ts';
 import { assertSameLossAndGrads, checkLayerNormKernel, lossAndGrads, THREADED, trainFixedBatch } from './backend-compare.ts';
+import { checkPaddedDecode } from './padded-decode.ts';
 import { relativeError, TINY } from './tiny.ts';
 
 const loaded = loadNativeAddon();
@@ -151,6 +152,22 @@ describe('native backend', { skip }, () => {
     }
     assert.equal(tf.memory().numTensors, before);
     tf.dispose(Object.values(params));
+  });
+
+  it('fused KV-cache attention decodes a left-padded batch row by row as alone, and gives the padding no attention', async () => {
+    const { tf } = await initTf('native');
+    assert.ok(tf.getKernel(CACHED_ATTENTION_KERNEL, 'wasm'));
+    const config: GPTConfig = { ...TINY, nLayer: 2, blockSize: 16 };
+    const params = initGPT(tf, config, 4);
+    checkPaddedDecode(tf, params, config, 1e-5);
+    tf.dispose(Object.values(params));
+  });
+
+  it('the addon refuses row starts past the keys', () => {
+    if ('error' in loaded) return;
+    const memory = new Uint8Array(4096);
+    new Int32Array(memory.buffer, 2048, 1)[0] = 3; // one row starting at key 3 of 2
+    assert.throws(() => loaded.addon.cachedAttention(memory, 0, 0, 0, 512, 1024, 1536, 1, 2, 1, 4, 0.5, 0, 2048), /starts must lie in 0..cached\+seq/);
   });
 
   it('the fused gradient norm equals the composite one, and clipping scales by it', async () => {

@@ -1,7 +1,8 @@
 // The LanguageModel handle on every backend: tokenLogProbs equals log-softmax of forward at the targets
 // (and at a sampling temperature), its gradient equals the cross-entropy path's, right-padded rows score
 // exactly as each row alone (fused kernels included), a scalar head reads the last real token, and
-// generate() returns the log-probs a forward pass recomputes.
+// generate() over prompts of different lengths returns the log-probs and entropies a forward pass
+// recomputes and, greedy, each prompt's tokens alone.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { seededRandom } from '../../../../engine/rng.ts';
@@ -46,6 +47,21 @@ function referenceLogProbs(model: LanguageModel, row: number[], temperature: num
     out.push(z[row[t + 1]!]! - lse);
   }
   return out;
+}
+
+/** Entropy (nats) of softmax(forward / temperature) at every position, in float64 from the logits. */
+function referenceEntropies(model: LanguageModel, row: number[], temperature: number): number[] {
+  const { tf } = model;
+  const logits = tf.tidy(() => model.forward(tf.tensor2d([row], [1, row.length], 'int32')));
+  const data = logits.dataSync();
+  logits.dispose();
+  const V = model.config.vocabSize;
+  return row.map((_, t) => {
+    const z = Array.from(data.subarray(t * V, (t + 1) * V), (v) => v / temperature);
+    const max = Math.max(...z);
+    const lse = max + Math.log(z.reduce((s, v) => s + Math.exp(v - max), 0));
+    return -z.reduce((h, v) => h + Math.exp(v - lse) * (v - lse), 0);
+  });
 }
 
 function padded(tf: TF) {
@@ -112,17 +128,36 @@ describe('LanguageModel', () => {
     });
   }
 
-  it('generate() returns the log-probs that tokenLogProbs recomputes at the sampling temperature', async () => {
-    const { tf, model } = await tiny('cpu');
-    const prompts = [[0, 30, 41], [0, 200], [0, 9, 99]];
-    const out = model.generate(prompts, { maxTokens: 6, temperature: 0.8, topK: 0, topP: 1, stopTokens: [], logProbs: true }, seededRandom(3));
-    prompts.forEach((prompt, b) => {
-      const full = [...prompt, ...out.tokens[b]!];
-      const recomputed = tf.tidy(() => model.tokenLogProbs(tf.tensor2d([full], [1, full.length], 'int32'), undefined, 0.8).dataSync());
-      assert.ok(maxAbsDiff(out.logProbs![b]!, Array.from(recomputed.slice(prompt.length))) < 1e-4, `row ${b}`);
+  for (const backend of BACKENDS) {
+    it(`${backend}: generate() on prompts of different lengths (one left-padded batch) returns the log-probs and entropies a forward pass recomputes`, async () => {
+      const { tf, model } = await tiny(backend);
+      const prompts = [[0, 30, 41], [0, 200], [0, 9, 99, 199, 279, 8, 4], [0, 9, 99]];
+      const out = model.generate(prompts, { maxTokens: 6, temperature: 0.8, topK: 0, topP: 1, stopTokens: [], logProbs: true }, seededRandom(3));
+      let worst = 0;
+      prompts.forEach((prompt, b) => {
+        const full = [...prompt, ...out.tokens[b]!];
+        const recomputed = referenceLogProbs(model, full, 0.8).slice(prompt.length);
+        worst = Math.max(worst, maxAbsDiff(out.logProbs![b]!, recomputed));
+        const entropies = referenceEntropies(model, full, 0.8).slice(prompt.length - 1, full.length - 1);
+        assert.ok(maxAbsDiff(out.entropies![b]!, entropies) < 1e-4, `row ${b} entropies`);
+      });
+      assert.ok(worst < 1e-4, `log-probs ${worst} apart`);
+      model.dispose();
     });
-    model.dispose();
-  });
+
+    it(`${backend}: greedy generation of prompts of different lengths together equals each prompt alone`, async () => {
+      const { model } = await tiny(backend);
+      const prompts = [[0, 30, 41], [0, 200], [0, 9, 99, 199, 279, 8, 4]];
+      const options = { maxTokens: 8, temperature: 0, topK: 0, topP: 1, stopTokens: [], logProbs: true };
+      const together = model.generate(prompts, options, seededRandom(1));
+      prompts.forEach((prompt, b) => {
+        const alone = model.generate([prompt], options, seededRandom(1));
+        assert.deepEqual(together.tokens[b], alone.tokens[0], `row ${b}`);
+        assert.ok(maxAbsDiff(together.logProbs![b]!, alone.logProbs![0]!) < 1e-5, `row ${b} log-probs`);
+      });
+      model.dispose();
+    });
+  }
 
   it('says when a config leaves the fused kernels (rotary on native), and nothing otherwise', { skip: 'addon' in native ? false : native.error }, async () => {
     const { tf } = await initTf('native');
