@@ -310,14 +310,33 @@ interface Context {
   rope?: { cos: Tensor; sin: Tensor; rotate: Tensor };
   /** A left-padded batch: each row's first real column (B) int32, and its positions (B*T) for wpe. */
   padded?: { starts: Tensor; positions: Tensor };
+  /** KV-cache decoding with the fused kernel: each row's slot in the caches and first real column, (B) int32. */
+  cacheRows?: { slots: Tensor; starts: Tensor; bound: number };
 }
 
-/** One layer's cached keys and values, (nh*B, Tcache, hs) each; (B*nh, ...) when the fused kernel wrote them. */
+/**
+ * One layer's cached keys and values, (nh*B, Tcache, hs) each. With the fused kernel they are instead
+ * preallocated (S*nh, capacity, hs), slot-major (index slot*nh + h), and written in place.
+ */
 export interface LayerCache {
   k: Tensor | null;
   v: Tensor | null;
-  /** Row-major (index b*nh + h): the cached-attention kernel's layout, where the composite's is h*B + b. */
-  rowMajor?: boolean;
+  inPlace?: boolean;
+}
+
+/** Columns a fused cache is first given beyond what it needs now: a generation of that many tokens never regrows it. */
+const CACHE_HEADROOM = 64;
+
+/**
+ * The layer's in-place caches with room for `needed` columns: allocated on the first call (room for
+ * CACHE_HEADROOM more), doubled (up to `bound`, the most any row can use) when full, keeping what they hold.
+ */
+function reserveColumns(tf: TF, cache: LayerCache, slices: number, hs: number, needed: number, bound: number): void {
+  const capacity = cache.k?.shape[1] ?? 0;
+  if (cache.k && needed <= capacity) return;
+  const grown = Math.min(bound, Math.max(needed + (cache.k ? 0 : CACHE_HEADROOM), 2 * capacity));
+  const resize = (t: Tensor | null) => tf.keep(t ? tf.pad(t, [[0, 0], [0, grown - capacity], [0, 0]]) : tf.zeros([slices, grown, hs]));
+  Object.assign(cache, { k: resize(cache.k), v: resize(cache.v), inPlace: true }); // forwardStep disposes the outgrown ones
 }
 
 /**
@@ -337,14 +356,12 @@ function attention(tf: TF, params: GPTParams, config: GPTConfig, l: number, x: T
   const cProj = (y: Tensor) => linear(tf, y, param(params, `h.${l}.attn.c_proj.weight`), param(params, `h.${l}.attn.c_proj.bias`)); // (B*T, C)
   const fusable = !ctx.rope && qkv.dtype === 'float32';
   if (!cache && fusable && tf.getKernel(ATTENTION_KERNEL, tf.getBackend())) return cProj(fusedSelfAttention(tf, qkv, B, nh));
-  if (cache && fusable && tf.getKernel(CACHED_ATTENTION_KERNEL, tf.getBackend())) {
-    const inputs: Record<string, Tensor> = cache.k && cache.v ? { qkv, k: cache.k, v: cache.v } : { qkv };
-    if (ctx.padded) inputs.starts = ctx.padded.starts;
-    const [y, k, v] = tf.engine().runKernel(CACHED_ATTENTION_KERNEL, inputs, { batch: B, heads: nh } as never) as Tensor[];
-    cache.k = tf.keep(k!);
-    cache.v = tf.keep(v!);
-    cache.rowMajor = true;
-    return cProj(y!);
+  if (cache && ctx.cacheRows && fusable && tf.getKernel(CACHED_ATTENTION_KERNEL, tf.getBackend())) {
+    const { slots, starts, bound } = ctx.cacheRows;
+    reserveColumns(tf, cache, B * nh, hs, ctx.offset + T, bound); // the first call has every row: B slots
+    const inputs = { qkv, k: cache.k!, v: cache.v!, slots, starts };
+    const y = tf.engine().runKernel(CACHED_ATTENTION_KERNEL, inputs, { batch: B, heads: nh, cached: ctx.offset } as never) as Tensor; // (B*T, C)
+    return cProj(y);
   }
   const heads = tf.transpose(tf.reshape(qkv, [B * T, 3 * nh, hs]), [1, 0, 2]); // (B*T, 3nh, hs) -> (3nh, B*T, hs)
   // Heads and batch share the leading axis (index h*B + b), so attention is one 3-D batched matMul.
@@ -557,6 +574,8 @@ export interface KVCache {
   length: number;
   /** Each row's first real column; absent when no row is padded. */
   starts?: Int32Array;
+  /** Each row's slot in in-place caches (LayerCache.inPlace); absent until a row leaves: row b, slot b. */
+  slots?: Int32Array;
   layers: LayerCache[];
 }
 
@@ -568,17 +587,19 @@ export function createKVCache(config: GPTConfig, batch: number, starts?: readonl
 }
 
 /**
- * Keeps only `rows` (ascending indices) of the cache, so finished rows stop costing a decode step, and
- * drops the leading columns that are padding in every kept row.
+ * Keeps only `rows` (ascending indices) of the cache, so finished rows stop costing a decode step. The
+ * fused kernel's caches stay where they are (the kept rows keep their slots); the composite's are
+ * gathered, without the leading columns that are padding in every kept row.
  */
 export function retainKVCacheRows(tf: TF, config: GPTConfig, cache: KVCache, rows: readonly number[]): void {
   if (rows.some((r, i) => !Number.isInteger(r) || r < 0 || r >= cache.batch || (i > 0 && r <= rows[i - 1]!))) throw new Error(`cannot keep rows [${rows}] of a KV cache of batch ${cache.batch}`);
   const starts = rows.map((r) => cache.starts?.[r] ?? 0);
-  const trim = rows.length > 0 ? Math.min(...starts) : 0;
+  const inPlace = cache.layers.some((layer) => layer.inPlace);
+  const trim = inPlace || rows.length === 0 ? 0 : Math.min(...starts);
   const nh = config.nHead;
   for (const layer of cache.layers) {
-    if (!layer.k || !layer.v) continue;
-    const index = layer.rowMajor ? rows.flatMap((r) => Array.from({ length: nh }, (_, h) => r * nh + h)) : Array.from({ length: nh }, (_, h) => rows.map((r) => h * cache.batch + r)).flat();
+    if (!layer.k || !layer.v || layer.inPlace) continue;
+    const index = Array.from({ length: nh }, (_, h) => rows.map((r) => h * cache.batch + r)).flat(); // rows of (nh*B, Tc, hs) at h*B + b
     const keep = (t: Tensor) => tf.tidy(() => {
       const kept = tf.gather(t, tf.tensor1d(index, 'int32')); // (nh*B', Tc, hs)
       return trim > 0 ? tf.slice(kept, [0, trim, 0], [-1, -1, -1]) : kept; // (nh*B', Tc - trim, hs)
@@ -588,6 +609,7 @@ export function retainKVCacheRows(tf: TF, config: GPTConfig, cache: KVCache, row
     layer.v.dispose();
     [layer.k, layer.v] = [k, v];
   }
+  cache.slots = Int32Array.from(rows, (r) => cache.slots?.[r] ?? r);
   cache.batch = rows.length;
   cache.length -= trim;
   const shifted = starts.map((s) => s - trim);
@@ -603,6 +625,7 @@ export function disposeKVCache(cache: KVCache): void {
   }
   cache.length = 0;
   delete cache.starts;
+  delete cache.slots;
 }
 
 /**
@@ -614,6 +637,12 @@ export function forwardStep(tf: TF, params: GPTParams, config: GPTConfig, idx: T
   const previous = cache.layers.map((layer) => [layer.k, layer.v]);
   const logits = tf.tidy(() => {
     const ctx = context(tf, config, idx, cache.length, cache.starts);
+    const B = cache.batch;
+    ctx.cacheRows = {
+      slots: tf.tensor1d(cache.slots ?? Int32Array.from({ length: B }, (_, b) => b), 'int32'),
+      starts: tf.tensor1d(cache.starts ?? new Int32Array(B), 'int32'),
+      bound: config.blockSize + (cache.starts ? Math.min(...cache.starts) : 0), // columns the context check lets any row reach
+    };
     let x = embed(tf, params, config, idx, ctx); // (B*t, C)
     for (let l = 0; l < config.nLayer; l++) x = tf.tidy(() => block(tf, params, config, l, x, ctx, cache.layers[l]));
     const C = config.nEmbd;
@@ -621,10 +650,11 @@ export function forwardStep(tf: TF, params: GPTParams, config: GPTConfig, idx: T
     const last = tf.reshape(tf.slice(h, [0, ctx.T - 1, 0], [ctx.B, 1, C]), [ctx.B, C]); // (B, 1, C) -> (B, C)
     return lmHead(tf, params, config, finalNorm(tf, params, last)); // (B, V)
   });
-  for (const [k, v] of previous) {
-    k?.dispose();
-    v?.dispose();
-  }
+  cache.layers.forEach((layer, l) => {
+    const [k, v] = previous[l]!;
+    if (k !== layer.k) k?.dispose(); // the composite path's caches were replaced; in-place ones were written to
+    if (v !== layer.v) v?.dispose();
+  });
   cache.length += idx.shape[1]!;
   return logits;
 }

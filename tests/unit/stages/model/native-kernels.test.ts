@@ -120,6 +120,7 @@ describe('native backend', { skip }, () => {
 
   it('fused KV-cache attention decodes the cpu backend’s full-forward logits, with no tensors left behind', async () => {
     // A 100-token prompt over 2x3 heads of size 88 is past the two-thread threshold; then single tokens.
+    // 1 then 70 tokens outgrow the caches' first allocation (1 + 64 columns), which must keep what they hold.
     const config: GPTConfig = { ...TINY, nLayer: 2, nHead: 3, nEmbd: 264, blockSize: 131 };
     const rows = [0, 1].map((b) => Array.from({ length: 104 }, (_, i) => (i * 7 + b * 3) % config.vocabSize));
     const full = await (async () => {
@@ -134,7 +135,7 @@ describe('native backend', { skip }, () => {
     assert.ok(tf.getKernel(CACHED_ATTENTION_KERNEL, 'wasm'));
     const params = initGPT(tf, config, 5);
     const before = tf.memory().numTensors;
-    for (const chunks of [[100, 1, 1, 1], [1, 2, 1]]) {
+    for (const chunks of [[100, 1, 1, 1], [1, 2, 1], [1, 70, 2, 1]]) {
       const cache = createKVCache(config, 2);
       let start = 0;
       for (const length of chunks) {
@@ -163,11 +164,19 @@ describe('native backend', { skip }, () => {
     tf.dispose(Object.values(params));
   });
 
-  it('the addon refuses row starts past the keys', () => {
+  it('the addon refuses slots, starts and columns that do not fit the caches', () => {
     if ('error' in loaded) return;
     const memory = new Uint8Array(4096);
-    new Int32Array(memory.buffer, 2048, 1)[0] = 3; // one row starting at key 3 of 2
-    assert.throws(() => loaded.addon.cachedAttention(memory, 0, 0, 0, 512, 1024, 1536, 1, 2, 1, 4, 0.5, 0, 2048), /starts must lie in 0..cached\+seq/);
+    const rows = new Int32Array(memory.buffer, 2048, 2); // [slot, start] of the one row
+    // One row of 2 new tokens, 1 head of size 4, caches of 1 slot x 2 columns.
+    const call = (capacity: number) => loaded.addon.cachedAttention(memory, 0, 512, 1024, 1536, 2048, 2052, 1, 2, 1, 4, 0.5, 0, capacity, 1);
+    rows.set([0, 0]);
+    call(2);
+    assert.throws(() => call(1), /cached \+ seq columns exceed the capacity/);
+    rows.set([1, 0]);
+    assert.throws(() => call(2), /slots must lie in 0..slotCount-1/);
+    rows.set([0, 3]);
+    assert.throws(() => call(2), /starts must lie in 0..cached\+seq/);
   });
 
   it('the fused gradient norm equals the composite one, and clipping scales by it', async () => {
