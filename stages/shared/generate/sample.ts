@@ -41,16 +41,7 @@ export function sampleToken(logits: Float32Array, options: Pick<SampleOptions, '
   }
   // No truncation: one linear pass over the ids in order. Sorting 1,024 logits per token was most of an RL
   // rollout's sampling time; the distribution is the same, the id a given random number lands on is not.
-  if ((options.topK <= 0 || options.topK >= logits.length) && options.topP >= 1) {
-    let max = -Infinity;
-    for (let i = 0; i < logits.length; i++) if (logits[i]! > max) max = logits[i]!;
-    const weights = new Float64Array(logits.length);
-    let total = 0;
-    for (let i = 0; i < logits.length; i++) total += weights[i] = Math.exp((logits[i]! - max) / options.temperature);
-    let r = random() * total;
-    for (let i = 0; i < logits.length; i++) if ((r -= weights[i]!) < 0) return i;
-    return logits.length - 1;
-  }
+  if (untruncated(logits, options)) return drawWithStats(logits, options.temperature, random, new Float64Array(logits.length)).id;
   let ids = Array.from(logits.keys()).sort((a, b) => logits[b]! - logits[a]! || a - b);
   if (options.topK > 0) ids = ids.slice(0, options.topK);
   const max = logits[ids[0]!]!;
@@ -113,18 +104,22 @@ export function generate(
   let pads: number[] | undefined = rows.map((b) => length - prompts[b]!.length);
   let feed = Int32Array.from(rows.flatMap((b, r) => [...new Array<number>(pads![r]!).fill(PAD_ID), ...prompts[b]!]));
   const V = model.vocabSize;
+  const scratch = new Float64Array(V);
   while (rows.length > 0) {
     const logits = model.feed(feed, rows.length, length, pads);
     const going: number[] = [];
     rows.forEach((b, r) => {
       const row = logits.subarray(r * V, (r + 1) * V);
-      const id = sampleToken(row, options, random);
-      tokens[b]!.push(id);
+      let id: number;
       if (logProbs) {
-        const stats = tokenStats(row, id, options.temperature > 0 ? options.temperature : 1);
-        logProbs[b]!.push(stats.logProb);
-        entropies![b]!.push(stats.entropy);
+        const drawn = sampleTokenWithStats(row, options, random, scratch);
+        id = drawn.id;
+        logProbs[b]!.push(drawn.logProb);
+        entropies![b]!.push(drawn.entropy);
+      } else {
+        id = sampleToken(row, options, random);
       }
+      tokens[b]!.push(id);
       onToken?.(b, id);
       if (stops.has(id)) finish[b] = 'stop';
       else if (tokens[b]!.length < room[b]!) going.push(r);
@@ -141,6 +136,44 @@ export function generate(
 
 /** What fills a left-padded row before its prompt; any id would do, the model never attends to it. */
 const PAD_ID = 0;
+
+const untruncated = (logits: Float32Array, options: Pick<SampleOptions, 'topK' | 'topP'>) => (options.topK <= 0 || options.topK >= logits.length) && options.topP >= 1;
+
+/**
+ * An id drawn from softmax(logits / temperature) with no truncation, and its log-prob and the entropy,
+ * from one pass of exp (which is most of sampling's cost; the formulas are tokenStats's). `weights` is scratch.
+ */
+function drawWithStats(logits: Float32Array, temperature: number, random: () => number, weights: Float64Array): { id: number; logProb: number; entropy: number } {
+  let max = -Infinity;
+  for (let i = 0; i < logits.length; i++) if (logits[i]! > max) max = logits[i]!;
+  let total = 0;
+  let weighted = 0;
+  for (let i = 0; i < logits.length; i++) {
+    const z = (logits[i]! - max) / temperature;
+    total += weights[i] = Math.exp(z);
+    weighted += weights[i]! * z;
+  }
+  let r = random() * total;
+  let id = logits.length - 1;
+  for (let i = 0; i < logits.length; i++) {
+    if ((r -= weights[i]!) < 0) {
+      id = i;
+      break;
+    }
+  }
+  const logSum = Math.log(total);
+  return { id, logProb: (logits[id]! - max) / temperature - logSum, entropy: logSum - weighted / total };
+}
+
+/**
+ * sampleToken, with the id's log-prob and its distribution's entropy at the temperature (tokenStats;
+ * the plain logits when greedy), in one pass where nothing truncates. `weights`: scratch of the vocabulary's size.
+ */
+export function sampleTokenWithStats(logits: Float32Array, options: Pick<SampleOptions, 'temperature' | 'topK' | 'topP'>, random: () => number, weights: Float64Array): { id: number; logProb: number; entropy: number } {
+  if (options.temperature > 0 && untruncated(logits, options)) return drawWithStats(logits, options.temperature, random, weights);
+  const id = sampleToken(logits, options, random);
+  return { id, ...tokenStats(logits, id, options.temperature > 0 ? options.temperature : 1) };
+}
 
 /**
  * log softmax(row / temperature)[id] and the entropy of that softmax, in one pass with the max

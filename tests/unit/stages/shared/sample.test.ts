@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { seededRandom } from '../../../../engine/rng.ts';
-import { generate, sampleToken, type DecodeModel } from '../../../../stages/shared/generate/sample.ts';
+import { generate, sampleToken, sampleTokenWithStats, tokenStats, type DecodeModel } from '../../../../stages/shared/generate/sample.ts';
 
 /** Always predicts (last token + 1) mod V, strongly; records what it was fed, the padding and the rows kept. */
 function countingModel(vocabSize: number, maxPositions = 100): DecodeModel & { fed: number[][]; pads: (readonly number[] | undefined)[]; kept: number[][] } {
@@ -46,6 +46,19 @@ describe('sampleToken', () => {
     for (let i = 0; i < 20_000; i++) counts[sampleToken(logits, { temperature: 1, topK: 0, topP: 1 }, random)]!++;
     const expected = [0.087, 0.644, 0.237, 0.032];
     counts.forEach((c, i) => assert.ok(Math.abs(c / 20_000 - expected[i]!) < 0.015, `id ${i}: ${c / 20_000}`));
+  });
+  it('sampleTokenWithStats draws what sampleToken draws from the same random numbers, with tokenStats\' log-prob and entropy', () => {
+    const row = Float32Array.from({ length: 50 }, (_, i) => Math.sin(i * 1.7) * 4);
+    const scratch = new Float64Array(row.length);
+    for (const options of [{ temperature: 0.7, topK: 0, topP: 1 }, { temperature: 1.3, topK: 5, topP: 1 }, { temperature: 1, topK: 0, topP: 0.8 }, { temperature: 0, topK: 0, topP: 1 }]) {
+      const [a, b] = [seededRandom(4), seededRandom(4)];
+      for (let i = 0; i < 200; i++) {
+        const drawn = sampleTokenWithStats(row, options, a, scratch);
+        assert.equal(drawn.id, sampleToken(row, options, b), JSON.stringify(options));
+        const expected = tokenStats(row, drawn.id, options.temperature > 0 ? options.temperature : 1);
+        assert.ok(Math.abs(drawn.logProb - expected.logProb) < 1e-12 && Math.abs(drawn.entropy - expected.entropy) < 1e-12);
+      }
+    }
   });
   it('is deterministic for a seed', () => {
     const draw = (seed: number) => {
