@@ -141,19 +141,11 @@ const untruncated = (logits: Float32Array, options: Pick<SampleOptions, 'topK' |
 
 /**
  * An id drawn from softmax(logits / temperature) with no truncation, and its log-prob and the entropy,
- * from one pass of exp (which is most of sampling's cost; the formulas are tokenStats's). `weights` is scratch.
+ * from one pass of exp (which is most of sampling's cost). `weights` is scratch.
  */
 function drawWithStats(logits: Float32Array, temperature: number, random: () => number, weights: Float64Array): { id: number; logProb: number; entropy: number } {
-  let max = -Infinity;
-  for (let i = 0; i < logits.length; i++) if (logits[i]! > max) max = logits[i]!;
-  let total = 0;
-  let weighted = 0;
-  for (let i = 0; i < logits.length; i++) {
-    const z = (logits[i]! - max) / temperature;
-    total += weights[i] = Math.exp(z);
-    weighted += weights[i]! * z;
-  }
-  let r = random() * total;
+  const sums = softmaxSums(logits, temperature, weights);
+  let r = random() * sums.total;
   let id = logits.length - 1;
   for (let i = 0; i < logits.length; i++) {
     if ((r -= weights[i]!) < 0) {
@@ -161,8 +153,7 @@ function drawWithStats(logits: Float32Array, temperature: number, random: () => 
       break;
     }
   }
-  const logSum = Math.log(total);
-  return { id, logProb: (logits[id]! - max) / temperature - logSum, entropy: logSum - weighted / total };
+  return { id, ...statsOf(logits, id, temperature, sums) };
 }
 
 /**
@@ -176,21 +167,31 @@ export function sampleTokenWithStats(logits: Float32Array, options: Pick<SampleO
 }
 
 /**
- * log softmax(row / temperature)[id] and the entropy of that softmax, in one pass with the max
- * subtracted first so exp never overflows: with z = (row - max) / temperature and S = sum exp(z),
- * log p(id) = z[id] - log S and H = log S - sum exp(z) z / S.
+ * With z = (row - max) / temperature, the max subtracted so exp never overflows: S = sum exp(z) and
+ * sum exp(z) z, each exp(z) into `weights` when given.
  */
-export function tokenStats(row: Float32Array, id: number, temperature: number): { logProb: number; entropy: number } {
+function softmaxSums(row: Float32Array, temperature: number, weights?: Float64Array): { max: number; total: number; weighted: number } {
   let max = -Infinity;
   for (let i = 0; i < row.length; i++) if (row[i]! > max) max = row[i]!;
-  let sum = 0;
+  let total = 0;
   let weighted = 0;
   for (let i = 0; i < row.length; i++) {
     const z = (row[i]! - max) / temperature;
     const e = Math.exp(z);
-    sum += e;
+    if (weights) weights[i] = e;
+    total += e;
     weighted += e * z;
   }
-  const logSum = Math.log(sum);
-  return { logProb: (row[id]! - max) / temperature - logSum, entropy: logSum - weighted / sum };
+  return { max, total, weighted };
+}
+
+/** log p(id) = z[id] - log S and the entropy H = log S - sum exp(z) z / S, from softmaxSums. */
+function statsOf(row: Float32Array, id: number, temperature: number, { max, total, weighted }: ReturnType<typeof softmaxSums>): { logProb: number; entropy: number } {
+  const logSum = Math.log(total);
+  return { logProb: (row[id]! - max) / temperature - logSum, entropy: logSum - weighted / total };
+}
+
+/** log softmax(row / temperature)[id] and the entropy of that softmax, in one pass of exp. */
+export function tokenStats(row: Float32Array, id: number, temperature: number): { logProb: number; entropy: number } {
+  return statsOf(row, id, temperature, softmaxSums(row, temperature));
 }

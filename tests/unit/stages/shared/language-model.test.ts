@@ -32,25 +32,8 @@ async function tiny(backend: (typeof BACKENDS)[number]): Promise<{ tf: TF; model
   return { tf, model: tinyLanguageModel(tf, tokenizer, 7) };
 }
 
-/** log_softmax(forward / temperature) at each next token, in float64 from the logits: the reference. */
-function referenceLogProbs(model: LanguageModel, row: number[], temperature: number): number[] {
-  const { tf } = model;
-  const logits = tf.tidy(() => model.forward(tf.tensor2d([row], [1, row.length], 'int32')));
-  const data = logits.dataSync();
-  logits.dispose();
-  const V = model.config.vocabSize;
-  const out = [0];
-  for (let t = 0; t + 1 < row.length; t++) {
-    const z = Array.from(data.subarray(t * V, (t + 1) * V), (v) => v / temperature);
-    const max = Math.max(...z);
-    const lse = max + Math.log(z.reduce((s, v) => s + Math.exp(v - max), 0));
-    out.push(z[row[t + 1]!]! - lse);
-  }
-  return out;
-}
-
-/** Entropy (nats) of softmax(forward / temperature) at every position, in float64 from the logits. */
-function referenceEntropies(model: LanguageModel, row: number[], temperature: number): number[] {
+/** log_softmax(forward / temperature) at every position, in float64 from the logits. */
+function referenceLogSoftmax(model: LanguageModel, row: number[], temperature: number): number[][] {
   const { tf } = model;
   const logits = tf.tidy(() => model.forward(tf.tensor2d([row], [1, row.length], 'int32')));
   const data = logits.dataSync();
@@ -60,9 +43,15 @@ function referenceEntropies(model: LanguageModel, row: number[], temperature: nu
     const z = Array.from(data.subarray(t * V, (t + 1) * V), (v) => v / temperature);
     const max = Math.max(...z);
     const lse = max + Math.log(z.reduce((s, v) => s + Math.exp(v - max), 0));
-    return -z.reduce((h, v) => h + Math.exp(v - lse) * (v - lse), 0);
+    return z.map((v) => v - lse);
   });
 }
+
+/** log p of each next token (0 at t = 0): the reference for tokenLogProbs. */
+const referenceLogProbs = (model: LanguageModel, row: number[], temperature: number): number[] => [0, ...referenceLogSoftmax(model, row, temperature).slice(0, -1).map((lp, t) => lp[row[t + 1]!]!)];
+
+/** Entropy (nats) of the next-token distribution at every position. */
+const referenceEntropies = (model: LanguageModel, row: number[], temperature: number): number[] => referenceLogSoftmax(model, row, temperature).map((lp) => -lp.reduce((h, v) => h + Math.exp(v) * v, 0));
 
 function padded(tf: TF) {
   const ids = ROWS.map((r) => [...r, ...new Array(T - r.length).fill(PAD_ID)]);
