@@ -37,7 +37,7 @@ export interface GrpoBench {
   policyDir: string;
   /** The GRPO prompts, of varied token lengths. */
   items: ScorableItem[];
-  /** As many prompts of one token length: one KV-cache batch, where the varied ones take one per length. */
+  /** As many prompts of one token length: a KV-cache batch with no padding, where the varied ones are left-padded. */
   equalItems: ScorableItem[];
 }
 

@@ -128,7 +128,7 @@ async function main(): Promise<void> {
     });
     const args = (mode: string, n: number) => [dir, mode, String(n), String(WARMUP), String(TORCH_THREADS)];
 
-    // 1. Rollout generation, on the GRPO prompts (one KV-cache batch per prompt length) and on prompts of one length;
+    // 1. Rollout generation, on the GRPO prompts (one left-padded KV-cache batch, as HF's) and on prompts of one length;
     // after each of tempa's rollouts PyTorch samples once with HF generate and once with its loop.
     const torchRollouts = transformers.ok ? startTorchLockstep<RolloutRef>(REFERENCE, args('rollout', rolloutRuns)) : undefined;
     const torchTurn = async () => {
@@ -141,15 +141,15 @@ async function main(): Promise<void> {
     const rolloutRef = await torchRollouts?.finish();
     if (values.profile) await printKernelProfile(tf, write, `one rollout (${p.batchSize} x ${G} answers)`, () => sampleRollouts(policy!, prompts, G, p.sampling, random));
 
-    // 2. One GRPO step: collect a rollout (sample, reward, old log-probs), then the dapo loss, backward and AdamW.
+    // 2. One GRPO step: collect a rollout (sample, reward; the update's own forward gives the old log-probs), then the dapo loss, backward and AdamW.
     const rewards = await buildRewards([{ type: 'correct' }], { recipeDir: dir });
     const params = policy.parameters();
     const opt = createAdamW(tf, params, { beta1: p.beta1, beta2: p.beta2, eps: p.eps, weightDecay: p.weightDecay });
     const update = (rollout: GrpoRollout) => {
-      const tokenCount = rollout.rows.reduce((n, r) => n + (r.inLoss ? r.oldLogp.length : 0), 0);
+      const tokenCount = rollout.rows.reduce((n, r) => n + (r.inLoss ? r.sequence.ids.length - r.sequence.promptLength : 0), 0);
       optimizerStep(tf, opt, params, () => grpoRowsLoss(tf, policy!, rollout.rows, p, tokenCount).loss, { lr: p.lr, maxNorm: p.gradClip });
     };
-    const phases = { wall: [] as Array<[number, number]>, cpu: [] as Array<[number, number]>, scoring: [] as number[], length: [] as number[] }; // [generation, update] per step
+    const phases = { wall: [] as Array<[number, number]>, cpu: [] as Array<[number, number]>, length: [] as number[] }; // [generation, update] per step
     let rollout: GrpoRollout | undefined;
     const trlSteps = trl.ok ? startTorchLockstep<GrpoRef>(REFERENCE, args('grpo', steps)) : undefined;
     for (let i = 0; i < WARMUP + steps; i++) {
@@ -164,12 +164,11 @@ async function main(): Promise<void> {
       phases.wall.push([generation.wall, updated.wall]);
       phases.cpu.push([generation.cpu, updated.cpu]);
       phases.length.push(rollout.metrics['completions/mean_length']!);
-      phases.scoring.push(generation.wall - 1000 * rollout.timing.seconds); // timing.seconds ends before the old log-probs
     }
     const stepMs = (split: Array<[number, number]>): StepMs => ({ stepMs: median(split.map(([g, u]) => g + u)), generationMs: median(split.map(([g]) => g)), updateMs: median(split.map(([, u]) => u)) });
     const [ours, oursCpu] = [stepMs(phases.wall), stepMs(phases.cpu)];
     if (values.profile) {
-      await printKernelProfile(tf, write, 'one GRPO rollout (sample, reward, old log-probs)', () => collectRollout({ policy: policy! }, setup.items, rewards, p, 1));
+      await printKernelProfile(tf, write, 'one GRPO rollout (sample, reward)', () => collectRollout({ policy: policy! }, setup.items, rewards, p, 1));
       await printKernelProfile(tf, write, 'one GRPO update (dapo loss, backward, AdamW)', () => update(rollout!));
     }
 
@@ -191,8 +190,7 @@ async function main(): Promise<void> {
       ...rolloutRows(`rollout, ${p.batchSize} prompts of ${lengthRange(policy, setup.items)} tokens x ${G} (tok/s)`, varied, rolloutRef?.varied),
       ...rolloutRows(`rollout, ${p.batchSize} prompts of ${lengthRange(policy, setup.equalItems)} tokens x ${G} (tok/s)`, equal, rolloutRef?.equal),
       stepRow('GRPO step (ms)', 'stepMs', grpoRef ? 'TRL GRPOTrainer' : `no TRL: ${trl.reason}`),
-      stepRow('  generation + reward (ms)', 'generationMs', 'tempa: collectRollout (with old log-probs); TRL: _generate_and_score_completions'),
-      ['    of which old log-probs (ms)', median(phases.scoring).toFixed(0), '-', '', '', 'tempa scores its answers once more for old log-probs and entropy; TRL skips that at num_iterations 1'],
+      stepRow('  generation + reward (ms)', 'generationMs', 'tempa: collectRollout; TRL: _generate_and_score_completions (both: old log-probs from the update at num_iterations 1)'),
       stepRow('  loss, backward, AdamW (ms)', 'updateMs', 'the rest of the step'),
     ]);
     const lengths = (ref?: { hf: Sampled; loop: Sampled }) => (ref ? `, HF generate ${ref.hf.meanLength.toFixed(1)}, torch loop ${ref.loop.meanLength.toFixed(1)}` : '');

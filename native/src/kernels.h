@@ -101,8 +101,8 @@ typedef struct {
   float scale;
 } attention_shape;
 void attention_forward(const attention_shape *s, const float *qkv, float *y, float *probs);
-int cached_attention(const attention_shape *s, int cached, const float *qkv, const float *k_old, const float *v_old,
-                     float *y, float *k_new, float *v_new);
+int cached_attention(const attention_shape *s, int cached, int capacity, const float *qkv, const int32_t *slots,
+                     const int32_t *starts, float *k, float *v, float *y);
 int attention_backward(const attention_shape *s, const float *qkv, const float *probs, const float *dy, float *dqkv);
 
 void layer_norm_forward(const float *x, const float *w, const float *b, float *y, float *mean, float *rstd,

@@ -214,18 +214,24 @@ static napi_value attention_grad(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* cachedAttention(memory, qkv, kOld, vOld, y, kNew, vNew, batch, seq, heads, headSize, scale, cached) */
+/* cachedAttention(memory, qkv, k, v, y, slots, starts, batch, seq, heads, headSize, scale, cached, capacity, slotCount):
+ * k and v (slotCount*heads, capacity, headSize) are written in place; slots and starts are int32, one per
+ * row: the row's slot in the caches and the column where its real keys begin. */
 static napi_value cached_attention_fn(napi_env env, napi_callback_info info) {
   call c;
-  if (!open_call(&c, env, info, "cachedAttention", 13, 13)) return ready(&c), NULL;
+  if (!open_call(&c, env, info, "cachedAttention", 15, 15)) return ready(&c), NULL;
   const attention_shape s = attention_args(&c, 7);
-  const int64_t cached = integer(&c, 12), tokens = (int64_t)s.batch * s.seq, C = (int64_t)s.heads * s.head_size;
-  const int64_t slices = (int64_t)s.batch * s.heads;
-  float *qkv = operand(&c, 1, tokens * 3 * C), *k_old = operand(&c, 2, slices * cached * s.head_size);
-  float *v_old = operand(&c, 3, slices * cached * s.head_size), *y = operand(&c, 4, tokens * C);
-  float *k_new = operand(&c, 5, slices * (cached + s.seq) * s.head_size), *v_new = operand(&c, 6, slices * (cached + s.seq) * s.head_size);
+  const int64_t cached = integer(&c, 12), capacity = integer(&c, 13), slot_count = integer(&c, 14);
+  const int64_t tokens = (int64_t)s.batch * s.seq, C = (int64_t)s.heads * s.head_size, cache = slot_count * s.heads * capacity * s.head_size;
+  float *qkv = operand(&c, 1, tokens * 3 * C), *k = operand(&c, 2, cache), *v = operand(&c, 3, cache), *y = operand(&c, 4, tokens * C);
+  const int32_t *slots = (const int32_t *)operand(&c, 5, s.batch), *starts = (const int32_t *)operand(&c, 6, s.batch);
+  if (!c.error && cached + s.seq > capacity) c.error = "cached + seq columns exceed the capacity";
+  for (int b = 0; !c.error && b < s.batch; b++) {
+    if (slots[b] < 0 || slots[b] >= slot_count) c.error = "slots must lie in 0..slotCount-1";
+    else if (starts[b] < 0 || starts[b] > cached + s.seq) c.error = "starts must lie in 0..cached+seq";
+  }
   if (!ready(&c) || tokens == 0 || C == 0) return NULL;
-  if (cached_attention(&s, (int)cached, qkv, k_old, v_old, y, k_new, v_new) != 0) return out_of_memory(&c);
+  if (cached_attention(&s, (int)cached, (int)capacity, qkv, slots, starts, k, v, y) != 0) return out_of_memory(&c);
   return NULL;
 }
 

@@ -34,8 +34,14 @@ import { grpoSchema, type GrpoParams } from './schema.ts';
 /** One sampled answer the updates learn from, as plain numbers (saved in checkpoints). */
 export interface GrpoRow {
   sequence: Sequence;
-  /** log π_old of each answer token at the sampling temperature. */
-  oldLogp: number[];
+  /**
+   * log π_old of each answer token at the sampling temperature. Absent while the policy is still the
+   * one that sampled the row: the loss then takes its own forward's values, detached, which makes the
+   * ratio exactly 1 (TRL's per_token_logps.detach() at num_iterations 1), and records them here for the
+   * rollout's later passes. A rollout whose first pass updates the policy between minibatches has them
+   * from a forward pass at collection instead (rowsOf).
+   */
+  oldLogp?: number[];
   /** The reference's log-probs of the same tokens, when there is a reference. */
   refLogp?: number[];
   advantage: number;
@@ -112,6 +118,9 @@ const std = (xs: readonly number[]) => {
 interface Group {
   sequences: Sequence[];
   answers: Array<{ length: number; ended: boolean }>;
+  /** The sampler's log-probs and entropies of each answer's tokens. */
+  logProbs: number[][];
+  entropies: number[][];
   /** Weighted sum of the reward functions per answer. */
   totals: number[];
 }
@@ -151,7 +160,13 @@ export async function collectRollout(models: Models, pool: readonly ScorableItem
     const zero = new Set(zeroSpreadGroups(totals, G));
     for (let g = 0; g < items.length; g++) {
       const slice = rollouts.slice(g * G, (g + 1) * G);
-      const group: Group = { sequences: slice.map((r) => r.sequence), answers: slice.map((r) => ({ length: r.answer.length, ended: r.ended })), totals: totals.slice(g * G, (g + 1) * G) };
+      const group: Group = {
+        sequences: slice.map((r) => r.sequence),
+        answers: slice.map((r) => ({ length: r.answer.length, ended: r.ended })),
+        logProbs: slice.map((r) => r.logProbs),
+        entropies: slice.map((r) => r.entropies),
+        totals: totals.slice(g * G, (g + 1) * G),
+      };
       sampled.push(group);
       if ((!p.dynamicSampling.enabled || !zero.has(g)) && kept.length < p.batchSize) kept.push(group);
     }
@@ -184,38 +199,63 @@ export async function collectRollout(models: Models, pool: readonly ScorableItem
   return { rows: rows.rows, metrics, timing: { seconds: sampleSeconds, tokens: sampledTokens } };
 }
 
-/** The kept groups as training rows: advantages, the policy's (and reference's) log-probs now, and entropy/KL. */
+/**
+ * The kept groups as training rows: advantages, old log-probs where the first pass needs them, the
+ * reference's log-probs, and the entropy and KL metrics. Old log-probs are only computed here when the
+ * first pass over the rollout takes several optimizer steps (minibatches > 1): from the second on, the
+ * policy is no longer the sampling one, so a forward pass at collection gives the exact values. Otherwise
+ * the first update's own forward gives them for free (GrpoRow.oldLogp). The sampler's per-token numbers
+ * are equal to that forward's only to float rounding, so they feed the metrics (entropy, and the KL when
+ * no forward is run), never the ratio.
+ */
 async function rowsOf(models: Models, kept: readonly Group[], p: GrpoParams): Promise<{ rows: GrpoRow[]; entropy?: number; kl?: number }> {
   if (kept.length === 0) return { rows: [] };
   const sequences = kept.flatMap((g) => g.sequences);
   const answers = kept.flatMap((g) => g.answers);
   const advantages = groupAdvantages(kept.flatMap((g) => g.totals), p.generations, p.scaleRewards);
   const temperature = p.sampling.temperature;
-  const policy = scoreAnswerTokens(models.policy, sequences, temperature);
+  const scored = p.minibatches > 1 ? scoreAnswerTokens(models.policy, sequences, temperature).logps : undefined;
   const ref = models.reference ? scoreAnswerTokens(models.reference, sequences, temperature) : undefined;
   const rows = sequences.map((sequence, i): GrpoRow => ({
     sequence,
-    oldLogp: policy.logps[i]!,
+    ...(scored ? { oldLogp: scored[i]! } : {}),
     ...(ref ? { refLogp: ref.logps[i]! } : {}),
     advantage: advantages[i]!,
     inLoss: !(p.maskTruncated && !answers[i]!.ended),
   }));
-  const entropy = mean(policy.entropies.flat());
+  const entropy = mean(kept.flatMap((g) => g.entropies).flat());
   if (!ref) return { rows, entropy };
-  const kl = mean(policy.logps.flatMap((lp, i) => klPerToken(lp, ref.logps[i]!, 'k3')));
+  const policyLogps = scored ?? kept.flatMap((g) => g.logProbs);
+  const kl = mean(policyLogps.flatMap((lp, i) => klPerToken(lp, ref.logps[i]!, 'k3')));
   return { rows, entropy, kl };
 }
 
-/** The GRPO loss of some rows of a rollout and TRL's update metrics. Call inside a tidy (variableGrads is one). */
+/** Answer tokens of a row (those the loss may count). */
+const answerLength = (row: GrpoRow) => row.sequence.ids.length - row.sequence.promptLength;
+
+/**
+ * The GRPO loss of some rows of a rollout and TRL's update metrics. Call inside a tidy (variableGrads is
+ * one). Rows without old log-probs are on-policy: their logp's values are the old ones, and are recorded
+ * into the rows (GrpoRow.oldLogp).
+ */
 export function grpoRowsLoss(tf: TF, policy: LanguageModel, rows: readonly GrpoRow[], p: GrpoParams, tokenCount: number | undefined): { loss: Tensor; metrics: Record<string, number> } {
   const sequences = rows.map((r) => r.sequence);
   const batch = sequenceBatch(tf, sequences);
   const T = batch.ids.shape[1]!;
   const mask = tf.mul(batch.answerMask, tf.tensor2d(rows.map((r) => (r.inLoss ? 1 : 0)), [rows.length, 1]));
-  const oldLogp = alignedToAnswers(tf, sequences, rows.map((r) => r.oldLogp), T);
   const refLogp = rows[0]?.refLogp === undefined ? undefined : alignedToAnswers(tf, sequences, rows.map((r) => r.refLogp!), T);
   const advantages = tf.tensor1d(rows.map((r) => r.advantage));
   const logp = policy.tokenLogProbs(batch.ids, mask, p.sampling.temperature);
+  const onPolicy = rows.filter((r) => r.oldLogp === undefined).length;
+  if (onPolicy !== 0 && onPolicy !== rows.length) throw new Error(`grpo: ${onPolicy} of ${rows.length} rows have no old log-probs; a batch is either all on-policy or all recorded`);
+  let oldLogp: Tensor;
+  if (onPolicy > 0) {
+    const values = logp.dataSync() as Float32Array; // a copy of the values: no gradient flows through it
+    oldLogp = tf.tensor2d(values, [rows.length, T]);
+    rows.forEach((r, b) => (r.oldLogp = Array.from(values.subarray(b * T + r.sequence.promptLength, b * T + r.sequence.ids.length))));
+  } else {
+    oldLogp = alignedToAnswers(tf, sequences, rows.map((r) => r.oldLogp!), T);
+  }
   const out = grpoLoss(tf, { logp, oldLogp, advantages, mask, ...(refLogp ? { refLogp } : {}) }, {
     epsLow: p.epsilon,
     epsHigh: p.epsilonHigh ?? p.epsilon,
@@ -271,10 +311,12 @@ function grpoTrainee(tf: TF, models: Models, pool: readonly ScorableItem[], rewa
       const rows = minibatch.slice(micro * perMicro, (micro + 1) * perMicro);
       if (rows.length === 0 || !rows.some((r) => r.inLoss)) {
         // Nothing to learn from (every group dropped, or every answer masked): a zero step keeps the schedule.
+        // Old log-probs of rows out of the loss are never read; zeros keep later passes' batches all recorded.
+        for (const r of rows) r.oldLogp ??= new Array<number>(answerLength(r)).fill(0);
         return { loss: 0, grads: Object.fromEntries(names.map((n) => [n, tf.zerosLike(params[n]!)])), tokens: 0, metrics: current.metrics };
       }
       // dapo divides by the answer tokens of the whole optimizer step; the loop averages micro-batches, so it is scaled back.
-      const stepTokens = minibatch.reduce((sum, r) => sum + (r.inLoss ? r.oldLogp.length : 0), 0);
+      const stepTokens = minibatch.reduce((sum, r) => sum + (r.inLoss ? answerLength(r) : 0), 0);
       const tokenCount = p.lossType === 'dapo' ? stepTokens / p.gradAccum : undefined;
       let metrics: Record<string, number> = {};
       const { value: loss, grads } = tf.variableGrads(() => {
@@ -291,7 +333,7 @@ function grpoTrainee(tf: TF, models: Models, pool: readonly ScorableItem[], rewa
       return {
         loss: total,
         grads: Object.fromEntries(names.map((n) => [n, grads[params[n]!.name]!])),
-        tokens: rows.reduce((sum, r) => sum + r.oldLogp.length, 0),
+        tokens: rows.reduce((sum, r) => sum + answerLength(r), 0),
         metrics: { ...current.metrics, ...metrics },
       };
     },

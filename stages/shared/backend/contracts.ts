@@ -34,9 +34,12 @@ export const ATTENTION_KERNEL = 'TempaAttention';
 
 /**
  * A backend may also run attention with the KV cache in one kernel (the native backend does): inputs
- * qkv (B*t, 3C) of t new tokens and, after the first call, the cache k, v (B*nh, Tc, hs); attrs batch,
- * heads; outputs [y (B*t, C), k, v (B*nh, Tc+t, hs)]. New token i attends to cached keys and new ones
- * up to itself. Its caches are its own layout: a generation uses this kernel or the composite throughout.
+ * qkv (B*t, 3C) of t new tokens per row, the caches k, v (S*nh, capacity, hs), slots and starts (B)
+ * int32; attrs batch (B), heads, cached (columns already written); output y (B*t, C). The kernel writes
+ * row b's new keys and values in place into slot slots[b] (slices slots[b]*nh + h) at columns
+ * cached..cached+t-1, and its token i attends to that slot's columns starts[b]..cached+i: columns before
+ * are left padding and get no weight. The caches are the only tensors a kernel may write in place, so
+ * they belong to one KV cache and nothing else reads them; a generation uses this kernel or the composite throughout.
  */
 export const CACHED_ATTENTION_KERNEL = 'TempaCachedAttention';
 

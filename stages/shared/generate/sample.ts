@@ -7,8 +7,14 @@ export interface DecodeModel {
   vocabSize: number;
   /** How many positions the model can attend to; generation stops there. */
   maxPositions: number;
-  /** Feeds (B, t) new tokens (row-major) after what was fed before; returns (B, V) logits of the last position. */
-  feed(tokens: Int32Array, batch: number, length: number): Float32Array;
+  /**
+   * Feeds (B, t) new tokens (row-major) after what was fed before; returns (B, V) logits of the last
+   * position. With the first tokens only, `pads` says how many leading tokens of each row are padding
+   * (prompts of different lengths, left-padded): the model must give each row what it gives it alone.
+   */
+  feed(tokens: Int32Array, batch: number, length: number, pads?: readonly number[]): Float32Array;
+  /** Keeps only these rows (ascending indices into the current batch) for the following feeds. */
+  retain(rows: readonly number[]): void;
   dispose(): void;
 }
 
@@ -22,7 +28,7 @@ export interface SampleOptions {
   topP: number;
   /** Generation of a row ends after it emits one of these. */
   stopTokens: readonly number[];
-  /** Also return each generated id's log-prob (an O(V) pass per token, so only when asked). */
+  /** Also return each generated id's log-prob and its distribution's entropy (an O(V) pass per token, so only when asked). */
   logProbs?: boolean;
 }
 
@@ -35,16 +41,7 @@ export function sampleToken(logits: Float32Array, options: Pick<SampleOptions, '
   }
   // No truncation: one linear pass over the ids in order. Sorting 1,024 logits per token was most of an RL
   // rollout's sampling time; the distribution is the same, the id a given random number lands on is not.
-  if ((options.topK <= 0 || options.topK >= logits.length) && options.topP >= 1) {
-    let max = -Infinity;
-    for (let i = 0; i < logits.length; i++) if (logits[i]! > max) max = logits[i]!;
-    const weights = new Float64Array(logits.length);
-    let total = 0;
-    for (let i = 0; i < logits.length; i++) total += weights[i] = Math.exp((logits[i]! - max) / options.temperature);
-    let r = random() * total;
-    for (let i = 0; i < logits.length; i++) if ((r -= weights[i]!) < 0) return i;
-    return logits.length - 1;
-  }
+  if (untruncated(logits, options)) return drawWithStats(logits, options.temperature, random, new Float64Array(logits.length)).id;
   let ids = Array.from(logits.keys()).sort((a, b) => logits[b]! - logits[a]! || a - b);
   if (options.topK > 0) ids = ids.slice(0, options.topK);
   const max = logits[ids[0]!]!;
@@ -74,14 +71,18 @@ export interface Generation {
    * top-k/top-p truncation: what RL recomputes with a forward pass at the same temperature (TRL, OpenRLHF).
    */
   logProbs?: number[][];
+  /** With logProbs: the entropy (nats) of each of those distributions, what RL logs as `entropy`. */
+  entropies?: number[][];
   /** Why each row ended. */
   finish: ('stop' | 'length')[];
 }
 
 /**
- * Generates continuations for prompts of equal length (group unequal prompts by length first).
- * Rows that stopped keep being fed a token (their own stop token) so the batch stays rectangular;
- * their outputs are ignored. `onToken` sees each new id as it is sampled, for streaming.
+ * Generates continuations for prompts of any lengths in one batch, left-padded to the longest (the pad
+ * id is never seen: the model masks it). Each row gets at most maxTokens and at most what the model's
+ * context leaves after its prompt. A row that ends leaves the batch, so later steps cost only the rows
+ * still going; the random draws go row by row in prompt order at each step. `onToken` sees each new id
+ * as it is sampled, for streaming.
  */
 export function generate(
   model: DecodeModel,
@@ -90,48 +91,107 @@ export function generate(
   random: () => number,
   onToken?: (row: number, id: number) => void,
 ): Generation {
-  const batch = prompts.length;
-  const promptLength = prompts[0]?.length ?? 0;
-  if (prompts.some((p) => p.length !== promptLength)) throw new Error('generate() needs prompts of equal length; group them by length');
-  if (promptLength === 0) throw new Error('generate() needs at least one prompt token (e.g. <|bos|>)');
-  const room = Math.min(options.maxTokens, model.maxPositions - promptLength);
+  if (prompts.some((p) => p.length === 0)) throw new Error('generate() needs at least one prompt token per row (e.g. <|bos|>)');
+  const room = prompts.map((p) => Math.min(options.maxTokens, model.maxPositions - p.length));
   const tokens: number[][] = prompts.map(() => []);
   const logProbs: number[][] | undefined = options.logProbs ? prompts.map(() => []) : undefined;
+  const entropies: number[][] | undefined = options.logProbs ? prompts.map(() => []) : undefined;
   const finish: ('stop' | 'length')[] = prompts.map(() => 'length');
-  const done = new Array<boolean>(batch).fill(false);
   const stops = new Set(options.stopTokens);
-  let feed = Int32Array.from(prompts.flat());
-  let length = promptLength;
-  for (let step = 0; step < room && done.includes(false); step++) {
-    const logits = model.feed(feed, batch, length);
-    const next = new Int32Array(batch);
-    for (let b = 0; b < batch; b++) {
-      if (done[b]) {
-        next[b] = tokens[b]![tokens[b]!.length - 1] ?? 0;
-        continue;
+  /** Prompt index of each row of the model's batch. */
+  let rows = prompts.map((_, b) => b).filter((b) => room[b]! > 0);
+  let length = Math.max(0, ...rows.map((b) => prompts[b]!.length));
+  let pads: number[] | undefined = rows.map((b) => length - prompts[b]!.length);
+  let feed = Int32Array.from(rows.flatMap((b, r) => [...new Array<number>(pads![r]!).fill(PAD_ID), ...prompts[b]!]));
+  const V = model.vocabSize;
+  const scratch = new Float64Array(V);
+  while (rows.length > 0) {
+    const logits = model.feed(feed, rows.length, length, pads);
+    const going: number[] = [];
+    rows.forEach((b, r) => {
+      const row = logits.subarray(r * V, (r + 1) * V);
+      let id: number;
+      if (logProbs) {
+        const drawn = sampleTokenWithStats(row, options, random, scratch);
+        id = drawn.id;
+        logProbs[b]!.push(drawn.logProb);
+        entropies![b]!.push(drawn.entropy);
+      } else {
+        id = sampleToken(row, options, random);
       }
-      const row = logits.subarray(b * model.vocabSize, (b + 1) * model.vocabSize);
-      const id = sampleToken(row, options, random);
       tokens[b]!.push(id);
-      logProbs?.[b]!.push(tokenLogProb(row, id, options.temperature > 0 ? options.temperature : 1));
       onToken?.(b, id);
-      next[b] = id;
-      if (stops.has(id)) {
-        done[b] = true;
-        finish[b] = 'stop';
-      }
-    }
-    feed = next;
+      if (stops.has(id)) finish[b] = 'stop';
+      else if (tokens[b]!.length < room[b]!) going.push(r);
+    });
+    if (going.length === 0) break;
+    if (going.length < rows.length) model.retain(going);
+    rows = going.map((r) => rows[r]!);
+    feed = Int32Array.from(rows, (b) => tokens[b]!.at(-1)!);
     length = 1;
+    pads = undefined;
   }
-  return { tokens, finish, ...(logProbs ? { logProbs } : {}) };
+  return { tokens, finish, ...(logProbs ? { logProbs, entropies: entropies! } : {}) };
 }
 
-/** log softmax(row / temperature)[id], with the max subtracted first so exp never overflows. */
-export function tokenLogProb(row: Float32Array, id: number, temperature: number): number {
+/** What fills a left-padded row before its prompt; any id would do, the model never attends to it. */
+const PAD_ID = 0;
+
+const untruncated = (logits: Float32Array, options: Pick<SampleOptions, 'topK' | 'topP'>) => (options.topK <= 0 || options.topK >= logits.length) && options.topP >= 1;
+
+/**
+ * An id drawn from softmax(logits / temperature) with no truncation, and its log-prob and the entropy,
+ * from one pass of exp (which is most of sampling's cost). `weights` is scratch.
+ */
+function drawWithStats(logits: Float32Array, temperature: number, random: () => number, weights: Float64Array): { id: number; logProb: number; entropy: number } {
+  const sums = softmaxSums(logits, temperature, weights);
+  let r = random() * sums.total;
+  let id = logits.length - 1;
+  for (let i = 0; i < logits.length; i++) {
+    if ((r -= weights[i]!) < 0) {
+      id = i;
+      break;
+    }
+  }
+  return { id, ...statsOf(logits, id, temperature, sums) };
+}
+
+/**
+ * sampleToken, with the id's log-prob and its distribution's entropy at the temperature (tokenStats;
+ * the plain logits when greedy), in one pass where nothing truncates. `weights`: scratch of the vocabulary's size.
+ */
+export function sampleTokenWithStats(logits: Float32Array, options: Pick<SampleOptions, 'temperature' | 'topK' | 'topP'>, random: () => number, weights: Float64Array): { id: number; logProb: number; entropy: number } {
+  if (options.temperature > 0 && untruncated(logits, options)) return drawWithStats(logits, options.temperature, random, weights);
+  const id = sampleToken(logits, options, random);
+  return { id, ...tokenStats(logits, id, options.temperature > 0 ? options.temperature : 1) };
+}
+
+/**
+ * With z = (row - max) / temperature, the max subtracted so exp never overflows: S = sum exp(z) and
+ * sum exp(z) z, each exp(z) into `weights` when given.
+ */
+function softmaxSums(row: Float32Array, temperature: number, weights?: Float64Array): { max: number; total: number; weighted: number } {
   let max = -Infinity;
   for (let i = 0; i < row.length; i++) if (row[i]! > max) max = row[i]!;
-  let sum = 0;
-  for (let i = 0; i < row.length; i++) sum += Math.exp((row[i]! - max) / temperature);
-  return (row[id]! - max) / temperature - Math.log(sum);
+  let total = 0;
+  let weighted = 0;
+  for (let i = 0; i < row.length; i++) {
+    const z = (row[i]! - max) / temperature;
+    const e = Math.exp(z);
+    if (weights) weights[i] = e;
+    total += e;
+    weighted += e * z;
+  }
+  return { max, total, weighted };
+}
+
+/** log p(id) = z[id] - log S and the entropy H = log S - sum exp(z) z / S, from softmaxSums. */
+function statsOf(row: Float32Array, id: number, temperature: number, { max, total, weighted }: ReturnType<typeof softmaxSums>): { logProb: number; entropy: number } {
+  const logSum = Math.log(total);
+  return { logProb: (row[id]! - max) / temperature - logSum, entropy: logSum - weighted / total };
+}
+
+/** log softmax(row / temperature)[id] and the entropy of that softmax, in one pass of exp. */
+export function tokenStats(row: Float32Array, id: number, temperature: number): { logProb: number; entropy: number } {
+  return statsOf(row, id, temperature, softmaxSums(row, temperature));
 }

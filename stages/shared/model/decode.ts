@@ -2,15 +2,19 @@
 // generation touches tensors.
 import type { DecodeModel } from '../generate/sample.ts';
 import type { TF } from '../backend/tf.ts';
-import { createKVCache, disposeKVCache, forwardStep, type GPTParams } from './gpt.ts';
+import { createKVCache, disposeKVCache, forwardStep, retainKVCacheRows, type GPTParams, type KVCache } from './gpt.ts';
 import { type GPTConfig } from './config.ts';
 
 export function gptDecoder(tf: TF, params: GPTParams, config: GPTConfig, batch: number): DecodeModel {
-  const cache = createKVCache(config, batch);
+  let cache: KVCache = createKVCache(config, batch);
   return {
     vocabSize: config.vocabSize,
     maxPositions: config.blockSize,
-    feed(tokens, rows, length) {
+    feed(tokens, rows, length, pads) {
+      if (pads) {
+        if (cache.length > 0) throw new Error('padding is given with the first tokens a decoder is fed, not later');
+        cache = createKVCache(config, rows, pads);
+      }
       const idx = tf.tensor2d(tokens, [rows, length], 'int32');
       const logits = forwardStep(tf, params, config, idx, cache); // (B, V)
       idx.dispose();
@@ -18,6 +22,7 @@ export function gptDecoder(tf: TF, params: GPTParams, config: GPTConfig, batch: 
       logits.dispose();
       return data;
     },
+    retain: (rows) => retainKVCacheRows(tf, config, cache, rows),
     dispose: () => disposeKVCache(cache),
   };
 }

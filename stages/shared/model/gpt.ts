@@ -247,14 +247,38 @@ function causalBias(tf: TF, T: number, Tk: number, offset: number): Tensor {
   return tf.tensor2d(bias, [T, Tk]);
 }
 
-/** RoPE tables (T, hs) for positions offset..offset+T-1, rotate-half layout (GPT-NeoX, LLaMA). */
-function ropeTables(tf: TF, T: number, hs: number, offset: number): { cos: Tensor; sin: Tensor; rotate: Tensor } {
+/**
+ * Additive bias (nh*B, T, Tk) for a left-padded batch: row b's query at column offset+i sees its keys
+ * starts[b]..offset+i. A padding query sees none; its softmax is then uniform garbage that no real
+ * position reads, because no query of the row attends to columns before starts[b].
+ */
+function paddedCausalBias(tf: TF, nh: number, T: number, Tk: number, offset: number, starts: Int32Array): Tensor {
+  const B = starts.length;
+  const bias = new Float32Array(B * T * Tk).fill(MASKED);
+  for (let b = 0; b < B; b++) for (let i = 0; i < T; i++) bias.fill(0, (b * T + i) * Tk + starts[b]!, (b * T + i) * Tk + offset + i + 1);
+  return tf.tile(tf.tensor3d(bias, [B, T, Tk]), [nh, 1, 1]); // (B, T, Tk) -> (nh*B, T, Tk), index h*B + b as the heads
+}
+
+/** Row b's position at column offset+t: counted from its first real token (padding columns get 0). */
+function paddedPositions(B: number, T: number, offset: number, starts: Int32Array): Int32Array {
+  const positions = new Int32Array(B * T);
+  for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) positions[b * T + t] = Math.max(0, offset + t - starts[b]!);
+  return positions;
+}
+
+/**
+ * RoPE tables for positions offset..offset+T-1, rotate-half layout (GPT-NeoX, LLaMA): (T, hs), or
+ * (nh*B, T, hs) for a left-padded batch's per-row positions (B*T, laid out as paddedPositions).
+ */
+function ropeTables(tf: TF, T: number, hs: number, offset: number, padded?: { positions: Int32Array; nh: number }): { cos: Tensor; sin: Tensor; rotate: Tensor } {
   const half = hs / 2;
-  const cos = new Float32Array(T * hs);
-  const sin = new Float32Array(T * hs);
-  for (let t = 0; t < T; t++) {
+  const rows = padded ? padded.positions.length : T;
+  const cos = new Float32Array(rows * hs);
+  const sin = new Float32Array(rows * hs);
+  for (let t = 0; t < rows; t++) {
+    const position = padded ? padded.positions[t]! : offset + t;
     for (let i = 0; i < hs; i++) {
-      const angle = (offset + t) / ROPE_BASE ** ((2 * (i % half)) / hs);
+      const angle = position / ROPE_BASE ** ((2 * (i % half)) / hs);
       cos[t * hs + i] = Math.cos(angle);
       sin[t * hs + i] = Math.sin(angle);
     }
@@ -265,7 +289,8 @@ function ropeTables(tf: TF, T: number, hs: number, offset: number): { cos: Tenso
     rotate[(j + half) * hs + j] = -1;
     rotate[j * hs + j + half] = 1;
   }
-  return { cos: tf.tensor2d(cos, [T, hs]), sin: tf.tensor2d(sin, [T, hs]), rotate: tf.tensor2d(rotate, [hs, hs]) };
+  const table = (values: Float32Array) => (padded ? tf.tile(tf.tensor3d(values, [rows / T, T, hs]), [padded.nh, 1, 1]) : tf.tensor2d(values, [T, hs])); // (nh*B, T, hs) or (T, hs)
+  return { cos: table(cos), sin: table(sin), rotate: tf.tensor2d(rotate, [hs, hs]) };
 }
 
 function applyRope(tf: TF, x: Tensor, rope: { cos: Tensor; sin: Tensor; rotate: Tensor }): Tensor {
@@ -283,12 +308,35 @@ interface Context {
   offset: number;
   bias: Tensor;
   rope?: { cos: Tensor; sin: Tensor; rotate: Tensor };
+  /** A left-padded batch: each row's first real column (B) int32, and its positions (B*T) for wpe. */
+  padded?: { starts: Tensor; positions: Tensor };
+  /** KV-cache decoding with the fused kernel: each row's slot in the caches and first real column, (B) int32. */
+  cacheRows?: { slots: Tensor; starts: Tensor; bound: number };
 }
 
-/** One layer's cached keys and values, (nh*B, Tcache, hs) each. */
+/**
+ * One layer's cached keys and values, (nh*B, Tcache, hs) each. With the fused kernel they are instead
+ * preallocated (S*nh, capacity, hs), slot-major (index slot*nh + h), and written in place.
+ */
 export interface LayerCache {
   k: Tensor | null;
   v: Tensor | null;
+  inPlace?: boolean;
+}
+
+/** Columns a fused cache is first given beyond what it needs now: a generation of that many tokens never regrows it. */
+const CACHE_HEADROOM = 64;
+
+/**
+ * The layer's in-place caches with room for `needed` columns: allocated on the first call (room for
+ * CACHE_HEADROOM more), doubled (up to `bound`, the most any row can use) when full, keeping what they hold.
+ */
+function reserveColumns(tf: TF, cache: LayerCache, slices: number, hs: number, needed: number, bound: number): void {
+  const capacity = cache.k?.shape[1] ?? 0;
+  if (cache.k && needed <= capacity) return;
+  const grown = Math.min(bound, Math.max(needed + (cache.k ? 0 : CACHE_HEADROOM), 2 * capacity));
+  const resize = (t: Tensor | null) => tf.keep(t ? tf.pad(t, [[0, 0], [0, grown - capacity], [0, 0]]) : tf.zeros([slices, grown, hs]));
+  Object.assign(cache, { k: resize(cache.k), v: resize(cache.v), inPlace: true }); // forwardStep disposes the outgrown ones
 }
 
 /**
@@ -308,12 +356,12 @@ function attention(tf: TF, params: GPTParams, config: GPTConfig, l: number, x: T
   const cProj = (y: Tensor) => linear(tf, y, param(params, `h.${l}.attn.c_proj.weight`), param(params, `h.${l}.attn.c_proj.bias`)); // (B*T, C)
   const fusable = !ctx.rope && qkv.dtype === 'float32';
   if (!cache && fusable && tf.getKernel(ATTENTION_KERNEL, tf.getBackend())) return cProj(fusedSelfAttention(tf, qkv, B, nh));
-  if (cache && fusable && tf.getKernel(CACHED_ATTENTION_KERNEL, tf.getBackend())) {
-    const inputs: Record<string, Tensor> = cache.k && cache.v ? { qkv, k: cache.k, v: cache.v } : { qkv };
-    const [y, k, v] = tf.engine().runKernel(CACHED_ATTENTION_KERNEL, inputs, { batch: B, heads: nh } as never) as Tensor[];
-    cache.k = tf.keep(k!);
-    cache.v = tf.keep(v!);
-    return cProj(y!);
+  if (cache && ctx.cacheRows && fusable && tf.getKernel(CACHED_ATTENTION_KERNEL, tf.getBackend())) {
+    const { slots, starts, bound } = ctx.cacheRows;
+    reserveColumns(tf, cache, B * nh, hs, ctx.offset + T, bound); // the first call has every row: B slots
+    const inputs = { qkv, k: cache.k!, v: cache.v!, slots, starts };
+    const y = tf.engine().runKernel(CACHED_ATTENTION_KERNEL, inputs, { batch: B, heads: nh, cached: ctx.offset } as never) as Tensor; // (B*T, C)
+    return cProj(y);
   }
   const heads = tf.transpose(tf.reshape(qkv, [B * T, 3 * nh, hs]), [1, 0, 2]); // (B*T, 3nh, hs) -> (3nh, B*T, hs)
   // Heads and batch share the leading axis (index h*B + b), so attention is one 3-D batched matMul.
@@ -353,19 +401,36 @@ function embed(tf: TF, params: GPTParams, config: GPTConfig, idx: Tensor, ctx: C
   const C = config.nEmbd;
   const tok = tf.gather(param(params, 'wte.weight'), tf.reshape(idx, [B * T])); // (B*T,) ids -> (B*T, C)
   if (config.positions === 'rotary') return tok;
+  if (ctx.padded) return tf.add(tok, tf.gather(param(params, 'wpe.weight'), ctx.padded.positions)); // (B*T, C) + (B*T, C), each row's own positions
   const pos = tf.slice(param(params, 'wpe.weight'), [offset, 0], [T, C]); // (T, C)
   const x = tf.add(tf.reshape(tok, [B, T, C]), pos); // (B, T, C) + (T, C)
   return tf.reshape(x, [B * T, C]); // (B*T, C)
 }
 
-function context(tf: TF, config: GPTConfig, idx: Tensor, offset: number): Context {
+/** starts: a left-padded batch's first real column per row (KVCache.starts). */
+function context(tf: TF, config: GPTConfig, idx: Tensor, offset: number, starts?: Int32Array): Context {
   if (idx.rank !== 2 || idx.dtype !== 'int32') throw new Error(`GPT input must be int32 (B, T), got ${idx.dtype} [${idx.shape}]`);
   const [B, T] = idx.shape as [number, number];
-  if (offset + T > config.blockSize) {
-    throw new Error(`sequence of ${offset + T} positions exceeds blockSize ${config.blockSize}; crop the context to the last ${config.blockSize} tokens`);
+  if (starts && starts.length !== B) throw new Error(`${starts.length} row starts for a batch of ${B}`);
+  const longest = offset + T - (starts ? Math.min(...starts) : 0); // positions of the row that starts first
+  if (longest > config.blockSize) {
+    throw new Error(`sequence of ${longest} positions exceeds blockSize ${config.blockSize}; crop the context to the last ${config.blockSize} tokens`);
   }
-  const ctx: Context = { B, T, offset, bias: causalBias(tf, T, offset + T, offset) };
-  if (config.positions === 'rotary') ctx.rope = ropeTables(tf, T, config.nEmbd / config.nHead, offset);
+  const hs = config.nEmbd / config.nHead;
+  if (!starts) {
+    const ctx: Context = { B, T, offset, bias: causalBias(tf, T, offset + T, offset) };
+    if (config.positions === 'rotary') ctx.rope = ropeTables(tf, T, hs, offset);
+    return ctx;
+  }
+  const positions = paddedPositions(B, T, offset, starts);
+  const ctx: Context = {
+    B,
+    T,
+    offset,
+    bias: paddedCausalBias(tf, config.nHead, T, offset + T, offset, starts),
+    padded: { starts: tf.tensor1d(starts, 'int32'), positions: tf.tensor1d(positions, 'int32') },
+  };
+  if (config.positions === 'rotary') ctx.rope = ropeTables(tf, T, hs, offset, { positions, nh: config.nHead });
   return ctx;
 }
 
@@ -497,16 +562,59 @@ export function gptLossAndGrads(
 
 // ------------------------------------------------------------------------------------------- decoding
 
-/** Keys and values of every layer for incremental decoding (nanochat KVCache). */
+/**
+ * Keys and values of every layer for incremental decoding (nanochat KVCache). Prompts of different
+ * lengths share one cache left-padded, as HF generate pads them: row b's real tokens start at column
+ * starts[b], its positions count from there and its queries never see the columns before, so each row
+ * decodes as it would alone.
+ */
 export interface KVCache {
   batch: number;
-  /** Positions already fed. */
+  /** Columns already fed (the longest row's positions). */
   length: number;
+  /** Each row's first real column; absent when no row is padded. */
+  starts?: Int32Array;
+  /** Each row's slot in in-place caches (LayerCache.inPlace); absent until a row leaves: row b, slot b. */
+  slots?: Int32Array;
   layers: LayerCache[];
 }
 
-export function createKVCache(config: GPTConfig, batch: number): KVCache {
-  return { batch, length: 0, layers: Array.from({ length: config.nLayer }, () => ({ k: null, v: null })) };
+/** starts: per row, how many padding columns the first feed puts before its tokens (default none). */
+export function createKVCache(config: GPTConfig, batch: number, starts?: readonly number[]): KVCache {
+  if (starts && (starts.length !== batch || starts.some((s) => !Number.isInteger(s) || s < 0))) throw new Error(`KV cache of batch ${batch} got row starts [${starts}]`);
+  const padded = starts?.some((s) => s > 0) ? Int32Array.from(starts) : undefined;
+  return { batch, length: 0, ...(padded ? { starts: padded } : {}), layers: Array.from({ length: config.nLayer }, () => ({ k: null, v: null })) };
+}
+
+/**
+ * Keeps only `rows` (ascending indices) of the cache, so finished rows stop costing a decode step. The
+ * fused kernel's caches stay where they are (the kept rows keep their slots); the composite's are
+ * gathered, without the leading columns that are padding in every kept row.
+ */
+export function retainKVCacheRows(tf: TF, config: GPTConfig, cache: KVCache, rows: readonly number[]): void {
+  if (rows.some((r, i) => !Number.isInteger(r) || r < 0 || r >= cache.batch || (i > 0 && r <= rows[i - 1]!))) throw new Error(`cannot keep rows [${rows}] of a KV cache of batch ${cache.batch}`);
+  const starts = rows.map((r) => cache.starts?.[r] ?? 0);
+  const inPlace = cache.layers.some((layer) => layer.inPlace);
+  const trim = inPlace || rows.length === 0 ? 0 : Math.min(...starts);
+  const nh = config.nHead;
+  for (const layer of cache.layers) {
+    if (!layer.k || !layer.v || layer.inPlace) continue;
+    const index = Array.from({ length: nh }, (_, h) => rows.map((r) => h * cache.batch + r)).flat(); // rows of (nh*B, Tc, hs) at h*B + b
+    const keep = (t: Tensor) => tf.tidy(() => {
+      const kept = tf.gather(t, tf.tensor1d(index, 'int32')); // (nh*B', Tc, hs)
+      return trim > 0 ? tf.slice(kept, [0, trim, 0], [-1, -1, -1]) : kept; // (nh*B', Tc - trim, hs)
+    });
+    const [k, v] = [keep(layer.k), keep(layer.v)];
+    layer.k.dispose();
+    layer.v.dispose();
+    [layer.k, layer.v] = [k, v];
+  }
+  cache.slots = Int32Array.from(rows, (r) => cache.slots?.[r] ?? r);
+  cache.batch = rows.length;
+  cache.length -= trim;
+  const shifted = starts.map((s) => s - trim);
+  if (shifted.some((s) => s > 0)) cache.starts = Int32Array.from(shifted);
+  else delete cache.starts;
 }
 
 export function disposeKVCache(cache: KVCache): void {
@@ -516,6 +624,8 @@ export function disposeKVCache(cache: KVCache): void {
     layer.k = layer.v = null;
   }
   cache.length = 0;
+  delete cache.starts;
+  delete cache.slots;
 }
 
 /**
@@ -526,7 +636,13 @@ export function forwardStep(tf: TF, params: GPTParams, config: GPTConfig, idx: T
   if (idx.shape[0] !== cache.batch) throw new Error(`KV cache holds batch ${cache.batch}, got idx [${idx.shape}]`);
   const previous = cache.layers.map((layer) => [layer.k, layer.v]);
   const logits = tf.tidy(() => {
-    const ctx = context(tf, config, idx, cache.length);
+    const ctx = context(tf, config, idx, cache.length, cache.starts);
+    const B = cache.batch;
+    ctx.cacheRows = {
+      slots: tf.tensor1d(cache.slots ?? Int32Array.from({ length: B }, (_, b) => b), 'int32'),
+      starts: tf.tensor1d(cache.starts ?? new Int32Array(B), 'int32'),
+      bound: config.blockSize + (cache.starts ? Math.min(...cache.starts) : 0), // columns the context check lets any row reach
+    };
     let x = embed(tf, params, config, idx, ctx); // (B*t, C)
     for (let l = 0; l < config.nLayer; l++) x = tf.tidy(() => block(tf, params, config, l, x, ctx, cache.layers[l]));
     const C = config.nEmbd;
@@ -534,10 +650,11 @@ export function forwardStep(tf: TF, params: GPTParams, config: GPTConfig, idx: T
     const last = tf.reshape(tf.slice(h, [0, ctx.T - 1, 0], [ctx.B, 1, C]), [ctx.B, C]); // (B, 1, C) -> (B, C)
     return lmHead(tf, params, config, finalNorm(tf, params, last)); // (B, V)
   });
-  for (const [k, v] of previous) {
-    k?.dispose();
-    v?.dispose();
-  }
+  cache.layers.forEach((layer, l) => {
+    const [k, v] = previous[l]!;
+    if (k !== layer.k) k?.dispose(); // the composite path's caches were replaced; in-place ones were written to
+    if (v !== layer.v) v?.dispose();
+  });
   cache.length += idx.shape[1]!;
   return logits;
 }

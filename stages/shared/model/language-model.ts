@@ -5,7 +5,7 @@
 import { deriveSeed, seededRandom } from '../../../engine/rng.ts';
 import type { TF, Tensor, Variable } from '../backend/tf.ts';
 import { renderPrompt, type ChatTurn } from '../chat/template.ts';
-import { generateGrouped } from '../generate/grouped.ts';
+import { generateBatched } from '../generate/batched.ts';
 import type { DecodeModel, Generation, SampleOptions } from '../generate/sample.ts';
 import type { Tokenizer } from '../tokenizer/bpe.ts';
 import { END_ID, EOS_ID } from '../tokenizer/special-tokens.ts';
@@ -54,7 +54,7 @@ export interface LanguageModel {
   nextTokenLoss(ids: Tensor, targets: Tensor): Tensor;
   /** A decoding session (fresh KV cache) over `rows` rows, for streaming generation. */
   decoder(rows: number): DecodeModel;
-  /** Continuations of token prompts of any lengths (KV cache, batched by length), with their log-probs. */
+  /** Continuations of token prompts of any lengths (KV cache, left-padded batches of at most maxBatch rows), with their log-probs. */
   generate(prompts: readonly (readonly number[])[], options: SampleOptions, random: () => number, maxBatch?: number): Generation;
   /** The reply to each conversation, ending at `<|end|>` (chat template, greedy or sampled). */
   answer(conversations: readonly (readonly ChatTurn[])[], options: AnswerOptions, seed: number): string[];
@@ -112,7 +112,7 @@ export function createLanguageModel(
       }),
     nextTokenLoss: (ids, targets) => gptLoss(tf, weights, config, ids, targets),
     decoder: (rows) => gptDecoder(tf, weights, config, rows),
-    generate: (prompts, options, random, maxBatch) => generateGrouped(model.decoder, prompts, options, random, maxBatch),
+    generate: (prompts, options, random, maxBatch) => generateBatched(model.decoder, prompts, options, random, maxBatch),
     answer(conversations, options, seed) {
       const prompts = conversations.map((turns) => Array.from(renderPrompt(tokenizer, turns)));
       const out = model.generate(prompts, { ...options, stopTokens: [END_ID, EOS_ID] }, seededRandom(seed), MAX_DECODE_BATCH);

@@ -1,6 +1,6 @@
 // Rollouts as plain data, what PPO and GRPO learn from: each prompt's sampled answers (G per prompt for
-// GRPO), with how each ended, and per-token log-probs and entropies a forward pass assigns them. No tensor
-// leaves this module, so the RL maths on rollouts is tested without tensors.
+// GRPO), with how each ended, the sampler's per-token log-probs and entropies, and those a forward pass
+// assigns them. No tensor leaves this module, so the RL maths on rollouts is tested without tensors.
 import type { ChatTurn } from '../chat/template.ts';
 import { renderPrompt } from '../chat/template.ts';
 import { answerText, type LanguageModel } from '../model/language-model.ts';
@@ -15,6 +15,13 @@ export interface Rollout {
   answer: number[];
   ended: boolean;
   text: string;
+  /**
+   * log p of each answer token and the entropy of its distribution, at the sampling temperature, from
+   * the logits the sampler drew it from (the KV-cache decode): a forward pass over the finished sequence
+   * (scoreAnswerTokens) gives the same numbers to float rounding only, as language-model.test.ts checks.
+   */
+  logProbs: number[];
+  entropies: number[];
 }
 
 export interface RolloutSampling {
@@ -29,7 +36,7 @@ export function sampleRollouts(policy: LanguageModel, prompts: readonly (readonl
   const { tokenizer, config } = policy;
   const encoded = prompts.map((turns) => Array.from(renderPrompt(tokenizer, turns)));
   const flat = encoded.flatMap((ids) => Array.from({ length: perPrompt }, () => ids));
-  const out = policy.generate(flat, { ...sampling, stopTokens: [END_ID, EOS_ID] }, random, 64);
+  const out = policy.generate(flat, { ...sampling, stopTokens: [END_ID, EOS_ID], logProbs: true }, random, 64);
   return flat.map((promptIds, i) => {
     const answer = out.tokens[i]!;
     return {
@@ -38,6 +45,8 @@ export function sampleRollouts(policy: LanguageModel, prompts: readonly (readonl
       answer,
       ended: out.finish[i] === 'stop',
       text: answerText(tokenizer, answer),
+      logProbs: out.logProbs![i]!,
+      entropies: out.entropies![i]!,
     };
   });
 }

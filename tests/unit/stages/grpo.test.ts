@@ -1,6 +1,7 @@
 // GRPO on a tiny model: a step's loss and gradients equal on the fused kernels and the pure-JS composite
 // path and match finite differences; dynamic sampling replaces groups that scored alike until the batch
-// is full; a run stopped mid-rollout resumes from the saved rollout to exactly the uninterrupted curve; the
+// is full; the first update's own log-probs stand for the sampling policy's, equal to a separate forward;
+// a run stopped mid-rollout resumes from the saved rollout to exactly the uninterrupted curve; the
 // zero-spread guard stops a run that has nothing to learn from, naming the cause.
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -15,10 +16,12 @@ import { scorableItems } from '../../../stages/shared/eval/task-accuracy.ts';
 import type { LanguageModel } from '../../../stages/shared/model/language-model.ts';
 import { loadModel, saveModel } from '../../../stages/shared/model/model-io.ts';
 import { chatSequence } from '../../../stages/shared/preference/sequences.ts';
+import { scoreAnswerTokens } from '../../../stages/shared/rollout/rollouts.ts';
 import type { Completion, RewardFunction } from '../../../stages/shared/rewards/index.ts';
 import { assertSameOnBothPaths, checkFiniteDifferences } from '../../helpers/gradient-checks.ts';
 import { inputFrom, makeStageContext, runStage, type TestStageContext } from '../../helpers/stage-context.ts';
 import { tinyLanguageModel, tinyTokenizer } from '../../helpers/tiny-model.ts';
+import { maxAbsDiff } from './model/tiny.ts';
 import { Ajv } from 'ajv';
 
 const contexts: TestStageContext[] = [];
@@ -122,24 +125,47 @@ describe('grpo on a tiny model', () => {
     assert.equal(off.rows.length, 16);
   });
 
-  it('a run stopped mid-rollout resumes from the saved rollout to exactly the uninterrupted curve', async () => {
-    const overrides = { steps: 8, batchSize: 3, generations: 4, iterations: 2, minibatches: 2, lr: 0.003, checkpointEvery: 3, logEvery: 100, beta: 0.02, rewards: [{ type: 'format' }], sampling: { maxTokens: 6 } };
-    const whole = await stageRun(overrides);
-    const stopped = await context();
-    stopped.progress = (update) => {
-      if (update.step === 5) stopped.abortController.abort();
-    };
-    await assert.rejects(stageRun(overrides, stopped), { name: 'AbortError' });
-    const resumed = await context();
-    resumed.checkpointDir = stopped.checkpointDir;
-    const again = await stageRun(overrides, resumed);
-    assert.equal(again.result.metrics.resumedFrom, 3); // update 3 of rollout 0: the rollout came from the checkpoint
-    const wholeCurve = await readCurve(whole.ctx);
-    assert.deepEqual(await readCurve(again.ctx), wholeCurve);
-    for (const key of ['reward', 'rewards/format/mean', 'kl', 'entropy', 'clip_ratio/region_mean', 'completions/mean_length', 'frac_reward_zero_std']) {
-      assert.ok(Number.isFinite(wholeCurve.at(-1)![key]), key);
-    }
+  it('the first update takes old log-probs from its own forward (ratio exactly 1) and records them, equal to a separate forward pass', async () => {
+    const { tf } = await initTf('cpu');
+    const policy = await loadModel(tf, modelDir);
+    const read = await readChatRows([promptsFile], { onMalformed: 'error', signal: new AbortController().signal, displayName: (f) => f });
+    const pool = scorableItems(read.rows, 100);
+    const rewards = [reward('length', (c) => c.response.length % 3)];
+    const p = params({ batchSize: 3, generations: 4, sampling: { maxTokens: 6, temperature: 0.9 } });
+    const rollout = await collectRollout({ policy }, pool, rewards, p, 5);
+    assert.ok(rollout.rows.every((r) => r.oldLogp === undefined), 'no forward pass at collection for a one-pass rollout');
+    const { metrics } = tf.tidy(() => grpoRowsLoss(tf, policy, rollout.rows, p, undefined));
+    assert.deepEqual([metrics['clip_ratio/low_mean'], metrics['clip_ratio/high_mean']], [0, 0]);
+    const scored = scoreAnswerTokens(policy, rollout.rows.map((r) => r.sequence), 0.9).logps;
+    rollout.rows.forEach((r, i) => {
+      assert.equal(r.oldLogp!.length, scored[i]!.length);
+      assert.ok(maxAbsDiff(r.oldLogp!, scored[i]!) < 1e-5, `row ${i}`);
+    });
+    const split = await collectRollout({ policy }, pool, rewards, params({ ...p, minibatches: 2 }), 5);
+    split.rows.forEach((r, i) => assert.deepEqual(r.oldLogp, scored[i], `row ${i}: minibatches > 1 score the rollout at collection`));
+    policy.dispose();
   });
+
+  for (const minibatches of [2, 1]) {
+    it(`a run stopped mid-rollout resumes from the saved rollout to exactly the uninterrupted curve (${minibatches === 1 ? 'old log-probs recorded by the first update' : 'old log-probs scored at collection'})`, async () => {
+      const overrides = { steps: 8, batchSize: 3, generations: 4, iterations: 2, minibatches, lr: 0.003, checkpointEvery: 3, logEvery: 100, beta: 0.02, rewards: [{ type: 'format' }], sampling: { maxTokens: 6 } };
+      const whole = await stageRun(overrides);
+      const stopped = await context();
+      stopped.progress = (update) => {
+        if (update.step === 5) stopped.abortController.abort();
+      };
+      await assert.rejects(stageRun(overrides, stopped), { name: 'AbortError' });
+      const resumed = await context();
+      resumed.checkpointDir = stopped.checkpointDir;
+      const again = await stageRun(overrides, resumed);
+      assert.equal(again.result.metrics.resumedFrom, 3); // mid-rollout (update 3 of rollout 0, or 1 of rollout 1): the rollout came from the checkpoint
+      const wholeCurve = await readCurve(whole.ctx);
+      assert.deepEqual(await readCurve(again.ctx), wholeCurve);
+      for (const key of ['reward', 'rewards/format/mean', 'kl', 'entropy', 'clip_ratio/region_mean', 'completions/mean_length', 'frac_reward_zero_std']) {
+        assert.ok(Number.isFinite(wholeCurve.at(-1)![key]), key);
+      }
+    });
+  }
 
   it('stops when every group scored the same for guards.zeroSpreadRollouts rollouts, naming the cause', async () => {
     // An untrained model never states the right sum: every answer scores 0, every group has no spread.

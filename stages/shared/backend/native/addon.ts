@@ -27,21 +27,27 @@ export interface NativeAddon {
   /** Causal attention of qkv (batch*seq, 3C) into y (batch*seq, C), keeping probs (batch*heads, seq, seq). */
   attention(memory: Uint8Array, qkv: number, y: number, probs: number, batch: number, seq: number, heads: number, headSize: number, scale: number): void;
   attentionBackward(memory: Uint8Array, qkv: number, probs: number, dy: number, dqkv: number, batch: number, seq: number, heads: number, headSize: number, scale: number): void;
-  /** Attention of `seq` new tokens over `cached` cached ones, growing the caches (batch*heads, cached+seq, headSize). */
+  /**
+   * Attention of `seq` new tokens of each row over its cached columns, writing their keys and values in
+   * place into k, v (slotCount*heads, capacity, headSize) at columns cached..: row b into slot slots[b],
+   * attending from column starts[b] (slots and starts int32, one per row, each slot used once).
+   */
   cachedAttention(
     memory: Uint8Array,
     qkv: number,
-    kOld: number,
-    vOld: number,
+    k: number,
+    v: number,
     y: number,
-    kNew: number,
-    vNew: number,
+    slots: number,
+    starts: number,
     batch: number,
     seq: number,
     heads: number,
     headSize: number,
     scale: number,
     cached: number,
+    capacity: number,
+    slotCount: number,
   ): void;
   /** LayerNorm of x (rows, cols) into y, keeping each row's mean and 1/std. */
   layerNorm(memory: Uint8Array, x: number, weight: number, bias: number, y: number, mean: number, rstd: number, rows: number, cols: number, eps: number): void;

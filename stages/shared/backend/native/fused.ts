@@ -64,16 +64,15 @@ export function attention(addon: NativeAddon): Kernel {
 
 export function cachedAttention(addon: NativeAddon): Kernel {
   return ({ inputs, backend, attrs }: KernelArgs) => {
-    const { qkv, k, v } = inputs;
-    const [batch, heads] = [attrs.batch as number, attrs.heads as number];
+    const { qkv, k, v, slots, starts } = inputs;
+    const [batch, heads, cached] = [attrs.batch as number, attrs.heads as number, attrs.cached as number];
     const [tokens, threeC] = qkv!.shape as [number, number];
     const [seq, headSize] = [tokens / batch, threeC / 3 / heads];
-    const cached = k ? k.shape[1]! : 0;
+    const [slotHeads, capacity] = k!.shape as [number, number];
     const y = backend.makeOutput([tokens, threeC / 3], 'float32');
-    const [kNew, vNew] = [0, 1].map(() => backend.makeOutput([batch * heads, cached + seq, headSize], 'float32')) as [TensorInfo, TensorInfo];
-    const at = (t: TensorInfo | undefined) => (t ? heapOffset(backend, t) : 0);
-    addon.cachedAttention(backend.wasm.HEAPU8, at(qkv), at(k), at(v), at(y), at(kNew), at(vNew), batch, seq, heads, headSize, 1 / Math.sqrt(headSize), cached);
-    return [y, kNew, vNew];
+    const at = (t: TensorInfo) => heapOffset(backend, t);
+    addon.cachedAttention(backend.wasm.HEAPU8, at(qkv!), at(k!), at(v!), at(y), at(slots!), at(starts!), batch, seq, heads, headSize, 1 / Math.sqrt(headSize), cached, capacity, slotHeads / heads);
+    return y;
   };
 }
 

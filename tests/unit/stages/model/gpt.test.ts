@@ -1,12 +1,14 @@
 // The GPT's contract: config resolution and presets, HF parameter names and GPT-2 init, output shapes,
-// same seed -> same model, and KV-cache decoding equal to the full forward pass at every position.
+// same seed -> same model, KV-cache decoding equal to the full forward pass at every position, and a
+// left-padded batch of prompts of different lengths decoding each row as it decodes alone.
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { PipelineError } from '../../../../engine/errors.ts';
 import { MODEL_PRESET_NAMES as PRESET_NAMES, MODEL_PRESETS } from '../../../../schemas/model.schema.ts';
 import { resolveModelConfig, type GPTConfig } from '../../../../stages/shared/model/config.ts';
-import { countParams, createKVCache, disposeKVCache, exportParams, forward, forwardStep, gptLoss, importParams, initGPT, lossFromLogits, paramShapes } from '../../../../stages/shared/model/gpt.ts';
+import { countParams, createKVCache, disposeKVCache, exportParams, forward, forwardStep, gptLoss, importParams, initGPT, lossFromLogits, paramShapes, retainKVCacheRows } from '../../../../stages/shared/model/gpt.ts';
 import { initTf, type TF } from '../../../../stages/shared/backend/tf.ts';
+import { checkPaddedDecode } from './padded-decode.ts';
 import { batchTensors, maxAbsDiff, TINY } from './tiny.ts';
 
 let tf: TF;
@@ -190,5 +192,36 @@ describe('KV-cache decoding', () => {
       }
       assert.equal(tf.memory().numTensors, before, 'decoding leaves no tensors behind');
     });
+
+    it(`a left-padded batch decodes each row as alone, rows can leave it, and padding gets no attention (${variant.name})`, () => {
+      const config = { ...variant.config, blockSize: 16 };
+      const params = initGPT(tf, config, 4);
+      checkPaddedDecode(tf, params, config, 1e-5);
+      tf.dispose(Object.values(params));
+    });
   }
+
+  it('refuses row starts that do not fit the batch, and rows to keep that are not in it', () => {
+    assert.throws(() => createKVCache(TINY, 2, [0]), /batch 2 got row starts \[0\]/);
+    assert.throws(() => createKVCache(TINY, 2, [0, -1]), /row starts/);
+    const cache = createKVCache(TINY, 3, [0, 2, 1]);
+    assert.throws(() => retainKVCacheRows(tf, TINY, cache, [2, 1]), /cannot keep rows \[2,1\] of a KV cache of batch 3/);
+    assert.throws(() => retainKVCacheRows(tf, TINY, cache, [3]), /cannot keep rows/);
+  });
+
+  it('counts a padded row\'s positions from its first token when checking blockSize', () => {
+    const params = initGPT(tf, TINY, 2);
+    const cache = createKVCache(TINY, 2, [3, 0]);
+    const prompt = tf.tensor2d([[0, 0, 0, 5, 6], [1, 2, 3, 4, 5]], [2, 5], 'int32');
+    forwardStep(tf, params, TINY, prompt, cache).dispose();
+    retainKVCacheRows(tf, TINY, cache, [0]); // the unpadded row leaves: the 3 padding columns go too
+    assert.equal(cache.length, 2);
+    assert.equal(cache.starts, undefined);
+    const more = tf.tensor2d([[7, 8, 9, 10, 11, 12]], [1, 6], 'int32');
+    forwardStep(tf, params, TINY, more, cache).dispose(); // 2 + 6 = 8 positions: fits
+    const extra = tf.tensor2d([[1]], [1, 1], 'int32');
+    assert.throws(() => forwardStep(tf, params, TINY, extra, cache), /sequence of 9 positions exceeds blockSize 8/);
+    disposeKVCache(cache);
+    tf.dispose([prompt, more, extra, ...Object.values(params)]);
+  });
 });

@@ -15,6 +15,7 @@ import { loadNativeAddon } from '../../../../stages/shared/backend/native/addon.
 import { adamwStep, clipGradsByGlobalNorm, createAdamW, disposeAdamW } from '../../../../stages/shared/train/optim.ts';
 import { initTf, type TF, type Tensor } from '../../../../stages/shared/backend/tf.ts';
 import { assertSameLossAndGrads, checkLayerNormKernel, lossAndGrads, THREADED, trainFixedBatch } from './backend-compare.ts';
+import { checkPaddedDecode } from './padded-decode.ts';
 import { relativeError, TINY } from './tiny.ts';
 
 const loaded = loadNativeAddon();
@@ -119,6 +120,7 @@ describe('native backend', { skip }, () => {
 
   it('fused KV-cache attention decodes the cpu backend’s full-forward logits, with no tensors left behind', async () => {
     // A 100-token prompt over 2x3 heads of size 88 is past the two-thread threshold; then single tokens.
+    // 1 then 70 tokens outgrow the caches' first allocation (1 + 64 columns), which must keep what they hold.
     const config: GPTConfig = { ...TINY, nLayer: 2, nHead: 3, nEmbd: 264, blockSize: 131 };
     const rows = [0, 1].map((b) => Array.from({ length: 104 }, (_, i) => (i * 7 + b * 3) % config.vocabSize));
     const full = await (async () => {
@@ -133,7 +135,7 @@ describe('native backend', { skip }, () => {
     assert.ok(tf.getKernel(CACHED_ATTENTION_KERNEL, 'wasm'));
     const params = initGPT(tf, config, 5);
     const before = tf.memory().numTensors;
-    for (const chunks of [[100, 1, 1, 1], [1, 2, 1]]) {
+    for (const chunks of [[100, 1, 1, 1], [1, 2, 1], [1, 70, 2, 1]]) {
       const cache = createKVCache(config, 2);
       let start = 0;
       for (const length of chunks) {
@@ -151,6 +153,30 @@ describe('native backend', { skip }, () => {
     }
     assert.equal(tf.memory().numTensors, before);
     tf.dispose(Object.values(params));
+  });
+
+  it('fused KV-cache attention decodes a left-padded batch row by row as alone, and gives the padding no attention', async () => {
+    const { tf } = await initTf('native');
+    assert.ok(tf.getKernel(CACHED_ATTENTION_KERNEL, 'wasm'));
+    const config: GPTConfig = { ...TINY, nLayer: 2, blockSize: 16 };
+    const params = initGPT(tf, config, 4);
+    checkPaddedDecode(tf, params, config, 1e-5);
+    tf.dispose(Object.values(params));
+  });
+
+  it('the addon refuses slots, starts and columns that do not fit the caches', () => {
+    if ('error' in loaded) return;
+    const memory = new Uint8Array(4096);
+    const rows = new Int32Array(memory.buffer, 2048, 2); // [slot, start] of the one row
+    // One row of 2 new tokens, 1 head of size 4, caches of 1 slot x 2 columns.
+    const call = (capacity: number) => loaded.addon.cachedAttention(memory, 0, 512, 1024, 1536, 2048, 2052, 1, 2, 1, 4, 0.5, 0, capacity, 1);
+    rows.set([0, 0]);
+    call(2);
+    assert.throws(() => call(1), /cached \+ seq columns exceed the capacity/);
+    rows.set([1, 0]);
+    assert.throws(() => call(2), /slots must lie in 0..slotCount-1/);
+    rows.set([0, 3]);
+    assert.throws(() => call(2), /starts must lie in 0..cached\+seq/);
   });
 
   it('the fused gradient norm equals the composite one, and clipping scales by it', async () => {

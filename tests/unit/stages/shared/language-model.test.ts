@@ -1,7 +1,8 @@
 // The LanguageModel handle on every backend: tokenLogProbs equals log-softmax of forward at the targets
 // (and at a sampling temperature), its gradient equals the cross-entropy path's, right-padded rows score
 // exactly as each row alone (fused kernels included), a scalar head reads the last real token, and
-// generate() returns the log-probs a forward pass recomputes.
+// generate() over prompts of different lengths returns the log-probs and entropies a forward pass
+// recomputes and, greedy, each prompt's tokens alone.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { seededRandom } from '../../../../engine/rng.ts';
@@ -31,22 +32,26 @@ async function tiny(backend: (typeof BACKENDS)[number]): Promise<{ tf: TF; model
   return { tf, model: tinyLanguageModel(tf, tokenizer, 7) };
 }
 
-/** log_softmax(forward / temperature) at each next token, in float64 from the logits: the reference. */
-function referenceLogProbs(model: LanguageModel, row: number[], temperature: number): number[] {
+/** log_softmax(forward / temperature) at every position, in float64 from the logits. */
+function referenceLogSoftmax(model: LanguageModel, row: number[], temperature: number): number[][] {
   const { tf } = model;
   const logits = tf.tidy(() => model.forward(tf.tensor2d([row], [1, row.length], 'int32')));
   const data = logits.dataSync();
   logits.dispose();
   const V = model.config.vocabSize;
-  const out = [0];
-  for (let t = 0; t + 1 < row.length; t++) {
+  return row.map((_, t) => {
     const z = Array.from(data.subarray(t * V, (t + 1) * V), (v) => v / temperature);
     const max = Math.max(...z);
     const lse = max + Math.log(z.reduce((s, v) => s + Math.exp(v - max), 0));
-    out.push(z[row[t + 1]!]! - lse);
-  }
-  return out;
+    return z.map((v) => v - lse);
+  });
 }
+
+/** log p of each next token (0 at t = 0): the reference for tokenLogProbs. */
+const referenceLogProbs = (model: LanguageModel, row: number[], temperature: number): number[] => [0, ...referenceLogSoftmax(model, row, temperature).slice(0, -1).map((lp, t) => lp[row[t + 1]!]!)];
+
+/** Entropy (nats) of the next-token distribution at every position. */
+const referenceEntropies = (model: LanguageModel, row: number[], temperature: number): number[] => referenceLogSoftmax(model, row, temperature).map((lp) => -lp.reduce((h, v) => h + Math.exp(v) * v, 0));
 
 function padded(tf: TF) {
   const ids = ROWS.map((r) => [...r, ...new Array(T - r.length).fill(PAD_ID)]);
@@ -112,17 +117,36 @@ describe('LanguageModel', () => {
     });
   }
 
-  it('generate() returns the log-probs that tokenLogProbs recomputes at the sampling temperature', async () => {
-    const { tf, model } = await tiny('cpu');
-    const prompts = [[0, 30, 41], [0, 200], [0, 9, 99]];
-    const out = model.generate(prompts, { maxTokens: 6, temperature: 0.8, topK: 0, topP: 1, stopTokens: [], logProbs: true }, seededRandom(3));
-    prompts.forEach((prompt, b) => {
-      const full = [...prompt, ...out.tokens[b]!];
-      const recomputed = tf.tidy(() => model.tokenLogProbs(tf.tensor2d([full], [1, full.length], 'int32'), undefined, 0.8).dataSync());
-      assert.ok(maxAbsDiff(out.logProbs![b]!, Array.from(recomputed.slice(prompt.length))) < 1e-4, `row ${b}`);
+  for (const backend of BACKENDS) {
+    it(`${backend}: generate() on prompts of different lengths (one left-padded batch) returns the log-probs and entropies a forward pass recomputes`, async () => {
+      const { tf, model } = await tiny(backend);
+      const prompts = [[0, 30, 41], [0, 200], [0, 9, 99, 199, 279, 8, 4], [0, 9, 99]];
+      const out = model.generate(prompts, { maxTokens: 6, temperature: 0.8, topK: 0, topP: 1, stopTokens: [], logProbs: true }, seededRandom(3));
+      let worst = 0;
+      prompts.forEach((prompt, b) => {
+        const full = [...prompt, ...out.tokens[b]!];
+        const recomputed = referenceLogProbs(model, full, 0.8).slice(prompt.length);
+        worst = Math.max(worst, maxAbsDiff(out.logProbs![b]!, recomputed));
+        const entropies = referenceEntropies(model, full, 0.8).slice(prompt.length - 1, full.length - 1);
+        assert.ok(maxAbsDiff(out.entropies![b]!, entropies) < 1e-4, `row ${b} entropies`);
+      });
+      assert.ok(worst < 1e-4, `log-probs ${worst} apart`);
+      model.dispose();
     });
-    model.dispose();
-  });
+
+    it(`${backend}: greedy generation of prompts of different lengths together equals each prompt alone`, async () => {
+      const { model } = await tiny(backend);
+      const prompts = [[0, 30, 41], [0, 200], [0, 9, 99, 199, 279, 8, 4]];
+      const options = { maxTokens: 8, temperature: 0, topK: 0, topP: 1, stopTokens: [], logProbs: true };
+      const together = model.generate(prompts, options, seededRandom(1));
+      prompts.forEach((prompt, b) => {
+        const alone = model.generate([prompt], options, seededRandom(1));
+        assert.deepEqual(together.tokens[b], alone.tokens[0], `row ${b}`);
+        assert.ok(maxAbsDiff(together.logProbs![b]!, alone.logProbs![0]!) < 1e-5, `row ${b} log-probs`);
+      });
+      model.dispose();
+    });
+  }
 
   it('says when a config leaves the fused kernels (rotary on native), and nothing otherwise', { skip: 'addon' in native ? false : native.error }, async () => {
     const { tf } = await initTf('native');
