@@ -320,6 +320,17 @@ static napi_value threads(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/* interfaceVersion(): bumped whenever a kernel's arguments change, so that a build left over from an older
+ * checkout is refused by name (addon.ts) instead of failing inside a call with "wrong number of arguments". */
+#define TEMPA_ADDON_INTERFACE 2
+
+static napi_value interface_version(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value out;
+  napi_create_int32(env, TEMPA_ADDON_INTERFACE, &out);
+  return out;
+}
+
 /* gemmLibrary(): {name, reason, choices}: the GEMM the matrix products run on, why, and what sgemm() and
  * TEMPA_BLAS can name here. */
 static napi_value gemm_library_fn(napi_env env, napi_callback_info info) {
@@ -360,6 +371,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"threads", NULL, threads, NULL, NULL, NULL, napi_default, NULL},
       {"sgemm", NULL, sgemm_fn, NULL, NULL, NULL, napi_default, NULL},
       {"gemmLibrary", NULL, gemm_library_fn, NULL, NULL, NULL, napi_default, NULL},
+      {"interfaceVersion", NULL, interface_version, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;

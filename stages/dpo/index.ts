@@ -21,6 +21,7 @@ import { writeCurve } from '../shared/train/curve.ts';
 import { trainLoop, type Trainee } from '../shared/train/loop.ts';
 import { dpoSchema, type DpoParams } from './schema.ts';
 import { backendInfo } from '../shared/backend/tf.ts';
+import { mean } from '../shared/metrics/mean.ts';
 
 export interface Encoded {
   chosen: Sequence;
@@ -108,8 +109,6 @@ function referenceLogps(reference: LanguageModel, pairs: readonly Pair[], averag
   const sequences = pairs.flatMap((pair) => [pair.chosen, pair.rejected].map((answer) => chatSequence(reference.tokenizer, pair.prompt, answer, reference.config.blockSize)));
   return inBatches(tf, sequences, (batch) => tf.tidy(() => Array.from(answerLogProbs(reference, batch, average).dataSync())));
 }
-
-const mean = (xs: ArrayLike<number>) => Array.from(xs).reduce((a, b) => a + b, 0) / xs.length;
 
 /** Policy log-probs of a batch of pairs (one padded batch of 2B rows), the DPO loss and TRL's metrics. */
 export function dpoBatch(tf: TF, model: LanguageModel, pairs: readonly Encoded[], batch: SequenceBatch, p: Pick<DpoParams, 'lossType' | 'beta' | 'labelSmoothing' | 'nllCoef'>) {

@@ -8,6 +8,7 @@ import type { ModelMeta } from '../shared/model/folder.ts';
 import type { LanguageModel } from '../shared/model/language-model.ts';
 import { rewardScores } from '../shared/preference/reward-scores.ts';
 import { sampleRollouts, scoreAnswerTokens } from '../shared/rollout/rollouts.ts';
+import { mean } from '../shared/metrics/mean.ts';
 
 export interface Drift {
   /** Mean tokens per sampled answer (the end token included). */
@@ -17,8 +18,6 @@ export interface Drift {
   /** Mean summed log-ratio to the baseline over the sampled answers. */
   klToBaseline?: number;
 }
-
-const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 
 export function answerDrift(
   model: LanguageModel,

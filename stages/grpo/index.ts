@@ -30,6 +30,7 @@ import { shuffle } from '../shared/tasks/draw.ts';
 import { writeCurve } from '../shared/train/curve.ts';
 import { trainLoop, type Trainee } from '../shared/train/loop.ts';
 import { grpoSchema, type GrpoParams } from './schema.ts';
+import { mean } from '../shared/metrics/mean.ts';
 
 /** One sampled answer the updates learn from, as plain numbers (saved in checkpoints). */
 export interface GrpoRow {
@@ -107,7 +108,6 @@ export default defineStage({
   },
 });
 
-const mean = (xs: readonly number[]) => (xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length);
 const std = (xs: readonly number[]) => {
   if (xs.length < 2) return 0;
   const m = mean(xs);

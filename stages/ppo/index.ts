@@ -32,6 +32,7 @@ import { shuffle } from '../shared/tasks/draw.ts';
 import { trainLoop, type Trainee } from '../shared/train/loop.ts';
 import { ppoSchema, type PpoParams } from './schema.ts';
 import { backendInfo } from '../shared/backend/tf.ts';
+import { mean } from '../shared/metrics/mean.ts';
 
 /** One sampled answer with everything the updates need, as plain numbers (saved in checkpoints). */
 export interface Row {
@@ -101,8 +102,6 @@ export default defineStage({
     }
   },
 });
-
-const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 
 /** The value model's V(s) before each answer token (read where that token is predicted), per row. */
 function answerValues(value: LanguageModel, sequences: readonly Sequence[]): number[][] {

@@ -85,9 +85,14 @@ export interface NativeAddon {
   ): void;
   /** The GEMM the matrix products run on ('tempa GEMM, avx512 micro-kernel 8x32' or 'OpenBLAS 0.3.21, Haswell kernels'), why, and the choices here. */
   gemmLibrary(): { name: string; reason: string; choices: string[] };
+  /** The kernels' calling convention (TEMPA_ADDON_INTERFACE in napi.c). */
+  interfaceVersion(): number;
 }
 
-const FUNCTIONS = ['gemm', 'gelu', 'adamw', 'attention', 'attentionBackward', 'cachedAttention', 'layerNorm', 'layerNormBackward', 'columnSum', 'crossEntropy', 'crossEntropyBackward', 'sumSquares', 'threads', 'sgemm', 'gemmLibrary'] as const satisfies ReadonlyArray<keyof NativeAddon>;
+/** Must equal TEMPA_ADDON_INTERFACE in native/src/napi.c: bump both when a kernel's arguments change. */
+const INTERFACE_VERSION = 2;
+
+const FUNCTIONS = ['gemm', 'gelu', 'adamw', 'attention', 'attentionBackward', 'cachedAttention', 'layerNorm', 'layerNormBackward', 'columnSum', 'crossEntropy', 'crossEntropyBackward', 'sumSquares', 'threads', 'sgemm', 'gemmLibrary', 'interfaceVersion'] as const satisfies ReadonlyArray<keyof NativeAddon>;
 
 const ADDON_PATH = '../../../../native/build/Release/tempa_native.node';
 
@@ -99,6 +104,8 @@ export function loadNativeAddon(): { addon: NativeAddon } | { error: string } {
     const missing = FUNCTIONS.filter((name) => typeof addon[name] !== 'function');
     // A build from an older checkout lacks newer kernels: rebuilding fixes it, guessing would not.
     if (missing.length > 0) return { error: `addon out of date (no ${missing.join(', ')}): run \`npm run install\` to rebuild it` };
+    const built = (addon as unknown as NativeAddon).interfaceVersion();
+    if (built !== INTERFACE_VERSION) return { error: `addon out of date (kernel interface ${built}, this checkout needs ${INTERFACE_VERSION}): run \`npm run install\` to rebuild it` };
     return { addon: addon as unknown as NativeAddon };
   } catch (error) {
     const code = (error as { code?: string }).code;
