@@ -27,7 +27,7 @@ export function describeEnd(o: StageOutcome): string {
     .slice(0, 4)
     .map(([k, v]) => `${k} ${formatMetric(v)}`);
   if (o.status === 'ran') return [`ran in ${seconds(o.durationMs ?? 0)}`, ...metrics].join(' | ');
-  if (o.status === 'cached') return 'cached';
+  if (o.status === 'cached') return o.downloaded ? o.reasons.join('; ') : 'cached';
   if (o.status === 'skipped') return `skipped (${o.reasons.join('; ')})`;
   if (o.status === 'would-run' || o.status === 'stale') return `would run: ${o.reasons.join('; ')}`;
   return o.status;
