@@ -149,7 +149,7 @@ export async function runRecipe(recipe: ResolvedRecipe, options: RunOptions = {}
               recheckInputs: () => recheckDatasets(stage, datasets, recipe, hasher),
             });
             await store.rememberOutputs(record, hasher).catch(() => undefined); // without it the next use reads the files once
-            if (remote && stage.cache) await remote.publish(record, store, hasher, warn);
+            if (remote && stage.cache) remote.publish(record, store, hasher, warn);
             return { record, outcome: { name: stage.name, status: 'ran', key, reasons, metrics: record.metrics, durationMs: record.durationMs, outDir: store.outDir(key), outputs: outputPaths(record, store), logFile: store.logFile(key) } };
           } catch (error) {
             const failure = error instanceof PipelineError && error.code === 'STAGE_FAILED' ? error : errStageFailed(stage.name, error);
@@ -201,8 +201,8 @@ export async function runRecipe(recipe: ResolvedRecipe, options: RunOptions = {}
       await registerLockFile(store, lockFile);
     }
   } finally {
+    await remote?.close(); // publishing reads results that only the pins protect until the lock names them
     await pins?.close(); // only now does the lock file protect this run's results from gc
-    await remote?.close();
   }
   await reporter.finish(outcomes);
   return { ok: outcomes.every((o) => o.status !== 'failed' && o.status !== 'skipped'), outcomes, lockFile, entries, lockMismatches };

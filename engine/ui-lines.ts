@@ -72,7 +72,8 @@ export function createLineReporter(write: Write, now: () => number = () => perfo
     finish(outcomes) {
       const count = (s: StageOutcome['status']) => outcomes.filter((o) => o.status === s).length;
       const wouldRun = count('would-run') ? `, ${count('would-run')} would run` : '';
-      write(`${count('ran')} ran, ${count('cached')} cached, ${count('failed')} failed, ${count('skipped')} skipped${wouldRun}`);
+      const downloaded = outcomes.filter((o) => o.downloaded).length;
+      write(`${count('ran')} ran, ${count('cached')} cached${downloaded ? ` (${downloaded} downloaded)` : ''}, ${count('failed')} failed, ${count('skipped')} skipped${wouldRun}`);
     },
   };
 }

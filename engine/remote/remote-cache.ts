@@ -15,6 +15,7 @@ export class RemoteCache {
   private readonly damaged = new Set<string>();
   private opened?: Promise<S3Objects | undefined>;
   private unavailable = false;
+  private readonly publishing: Promise<void>[] = [];
 
   constructor(spec: RemoteSpec) {
     this.spec = spec;
@@ -58,8 +59,15 @@ export class RemoteCache {
     }
   }
 
-  /** Publishes a result this run computed; trouble is warned about, never fails the stage. */
-  async publish(record: RunRecord, store: Store, hasher: FileHasher, warn: Warn): Promise<void> {
+  /**
+   * Publishes a result this run computed, in the background so downstream stages start at once;
+   * `close` waits for it. Trouble is warned about, never fails the stage.
+   */
+  publish(record: RunRecord, store: Store, hasher: FileHasher, warn: Warn): void {
+    this.publishing.push(this.publishNow(record, store, hasher, warn));
+  }
+
+  private async publishNow(record: RunRecord, store: Store, hasher: FileHasher, warn: Warn): Promise<void> {
     const objects = await this.objects(warn);
     if (!objects || this.unavailable) return;
     const [{ publishResult }, { isUnavailable }] = await Promise.all([import('./remote-results.ts'), import('./s3-objects.ts')]);
@@ -71,7 +79,9 @@ export class RemoteCache {
     }
   }
 
+  /** Waits for every publish, then lets the client go. Call it before the run's pins are dropped. */
   async close(): Promise<void> {
+    await Promise.all(this.publishing);
     (await this.opened?.catch(() => undefined))?.close();
   }
 }

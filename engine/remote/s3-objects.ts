@@ -79,20 +79,22 @@ export class S3Objects {
     await mkdir(path.dirname(file), { recursive: true });
     const hash = createHash('sha256');
     let bytes = 0;
-    const found = await this.call(`download ${rel}`, async () => {
-      const got = await this.client.send(new this.sdk.GetObjectCommand({ Bucket: this.spec.bucket, Key: this.name(rel) }));
+    const got = await this.call(`download ${rel}`, () => this.client.send(new this.sdk.GetObjectCommand({ Bucket: this.spec.bucket, Key: this.name(rel) })), true);
+    let broken: string | undefined;
+    if (got) {
       const body = got.Body as Readable;
       body.on('data', (chunk: Buffer) => {
         hash.update(chunk);
         bytes += chunk.length;
       });
-      await pipeline(body, createWriteStream(file));
-      return true;
-    }, true);
+      // A transfer that breaks off is a partial object, to fetch again, not a remote that is down.
+      await pipeline(body, createWriteStream(file)).catch((error: unknown) => (broken = errorMessage(error)));
+    }
     const actual = hash.digest('hex');
-    if (found && bytes === size && actual === sha256) return;
+    if (got && !broken && bytes === size && actual === sha256) return;
     await rm(file, { force: true });
-    throw new DamagedObject(found ? `${rel} has ${bytes} bytes hashing to ${actual.slice(0, 12)}, expected ${size} bytes hashing to ${sha256.slice(0, 12)}` : `${rel} is missing`);
+    if (!got) throw new DamagedObject(`${rel} is missing`);
+    throw new DamagedObject(broken ? `${rel} broke off after ${bytes} of ${size} bytes (${broken})` : `${rel} has ${bytes} bytes hashing to ${actual.slice(0, 12)}, expected ${size} bytes hashing to ${sha256.slice(0, 12)}`);
   }
 
   async putFile(rel: string, file: string, size: number): Promise<void> {
@@ -117,7 +119,7 @@ export class S3Objects {
       if (error instanceof PipelineError || error instanceof DamagedObject) throw error;
       const name = (error as { name?: string }).name ?? '';
       const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-      if (missingOk && (name === 'NoSuchKey' || name === 'NotFound') ) return undefined;
+      if (missingOk && (name === 'NoSuchKey' || name === 'NotFound')) return undefined;
       if (missingOk && status === 404 && name !== 'NoSuchBucket') return undefined;
       throw describeFailure(this.spec, action, error, status);
     }

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { silentReporter, type RunReporter, type StageOutcome } from '../../engine/events.ts';
 import { makeProject, REPO_ROOT, runPipeline, tempa } from '../helpers/project.ts';
-import { S3_CREDENTIALS, startS3Server, type S3Server } from '../helpers/s3-server.ts';
+import { S3_CREDENTIALS, startS3Server, startTearingProxy, type S3Server } from '../helpers/s3-server.ts';
 
 const BUCKET = 'team-cache';
 
@@ -121,6 +121,27 @@ describe('the shared cache on an S3-compatible server', () => {
     assert.deepEqual(await ranOn(d), []);
   });
 
+  it('a download that breaks off is fetched once more and then used', async () => {
+    const a = await machine();
+    const runA = await runPipeline(path.join(a, 'p', 'recipe.yaml'), { remote: `s3://${BUCKET}/torn`, remoteEndpoint: s3.endpoint });
+    const noise = await readFile(path.join(runA.outcomes.find((o) => o.name === 'split')!.outputs!.parts!, 'noise.bin'));
+    const hash = createHash('sha256').update(noise).digest('hex');
+    let first = true;
+    const proxy = await startTearingProxy(s3.endpoint, (method, url) => method === 'GET' && url.includes(hash) && first && !(first = false));
+    try {
+      const b = await machine();
+      const { reporter, warnings } = recorder();
+      const runB = await runPipeline(path.join(b, 'p', 'recipe.yaml'), { remote: `s3://${BUCKET}/torn`, remoteEndpoint: proxy.endpoint, reporter });
+      assert.equal(proxy.torn.length, 1, 'the first transfer of the blob broke off');
+      assert.deepEqual(warnings, []);
+      assert.deepEqual(runB.ran, []);
+      assert.deepEqual(await ranOn(b), []);
+      assert.deepEqual(await readFile(path.join(runB.outcomes.find((o) => o.name === 'split')!.outputs!.parts!, 'noise.bin')), noise);
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it('push and pull move results by key; tempa status and --help never load the SDK', async () => {
     const flags = ['--remote', `s3://${BUCKET}/pushpull`, '--remote-endpoint', s3.endpoint];
     const env = { ...process.env, ...S3_CREDENTIALS };
@@ -143,6 +164,11 @@ describe('the shared cache on an S3-compatible server', () => {
     const local = await tempa(['run', 'p/recipe.yaml', '--json'], b, undefined, { env });
     assert.deepEqual((JSON.parse(local.stdout) as { stages: { status: string }[] }).stages.map((s) => s.status), ['cached', 'cached']);
     assert.deepEqual(await ranOn(b), []);
+    const c = await machine();
+    const viaRun = await tempa(['run', 'p/recipe.yaml', ...flags], c, undefined, { env });
+    assert.equal(viaRun.code, 0, viaRun.stderr);
+    assert.match(viaRun.stdout, /upper: downloaded from s3:\/\/team-cache\/pushpull\n.*split: downloaded from s3:\/\/team-cache\/pushpull\n0 ran, 2 cached \(2 downloaded\), 0 failed/);
+    assert.deepEqual(await ranOn(c), []);
 
     // The SDK loads only where a remote is used: a recipe naming one still inspects without it.
     const guard = ['--import', path.join(REPO_ROOT, 'tests', 'fixtures', 'no-aws-sdk', 'register.mjs')];
@@ -155,13 +181,13 @@ describe('the shared cache on an S3-compatible server', () => {
     assert.match(loads.stderr, /no-aws-sdk guard/, 'the guard works: pull loads the SDK');
 
     // Credentials are read from the environment and written nowhere.
-    for (const dir of [a, b]) {
+    for (const dir of [a, b, c]) {
       for (const [file, bytes] of await filesUnder(dir)) {
         const text = bytes.toString('latin1');
         assert.ok(!text.includes(S3_CREDENTIALS.AWS_SECRET_ACCESS_KEY) && !text.includes(S3_CREDENTIALS.AWS_ACCESS_KEY_ID), `${file} holds a credential`);
       }
     }
-    for (const out of [ran, pushed, again, pulled, local].flatMap((r) => [r.stdout, r.stderr])) assert.ok(!out.includes(S3_CREDENTIALS.AWS_SECRET_ACCESS_KEY));
+    for (const out of [ran, pushed, again, pulled, local, viaRun].flatMap((r) => [r.stdout, r.stderr])) assert.ok(!out.includes(S3_CREDENTIALS.AWS_SECRET_ACCESS_KEY));
   });
 
   it('a missing bucket or refused credentials are clear errors for pull; an unreachable remote lets a run go on locally, warned once', async () => {

@@ -1,5 +1,7 @@
 // A real S3-compatible server (s3rver) on 127.0.0.1 for the shared-cache tests, with its own
 // credentials, and a raw SDK client for what a test does to the bucket behind tempa's back.
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
@@ -58,5 +60,34 @@ export async function startS3Server(buckets: readonly string[]): Promise<S3Serve
       client.destroy();
       await server.close();
     },
+  };
+}
+
+/**
+ * A proxy in front of `endpoint` that breaks off the responses `breakOff` picks half-way (the
+ * connection dropped mid-transfer), and passes everything else through: a torn download.
+ */
+export async function startTearingProxy(endpoint: string, breakOff: (method: string, url: string) => boolean): Promise<{ endpoint: string; torn: string[]; close(): Promise<void> }> {
+  const upstream = new URL(endpoint);
+  const torn: string[] = [];
+  const server = createServer((req, res) => {
+    const forward = request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      if (!breakOff(req.method ?? '', req.url ?? '')) return void answer.pipe(res);
+      torn.push(req.url ?? '');
+      const chunks: Buffer[] = [];
+      answer.on('data', (c: Buffer) => chunks.push(c));
+      answer.on('end', () => {
+        const body = Buffer.concat(chunks);
+        res.write(body.subarray(0, body.length >> 1), () => res.socket?.destroy());
+      });
+    });
+    req.pipe(forward);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    torn,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
