@@ -173,12 +173,10 @@ describe('the shared cache on an S3-compatible server', () => {
     // The SDK loads only where a remote is used: a recipe naming one still inspects without it.
     const guard = ['--import', path.join(REPO_ROOT, 'tests', 'fixtures', 'no-aws-sdk', 'register.mjs')];
     const withRemote = await makeProject({ 'p/recipe.yaml': `remote: { url: "s3://${BUCKET}/x", endpoint: "${s3.endpoint}" }\n${RECIPE}`, 'p/words.txt': 'a\n' });
-    for (const args of [['--help'], ['status', 'p/recipe.yaml'], ['run', 'p/recipe.yaml', '--dry-run']]) {
-      const run = await tempa(args, withRemote, undefined, { env: { ...env, NODE_OPTIONS: guard.join(' ') } });
-      assert.equal(run.code, 0, `tempa ${args.join(' ')}: ${run.stderr}`);
-    }
-    const loads = await tempa(['pull', 'p/recipe.yaml'], withRemote, undefined, { env: { ...env, NODE_OPTIONS: guard.join(' ') } });
-    assert.match(loads.stderr, /no-aws-sdk guard/, 'the guard works: pull loads the SDK');
+    const guarded = [['--help'], ['status', 'p/recipe.yaml'], ['run', 'p/recipe.yaml', '--dry-run'], ['pull', 'p/recipe.yaml']];
+    const runs = await Promise.all(guarded.map((args) => tempa(args, withRemote, undefined, { env: { ...env, NODE_OPTIONS: guard.join(' ') } })));
+    for (const [i, run] of runs.slice(0, 3).entries()) assert.equal(run.code, 0, `tempa ${guarded[i]!.join(' ')}: ${run.stderr}`);
+    assert.match(runs[3]!.stderr, /no-aws-sdk guard/, 'the guard works: pull loads the SDK');
 
     // Credentials are read from the environment and written nowhere.
     for (const dir of [a, b, c]) {
@@ -193,17 +191,19 @@ describe('the shared cache on an S3-compatible server', () => {
   it('a missing bucket or refused credentials are clear errors for pull; an unreachable remote lets a run go on locally, warned once', async () => {
     const env = { ...process.env, ...S3_CREDENTIALS };
     const a = await machine();
-    const missing = await tempa(['pull', 'p/recipe.yaml', '--remote', 's3://no-such-bucket/x', '--remote-endpoint', s3.endpoint], a, undefined, { env });
+    const [missing, refused, down] = await Promise.all([
+      tempa(['pull', 'p/recipe.yaml', '--remote', 's3://no-such-bucket/x', '--remote-endpoint', s3.endpoint], a, undefined, { env }),
+      tempa(['pull', 'p/recipe.yaml', '--remote', `s3://${BUCKET}/x`, '--remote-endpoint', s3.endpoint], a, undefined, { env: { ...env, AWS_ACCESS_KEY_ID: 'AKIAUNKNOWN000000000' } }),
+      tempa(['run', 'p/recipe.yaml', '--remote', `s3://${BUCKET}/x`, '--remote-endpoint', 'http://127.0.0.1:9'], a, undefined, { env }),
+    ]);
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /error REMOTE_FAILED: remote s3:\/\/no-such-bucket\/x: cannot reach the bucket: bucket no-such-bucket does not exist at http:\/\/127\.0\.0\.1:\d+\n  hint: create it/);
     assert.doesNotMatch(missing.stderr, /\n\s+at /, 'no stack trace');
 
-    const refused = await tempa(['pull', 'p/recipe.yaml', '--remote', `s3://${BUCKET}/x`, '--remote-endpoint', s3.endpoint], a, undefined, { env: { ...env, AWS_ACCESS_KEY_ID: 'AKIAUNKNOWN000000000' } });
     assert.equal(refused.code, 1);
     assert.match(refused.stderr, /error REMOTE_FAILED: remote s3:\/\/team-cache\/x: cannot reach the bucket: credentials refused or missing .*\n  hint: credentials come from the standard AWS chain/);
     assert.ok(!refused.stderr.includes(S3_CREDENTIALS.AWS_SECRET_ACCESS_KEY));
 
-    const down = await tempa(['run', 'p/recipe.yaml', '--remote', `s3://${BUCKET}/x`, '--remote-endpoint', 'http://127.0.0.1:9'], a, undefined, { env });
     assert.equal(down.code, 0, down.stderr);
     assert.equal(down.stdout.match(/cannot be reached/g)?.length, 1, down.stdout);
     assert.match(down.stdout, /remote s3:\/\/team-cache\/x: cannot reach the bucket: the endpoint at http:\/\/127\.0\.0\.1:9 cannot be reached \(ECONNREFUSED\).*running locally without the shared cache/);
