@@ -95,20 +95,14 @@ async function fetchResult(objects: S3Objects, key: string): Promise<RemoteResul
  * (named in `damaged`, so the next publish replaces it) and nothing is committed.
  */
 export async function downloadResult(objects: S3Objects, store: Store, key: string, damaged: Set<string>): Promise<RunRecord | undefined> {
-  let result: RemoteResult | undefined;
-  try {
-    result = await fetchResult(objects, key);
-  } catch (error) {
-    if (error instanceof DamagedObject) damaged.add(key);
-    throw error;
-  }
+  const result = await onceMore(() => fetchResult(objects, key), () => damaged.add(key));
   if (!result) return undefined;
   const pending = await store.begin(key);
   try {
     const files = Object.values(result.record.outputs).flatMap((o) => filesOf(o, pending.outDir));
     if (result.log) files.push({ file: pending.logFile, hash: result.log.sha256, size: result.log.size });
     const limit = pLimit(8);
-    await Promise.all(files.map(({ file, hash, size }) => limit(() => downloadChecked(objects, file, hash, size, damaged))));
+    await Promise.all(files.map(({ file, hash, size }) => limit(() => onceMore(() => objects.download(blobName(hash), file, hash, size), () => damaged.add(hash)))));
     for (const { file, size } of files) if ((await stat(file)).size !== size) throw new DamagedObject(`${file} changed while downloading`);
     await store.commit(pending, result.record);
     return result.record;
@@ -120,15 +114,16 @@ export async function downloadResult(objects: S3Objects, store: Store, key: stri
   }
 }
 
-async function downloadChecked(objects: S3Objects, file: string, hash: string, size: number, damaged: Set<string>): Promise<void> {
+/** Runs `fetch` again when what came back was damaged (a torn transfer deserves a second try); damaged twice, `onDamaged` and throw. */
+async function onceMore<T>(fetch: () => Promise<T>, onDamaged: () => void): Promise<T> {
   try {
-    await objects.download(blobName(hash), file, hash, size);
+    return await fetch();
   } catch (error) {
     if (!(error instanceof DamagedObject)) throw error;
     try {
-      await objects.download(blobName(hash), file, hash, size); // a torn transfer deserves a second try
+      return await fetch();
     } catch (again) {
-      if (again instanceof DamagedObject) damaged.add(hash);
+      if (again instanceof DamagedObject) onDamaged();
       throw again;
     }
   }

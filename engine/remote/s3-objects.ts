@@ -63,12 +63,15 @@ export class S3Objects {
     return found !== undefined;
   }
 
-  /** The object's bytes, or undefined when there is none. */
+  /** The object's bytes, or undefined when there is none; a transfer that breaks off throws DamagedObject. */
   async getBytes(rel: string): Promise<Buffer | undefined> {
-    return this.call(`read ${rel}`, async () => {
-      const got = await this.client.send(new this.sdk.GetObjectCommand({ Bucket: this.spec.bucket, Key: this.name(rel) }));
+    const got = await this.call(`read ${rel}`, () => this.client.send(new this.sdk.GetObjectCommand({ Bucket: this.spec.bucket, Key: this.name(rel) })), true);
+    if (!got) return undefined;
+    try {
       return Buffer.from(await got.Body!.transformToByteArray());
-    }, true);
+    } catch (error) {
+      throw new DamagedObject(`${rel} broke off (${errorMessage(error)})`);
+    }
   }
 
   /**
