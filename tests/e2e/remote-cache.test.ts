@@ -93,6 +93,22 @@ describe('the shared cache on an S3-compatible server', () => {
     assert.ok(again.outcomes.every((o) => !o.downloaded));
   });
 
+  it('two machines publishing the same keys at once leave one complete result per key', async () => {
+    const remote = { remote: `s3://${BUCKET}/race`, remoteEndpoint: s3.endpoint };
+    const [a, b, c] = await Promise.all([machine(), machine(), machine()]);
+    // The split stage writes random bytes: A's and B's results for its key differ, and either may land.
+    const [runA, runB] = await Promise.all([a, b].map((dir) => runPipeline(path.join(dir, 'p', 'recipe.yaml'), remote)));
+    assert.ok([...runA!.ran, ...runB!.ran].includes('split'));
+    assert.equal((await s3.list(BUCKET, 'race/results/')).length, 2, 'one result object per key');
+    const { reporter, warnings } = recorder();
+    const runC = await runPipeline(path.join(c, 'p', 'recipe.yaml'), { ...remote, reporter, verify: true });
+    assert.deepEqual(warnings, []);
+    assert.deepEqual(runC.ran, []);
+    const noise = async (run: typeof runC) => readFile(path.join(run.outcomes.find((o) => o.name === 'split')!.outputs!.parts!, 'noise.bin'));
+    const got = await noise(runC);
+    assert.ok(got.equals(await noise(runA!)) || got.equals(await noise(runB!)), "C holds A's result or B's, whole");
+  });
+
   it('a byte flipped in a bucket object is detected: not used, recomputed, and the bucket repaired', async () => {
     const remote = { remote: `s3://${BUCKET}/flip`, remoteEndpoint: s3.endpoint };
     const a = await machine();
