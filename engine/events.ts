@@ -18,6 +18,8 @@ export interface StageOutcome {
   /** Absolute path of each output, when it has a result. */
   outputs?: Record<string, string>;
   logFile?: string;
+  /** A cached result this run downloaded from the shared cache rather than found in the store. */
+  downloaded?: boolean;
 }
 
 export interface RunReporter {

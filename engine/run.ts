@@ -17,6 +17,8 @@ import { explainStale } from './explain.ts';
 import { compareWithLock, describeDifference, type LockDifference } from './lock-check.ts';
 import { lockPathFor, lockUnchanged, readLock, updateLock, type LockEntry } from './lockfile.ts';
 import { ancestorsOf, selectStages, type Selection } from './plan.ts';
+import { RemoteCache } from './remote/remote-cache.ts';
+import { remoteSpecOf } from './remote/remote-spec.ts';
 import type { ResolvedRecipe, ResolvedStage } from './recipe/resolve.ts';
 import type { InputArtifact, UpstreamStage } from './stage.ts';
 
@@ -35,6 +37,12 @@ export interface RunOptions extends Selection {
   writeLock?: boolean;
   /** Write this run's hashes even where the lock has other output hashes for the same key (`--relock`). */
   relock?: boolean;
+  /** The shared cache to read misses from and publish to (`--remote s3://bucket/prefix`); default: the recipe's `remote:`; false: none. */
+  remote?: string | false;
+  /** The S3-compatible server of that cache (`--remote-endpoint`). */
+  remoteEndpoint?: string;
+  /** Execute nothing, but download every missing result the remote has (`tempa pull`). */
+  fetchOnly?: boolean;
 }
 
 export interface RunSummary {
@@ -73,6 +81,8 @@ export async function runRecipe(recipe: ResolvedRecipe, options: RunOptions = {}
   const datasets = await hashDatasets(recipe, recipe.stages.filter((s) => needed.has(s.name)), hasher);
 
   const pins = options.dryRun ? undefined : new RunPins(store.root);
+  const remoteSpec = options.remote === false ? undefined : remoteSpecOf(recipe.remote, { remote: options.remote, remoteEndpoint: options.remoteEndpoint });
+  const remote = remoteSpec && !options.dryRun ? new RemoteCache(remoteSpec) : undefined;
   const limit = pLimit(options.concurrency ?? recipe.concurrency);
   const settled = new Map<string, Promise<Settled>>();
   let stopReason: string | undefined;
@@ -124,6 +134,13 @@ export async function runRecipe(recipe: ResolvedRecipe, options: RunOptions = {}
         return await store.withKeyLock(key, lock, async () => {
           const raced = await store.lookup(key, warn, verifier);
           if (raced.record && !isForced && stage.cache) return cachedOutcome(stage.name, key, raced.record, store);
+          const fetched = remote && !isForced && stage.cache ? await remote.fetch(key, store, warn) : undefined;
+          if (fetched) {
+            await store.rememberOutputs(fetched, hasher).catch(() => undefined);
+            const downloaded = cachedOutcome(stage.name, key, fetched, store);
+            return { ...downloaded, outcome: { ...downloaded.outcome, downloaded: true, reasons: [`downloaded from ${remoteSpec!.url}`] } };
+          }
+          if (options.fetchOnly) return outcome('would-run', [...reasons, `not in ${remoteSpec?.url ?? 'a remote'}`], { key });
           reporter.stageStart(stage.name, reasons);
           try {
             const upstream = await upstreamOf(stage, recipe, settled, store);
@@ -132,6 +149,7 @@ export async function runRecipe(recipe: ResolvedRecipe, options: RunOptions = {}
               recheckInputs: () => recheckDatasets(stage, datasets, recipe, hasher),
             });
             await store.rememberOutputs(record, hasher).catch(() => undefined); // without it the next use reads the files once
+            if (remote && stage.cache) remote.publish(record, store, hasher, warn);
             return { record, outcome: { name: stage.name, status: 'ran', key, reasons, metrics: record.metrics, durationMs: record.durationMs, outDir: store.outDir(key), outputs: outputPaths(record, store), logFile: store.logFile(key) } };
           } catch (error) {
             const failure = error instanceof PipelineError && error.code === 'STAGE_FAILED' ? error : errStageFailed(stage.name, error);
@@ -183,6 +201,7 @@ export async function runRecipe(recipe: ResolvedRecipe, options: RunOptions = {}
       await registerLockFile(store, lockFile);
     }
   } finally {
+    await remote?.close(); // publishing reads results that only the pins protect until the lock names them
     await pins?.close(); // only now does the lock file protect this run's results from gc
   }
   await reporter.finish(outcomes);

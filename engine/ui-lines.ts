@@ -27,7 +27,7 @@ export function describeEnd(o: StageOutcome): string {
     .slice(0, 4)
     .map(([k, v]) => `${k} ${formatMetric(v)}`);
   if (o.status === 'ran') return [`ran in ${seconds(o.durationMs ?? 0)}`, ...metrics].join(' | ');
-  if (o.status === 'cached') return 'cached';
+  if (o.status === 'cached') return o.downloaded ? o.reasons.join('; ') : 'cached';
   if (o.status === 'skipped') return `skipped (${o.reasons.join('; ')})`;
   if (o.status === 'would-run' || o.status === 'stale') return `would run: ${o.reasons.join('; ')}`;
   return o.status;
@@ -72,7 +72,8 @@ export function createLineReporter(write: Write, now: () => number = () => perfo
     finish(outcomes) {
       const count = (s: StageOutcome['status']) => outcomes.filter((o) => o.status === s).length;
       const wouldRun = count('would-run') ? `, ${count('would-run')} would run` : '';
-      write(`${count('ran')} ran, ${count('cached')} cached, ${count('failed')} failed, ${count('skipped')} skipped${wouldRun}`);
+      const downloaded = outcomes.filter((o) => o.downloaded).length;
+      write(`${count('ran')} ran, ${count('cached')} cached${downloaded ? ` (${downloaded} downloaded)` : ''}, ${count('failed')} failed, ${count('skipped')} skipped${wouldRun}`);
     },
   };
 }

@@ -76,6 +76,23 @@ export const recipeSchema = {
       default: {},
       description: "How stages compute, not what: never part of a cache key, recorded in the lock file. Checked by the application's runtime schema.",
     },
+    remote: {
+      description: 'A shared cache on the S3 API: a miss looks here before running, a success is published here. Credentials come from the standard AWS chain, never from the recipe.',
+      oneOf: [
+        { type: 'string', pattern: '^s3://', description: 's3://bucket/prefix' },
+        {
+          type: 'object',
+          additionalProperties: false,
+          required: ['url'],
+          properties: {
+            url: { type: 'string', pattern: '^s3://', description: 's3://bucket/prefix' },
+            endpoint: { type: 'string', pattern: '^https?://', description: 'An S3-compatible server (MinIO, R2, GCS interop): https://host:port' },
+            region: { type: 'string', minLength: 1, description: 'Default: AWS_REGION or the profile; us-east-1 with an endpoint.' },
+            forcePathStyle: { type: 'boolean', description: 'Address buckets as host/bucket (MinIO); default true with an endpoint.' },
+          },
+        },
+      ],
+    },
     onError: {
       enum: ['fail', 'keep-going'],
       default: 'fail',

@@ -51,6 +51,10 @@ async function main(app: CliApp, argv: readonly string[]): Promise<number> {
   const loadToRun = async (file: string | undefined, sets: string[], trust = false) => (await import('./load-to-run.ts')).loadToRun(app, recipeFile(file), sets, trust);
   const trustOption = () => new Option('--trust', "run the recipe's commands and code plugins without asking (this run only; `tempa trust` records them)");
   const setOption = () => new Option('--set <path=value>', 'override a recipe value (repeatable)').argParser(collectRaw);
+  const remoteOptions = () => [
+    new Option('--remote <url>', "shared cache s3://bucket/prefix (default: the recipe's `remote:`); credentials from the standard AWS chain"),
+    new Option('--remote-endpoint <url>', 'S3-compatible server of the remote (MinIO, R2): http(s)://host:port'),
+  ];
 
   const run = program
     .command('run')
@@ -68,7 +72,7 @@ async function main(app: CliApp, argv: readonly string[]): Promise<number> {
     .option('--json', 'print a JSON summary instead of progress')
     .option('--relock', 'write this run\'s output hashes into the lock even where they differ from it for the same key')
     .addOption(trustOption());
-  for (const option of runtimeFlagOptions(app)) run.addOption(option);
+  for (const option of [...remoteOptions(), ...runtimeFlagOptions(app)]) run.addOption(option);
   run.action(async (file: string | undefined, flags: RunFlags & { force?: boolean | string }) => {
     const force = typeof flags.force === 'string' ? collect(flags.force) : flags.force;
     code = await (await import('./run-command.ts')).runCommand(app, recipeFile(file), { ...flags, force, set: [...(flags.set ?? []), ...runtimeSets(app, flags as Record<string, unknown>)] });
@@ -177,6 +181,19 @@ async function main(app: CliApp, argv: readonly string[]): Promise<number> {
       out(await showStage(recipe, stage, new Store(storeDirOf(flags.store, recipe.file))));
     });
 
+  for (const [name, description] of [
+    ['push', "upload the recipe's current results from the local store to the shared cache"],
+    ['pull', "download the recipe's current results the local store lacks from the shared cache (runs nothing)"],
+  ] as const) {
+    const command = program.command(name).argument('[recipe]', recipeArgumentHelp(defaults)).description(description).addOption(setOption()).option('--store <dir>');
+    for (const option of remoteOptions()) command.addOption(option);
+    command.action(async (file: string | undefined, flags: { set?: string[]; store?: string; remote?: string; remoteEndpoint?: string }) => {
+      const recipe = await load(file, flags.set);
+      const commands = await import('./remote-command.ts');
+      code = await (name === 'push' ? commands.pushCommand : commands.pullCommand)(recipe, flags);
+    });
+  }
+
   program
     .command('gc')
     .argument('[recipe]', 'any recipe of the project; its store is cleaned')
@@ -201,7 +218,7 @@ async function main(app: CliApp, argv: readonly string[]): Promise<number> {
     if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
     err((await import('./format-error.ts')).formatError(error));
     if (error instanceof RecipeErrors) return EXIT.usage;
-    if (error instanceof PipelineError) return error.code === 'STAGE_FAILED' || error.code === 'ARTIFACT_MISSING' || error.code === 'IO_FAILED' ? EXIT.stageFailed : EXIT.usage;
+    if (error instanceof PipelineError) return error.code === 'STAGE_FAILED' || error.code === 'ARTIFACT_MISSING' || error.code === 'IO_FAILED' || error.code === 'REMOTE_FAILED' ? EXIT.stageFailed : EXIT.usage;
     return EXIT.stageFailed;
   }
 }

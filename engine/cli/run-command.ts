@@ -28,6 +28,8 @@ export interface RunFlags {
   json?: boolean;
   relock?: boolean;
   trust?: boolean;
+  remote?: string;
+  remoteEndpoint?: string;
 }
 
 function exitCodeFor(outcomes: readonly StageOutcome[]): number {
@@ -52,6 +54,8 @@ export async function runCommand(app: App, recipeFile: string, flags: RunFlags):
     relock: flags.relock,
     concurrency: flags.jobs,
     storeDir: storeDirOf(flags.store, recipeFile),
+    remote: flags.remote,
+    remoteEndpoint: flags.remoteEndpoint,
     signal,
     reporter: flags.json ? undefined : taskList ? taskList() : createLineReporter(out),
   });

@@ -38,7 +38,8 @@ export async function verifyRecipe(recipe: ResolvedRecipe, options: VerifyOption
   try {
     summary = options.noRun
       ? await runRecipe(recipe, { dryRun: true, verify: true, storeDir: options.storeDir, signal: options.signal })
-      : await runRecipe(recipe, { storeDir: scratch!, writeLock: false, signal: options.signal, reporter: options.reporter });
+      : // Recomputing is the point: a shared cache would hand back the very results under test.
+        await runRecipe(recipe, { storeDir: scratch!, writeLock: false, remote: false, signal: options.signal, reporter: options.reporter });
   } finally {
     if (scratch) await rm(scratch, { recursive: true, force: true });
   }

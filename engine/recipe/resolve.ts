@@ -12,6 +12,7 @@ import { toRecipeErrors, validatorFor } from './ajv.ts';
 import { coerceOverrides } from './coerce-sets.ts';
 import { composeRecipe, isObject, type JsonObject } from './compose.ts';
 import { interpolate } from './interpolate.ts';
+import { remoteSpecOf, type RemoteSpec } from '../remote/remote-spec.ts';
 import type { SourceMap } from './source-map.ts';
 
 export type InputRef = { from: 'dataset'; dataset: string } | { from: 'stage'; stage: string; output: string };
@@ -55,6 +56,8 @@ export interface ResolvedRecipe {
   /** Options for how stages compute, checked by the application's runtime schema; not keyed. */
   runtime: Record<string, unknown>;
   onError: 'fail' | 'keep-going';
+  /** The shared cache `remote:` names, if any; `--remote` overrides it at run time. */
+  remote?: RemoteSpec;
   datasets: Record<string, DatasetSpec>;
   /** The application's folder: `npm:` datasets not installed beside the recipe are looked up from here. */
   appRoot: string;
@@ -122,6 +125,13 @@ export async function resolveRecipe(file: string, app: App, options: ResolveOpti
     datasets[name] = { name, paths, dir: path.dirname(sources.fileOf(['datasets', name]).file), external: isObject(spec) && spec.external === true };
   }
 
+  let remote: RemoteSpec | undefined;
+  try {
+    remote = remoteSpecOf(data.remote);
+  } catch (error) {
+    errors.push(errRecipeInvalid((error as PipelineError).message, { location: sources.locate(['remote']), field: 'remote', hint: (error as PipelineError).hint }));
+  }
+
   const stages = await resolveStages(rawStages, app, sources, errors, options.importCode !== false);
   for (const stage of stages) stage.seed = rawStages[stage.name]!.seed ?? (typeof data.seed === 'number' ? data.seed : 0);
   bindInputs(stages, rawStages, datasetNames, sources, errors);
@@ -145,6 +155,7 @@ export async function resolveRecipe(file: string, app: App, options: ResolveOpti
     concurrency: data.concurrency as number,
     runtime: (isObject(data.runtime) ? data.runtime : {}) as Record<string, unknown>,
     onError: data.onError as 'fail' | 'keep-going',
+    remote,
     datasets,
     appRoot: app.root,
     stages: order,
