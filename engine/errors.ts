@@ -8,7 +8,6 @@ export type ErrorCode =
   | 'IO_FAILED'
   | 'RECIPE_INVALID'
   | 'RECIPE_PARSE'
-  | 'REMOTE_FAILED'
   | 'STAGE_FAILED'
   | 'STAGE_LOAD_FAILED'
   | 'STAGE_UNKNOWN'
@@ -184,10 +183,6 @@ export const errUnknownStageFlag = (flag: string, name: string, known: readonly 
   new PipelineError('USAGE', `${flag}: the recipe has no stage named \`${name}\``, { hint: didYouMean(name, known, 'stages') });
 
 export const errUsage = (message: string, hint?: string) => new PipelineError('USAGE', message, { hint });
-
-/** The shared cache refused or could not be reached: names the remote, never a credential. */
-export const errRemote = (url: string, action: string, reason: string, hint: string) =>
-  new PipelineError('REMOTE_FAILED', `remote ${url}: cannot ${action}: ${reason}`, { hint });
 
 export function errorText(error: unknown): string {
   if (error instanceof Error) return error.message;

@@ -218,7 +218,7 @@ async function main(app: CliApp, argv: readonly string[]): Promise<number> {
     if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
     err((await import('./format-error.ts')).formatError(error));
     if (error instanceof RecipeErrors) return EXIT.usage;
-    if (error instanceof PipelineError) return error.code === 'STAGE_FAILED' || error.code === 'ARTIFACT_MISSING' || error.code === 'IO_FAILED' || error.code === 'REMOTE_FAILED' ? EXIT.stageFailed : EXIT.usage;
+    if (error instanceof PipelineError) return error.code === 'STAGE_FAILED' || error.code === 'ARTIFACT_MISSING' || error.code === 'IO_FAILED' ? EXIT.stageFailed : EXIT.usage;
     return EXIT.stageFailed;
   }
 }

@@ -1,5 +1,5 @@
 // The few S3 calls a shared cache needs (head, get into a file while hashing, put), through the AWS
-// SDK, imported only when a remote is used. SDK failures become REMOTE_FAILED errors that name the
+// SDK, imported only when a remote is used. SDK failures become RemoteErrors that name the
 // remote and what to do, never a stack trace or a credential.
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
@@ -8,7 +8,8 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { errRemote, PipelineError } from '../errors.ts';
+import { PipelineError } from '../errors.ts';
+import { errRemote, RemoteError } from './remote-error.ts';
 import type { RemoteSpec } from './remote-spec.ts';
 
 type Sdk = typeof import('@aws-sdk/client-s3');
@@ -130,7 +131,7 @@ export class S3Objects {
 }
 
 /** Is this a failure of the remote as a whole (no bucket, no access, no network) rather than of one object? */
-export const isUnavailable = (error: unknown): boolean => error instanceof PipelineError && error.code === 'REMOTE_FAILED';
+export const isUnavailable = (error: unknown): boolean => error instanceof RemoteError;
 
 function describeFailure(spec: RemoteSpec, action: string, error: unknown, status: number | undefined): PipelineError {
   const name = (error as { name?: string }).name ?? '';

@@ -216,11 +216,11 @@ describe('the shared cache on an S3-compatible server', () => {
       tempa(['run', 'p/recipe.yaml', '--remote', `s3://${BUCKET}/x`, '--remote-endpoint', 'http://127.0.0.1:9'], a, undefined, { env }),
     ]);
     assert.equal(missing.code, 1);
-    assert.match(missing.stderr, /error REMOTE_FAILED: remote s3:\/\/no-such-bucket\/x: cannot reach the bucket: bucket no-such-bucket does not exist at http:\/\/127\.0\.0\.1:\d+\n  hint: create it/);
+    assert.match(missing.stderr, /error IO_FAILED: remote s3:\/\/no-such-bucket\/x: cannot reach the bucket: bucket no-such-bucket does not exist at http:\/\/127\.0\.0\.1:\d+\n  hint: create it/);
     assert.doesNotMatch(missing.stderr, /\n\s+at /, 'no stack trace');
 
     assert.equal(refused.code, 1);
-    assert.match(refused.stderr, /error REMOTE_FAILED: remote s3:\/\/team-cache\/x: cannot reach the bucket: credentials refused or missing .*\n  hint: credentials come from the standard AWS chain/);
+    assert.match(refused.stderr, /error IO_FAILED: remote s3:\/\/team-cache\/x: cannot reach the bucket: credentials refused or missing .*\n  hint: credentials come from the standard AWS chain/);
     assert.ok(!refused.stderr.includes(S3_CREDENTIALS.AWS_SECRET_ACCESS_KEY));
 
     assert.equal(down.code, 0, down.stderr);
