@@ -80,10 +80,8 @@ export class SourceMap {
    * is a whole `${a.b}` reference, into the value it refers to (`with.model.nHead` -> `vars.model.nHead`).
    */
   locate(path: FieldPath, on: 'key' | 'value' = 'value', hops = 0): SourceLocation | undefined {
-    const dotted = path.join('.');
-    for (const [setPath] of this.overridden) {
-      if (dotted === setPath || dotted.startsWith(`${setPath}.`)) return { file: `--set ${setPath}`, line: 0, col: 0 };
-    }
+    const setPath = this.setBy(path);
+    if (setPath !== undefined) return { file: `--set ${setPath}`, line: 0, col: 0 };
     let best: { file: SourceFile; found: Found } | undefined;
     for (const file of this.files) {
       const found = walk(file.doc, path);
@@ -98,6 +96,13 @@ export class SourceMap {
     const offset = target?.range?.[0] ?? 0;
     const pos = file.lineCounter.linePos(offset);
     return { file: file.display, line: pos.line, col: pos.col };
+  }
+
+  /** The `--set` path that sets `path` (or a mapping holding it), if one does; needs no parsed document. */
+  setBy(path: FieldPath): string | undefined {
+    const dotted = path.join('.');
+    for (const [setPath] of this.overridden) if (dotted === setPath || dotted.startsWith(`${setPath}.`)) return setPath;
+    return undefined;
   }
 
   /** The file that sets `path` (nearest in the extends chain); paths in it resolve from its folder. */
