@@ -48,7 +48,7 @@ function shellOf(name: string, stage: StageSpec): string {
 
 /** The Snakefile text; its first rule, `all`, asks for every output. */
 export function toSnakefile(stages: Stages, datasets: Record<string, string>): string {
-  const specs = stages as Record<string, StageSpec>;
+  const specs = stages as unknown as Record<string, StageSpec>;
   const outputs = Object.fromEntries(Object.entries(specs).map(([name, stage]) => [name, outputsOf(name, stage)]));
   const every = Object.values(outputs).flatMap((files) => Object.values(files));
   const rules = [`rule all:\n    input: ${every.map(py).join(', ')}\n`];
