@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // Entry point and composition root: chooses how tempa's TypeScript runs, then hands the generic engine
 // CLI tempa's built-in stages, commands and runtime options. engine/ never imports stages/.
+import { existsSync } from 'node:fs';
 import { register } from 'node:module';
 import path from 'node:path';
-import { DIST, everySourceAsBuilt, readManifest, ROOT } from './manifest.mjs';
+import { DIRECT, DIST, everySourceAsBuilt, readManifest, ROOT } from './manifest.mjs';
 
 // Three ways, fastest first. Every source as built (bin/build.mjs, at install): dist/direct/, plain
 // JavaScript with no module hook (a hook costs a loader thread at every start); the hook loads only when
@@ -14,7 +15,8 @@ const files = process.env.TEMPA_COMPILED === '0' ? {} : readManifest();
 let main;
 let builtin;
 let importModule;
-if (everySourceAsBuilt(files)) {
+// A dist/ from a build before dist/direct/ existed runs through the hook until `npm run build`.
+if (everySourceAsBuilt(files) && existsSync(path.join(DIRECT, 'engine', 'cli', 'main.js'))) {
   let onDemand;
   [main, builtin, onDemand] = await Promise.all([
     import('../dist/direct/engine/cli/main.js'),
