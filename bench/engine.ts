@@ -22,7 +22,8 @@ function printHeader(): void {
   write(`memory:   ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`);
   write(`platform: ${os.platform()} ${os.release()}, temp dir ${os.tmpdir()}`);
   write(`load:     ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} (1, 5, 15 min) at the start`);
-  write(`cli:      ${existsSync(path.join(REPO_ROOT, 'dist', 'manifest.json')) ? 'modules from dist/ (npm run build)' : 'no dist/: through tsx'}`);
+  const built = existsSync(path.join(REPO_ROOT, 'dist', 'manifest.json'));
+  write(`cli:      ${built ? 'modules from dist/ (npm run build): dist/direct/ with no module hook while every source is as built' : 'no dist/: through tsx'}`);
   write('tfjs backend: none (engine benchmark; no tensors)');
 }
 

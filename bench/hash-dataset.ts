@@ -46,7 +46,10 @@ export async function benchHashDataset(dir: string, write: (line: string) => voi
   const memoNote = () => `memo file ${memoBefore ? `${memoBefore} B` : 'absent'} before the last; says: ${said}`;
   const coldStatus = await status();
   const coldNote = memoNote();
-  const run = await runTempaOk(['run', recipe], dir);
+  // Its `wc -c` command is trusted as a user would (`tempa trust`), in a trust file of its own.
+  const env = { TEMPA_TRUST_FILE: path.join(dir, 'trust.json') };
+  await runTempaOk(['trust', recipe], dir, env);
+  const run = await runTempaOk(['run', recipe], dir, env);
   const warmStatus = await status();
   const statusRows = [
     statsRow('CLI: tempa status, no memo yet', coldStatus, coldNote),

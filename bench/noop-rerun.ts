@@ -1,16 +1,19 @@
 // Section 1: how long a rerun takes when nothing changed, on a 50-stage recipe whose every stage is
 // cached: in-process (resolve + run) and through the real CLI (which adds Node start-up and module
-// loading), from dist/ and, for comparison, through tsx (TEMPA_COMPILED=0).
+// loading), from dist/ and, for comparison, through tsx (TEMPA_COMPILED=0); then Snakemake on the same chain.
+import path from 'node:path';
 import { resolveRecipe } from '../engine/recipe/resolve.ts';
 import { runRecipe, type RunSummary } from '../engine/run.ts';
 import { TEMPA } from '../stages/builtin.ts';
 import { countStatuses, runNode, runTempaOk } from './cli.ts';
 import { writePipelineRecipe } from './recipes.ts';
+import { benchSnakemake } from './snakemake.ts';
 import { onceRow, printTable, STATS_COLUMNS, statsRow, timeOnce, timeRuns } from './timing.ts';
 
 const RERUNS = 5;
+/** The CLI rerun is the number compared with Snakemake's: more runs, as the machine may be shared. */
+const CLI_RERUNS = 10;
 const HELP_RUNS = 20;
-const VIA_TSX = { TEMPA_COMPILED: '0' };
 
 function count(summary: RunSummary, status: string): number {
   return summary.outcomes.filter((o) => o.status === status).length;
@@ -26,7 +29,12 @@ function assertNothingRan(ran: number, cached: number, stageCount: number, how: 
 }
 
 export async function benchNoopRerun(dir: string, write: (line: string) => void): Promise<void> {
-  const { file, stageCount } = await writePipelineRecipe(dir);
+  const recipe = await writePipelineRecipe(dir);
+  const { file, stageCount } = recipe;
+  // The recipe's commands are trusted as a user would trust them (`tempa trust`), in a trust file of its own.
+  const env = { TEMPA_TRUST_FILE: path.join(dir, 'trust.json') };
+  const viaTsx = { ...env, TEMPA_COMPILED: '0' };
+  await runTempaOk(['trust', file], dir, env);
 
   const fill = await timeOnce(() => runInProcess(file));
   if (!fill.value.ok || count(fill.value, 'ran') !== stageCount) {
@@ -36,16 +44,16 @@ export async function benchNoopRerun(dir: string, write: (line: string) => void)
 
   const inProcess = await timeRuns(RERUNS, () => runInProcess(file), (s) => assertNothingRan(count(s, 'ran'), count(s, 'cached'), stageCount, 'in-process'));
   const cli = await timeRuns(
-    RERUNS,
-    () => runTempaOk(['run', file, '--json'], dir),
+    CLI_RERUNS,
+    () => runTempaOk(['run', file, '--json'], dir, env),
     (r) => {
       const counts = countStatuses(r.stdout);
       assertNothingRan(counts.ran ?? 0, counts.cached ?? 0, stageCount, 'CLI');
     },
   );
-  const cliTsx = await timeRuns(RERUNS, () => runTempaOk(['run', file, '--json'], dir, VIA_TSX));
+  const cliTsx = await timeRuns(RERUNS, () => runTempaOk(['run', file, '--json'], dir, viaTsx));
   const help = await timeRuns(HELP_RUNS, () => runTempaOk(['--help'], dir));
-  const helpTsx = await timeRuns(RERUNS, () => runTempaOk(['--help'], dir, VIA_TSX));
+  const helpTsx = await timeRuns(RERUNS, () => runTempaOk(['--help'], dir, viaTsx));
   const bareNode = await timeRuns(RERUNS, () => runNode(['-e', '0'], dir));
 
   printTable(write, `1. No-op rerun: ${stageCount}-stage recipe (4 load-data, 4 split-data, 42 exec; fan-out 20, chain 16), every stage cached`, STATS_COLUMNS, [
@@ -57,4 +65,5 @@ export async function benchNoopRerun(dir: string, write: (line: string) => void)
     statsRow('CLI floor through tsx (TEMPA_COMPILED=0)', helpTsx, 'Node + tsx + the command table'),
     statsRow('Node floor: node -e 0', bareNode, 'Node start-up alone'),
   ]);
+  await benchSnakemake(dir, recipe, cli, CLI_RERUNS, write);
 }

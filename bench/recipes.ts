@@ -5,7 +5,7 @@ import path from 'node:path';
 import { stringify } from 'yaml';
 import { seededRandom } from '../engine/rng.ts';
 
-type Stages = Record<string, Record<string, unknown>>;
+export type Stages = Record<string, Record<string, unknown>>;
 
 const WORDS = ['the', 'whale', 'sea', 'ship', 'captain', 'harpoon', 'deck', 'wind', 'night', 'oil', 'crew', 'sail', 'white', 'deep', 'line'];
 
@@ -37,7 +37,15 @@ const exec = (command: string, outputs: Record<string, string>, extra: Record<st
  * 50 stages:  4 load-data -> 4 split-data -> 4 exec prep -> merge -> 20 exec shards (fan-out)
  *             -> 16 exec chain stages (each reads its shard and the previous link) -> report (fan-in).
  */
-export async function writePipelineRecipe(dir: string): Promise<{ file: string; stageCount: number }> {
+export interface PipelineRecipe {
+  file: string;
+  stageCount: number;
+  /** The recipe's stages and datasets as written, for bench/snakefile.ts to translate. */
+  stages: Stages;
+  datasets: Record<string, string>;
+}
+
+export async function writePipelineRecipe(dir: string): Promise<PipelineRecipe> {
   const random = seededRandom(7);
   const datasets = await writeDataFiles(dir, random);
   const stages: Stages = {};
@@ -73,7 +81,7 @@ export async function writePipelineRecipe(dir: string): Promise<{ file: string; 
   });
   const file = path.join(dir, 'pipeline.yaml');
   await writeFile(file, stringify({ name: 'bench-pipeline', seed: 1337, concurrency: 2, datasets, stages }, { lineWidth: 0 }));
-  return { file, stageCount: Object.keys(stages).length };
+  return { file, stageCount: Object.keys(stages).length, stages, datasets };
 }
 
 /** `count` exec stages; each has 0–3 seeded random edges to earlier stages, a third of them as data inputs. */

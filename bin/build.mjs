@@ -1,13 +1,16 @@
 // `npm run build` (also run by `npm install` through `prepare`): compiles tempa's TypeScript once, so
 // the CLI starts without a compiler. Each .ts under engine/, stages/ and schemas/ becomes dist/<path>.js
-// (+ .map, + .view.js for a built-in stage: bin/stage-views.mjs); dist/manifest.json records each source's
-// size, mtime and sha256 for bin/compiled-loader.mjs.
+// (+ .map, + .view.js for a built-in stage: bin/stage-views.mjs) and its hook-free twin dist/direct/<path>.js
+// (bin/direct-modules.mjs), plus Ajv validators for the built-in schemas (bin/precompile-validators.mjs);
+// dist/manifest.json records each source's size, mtime and sha256 (bin/manifest.mjs).
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { toDirectModule } from './direct-modules.mjs';
+import { precompileValidators } from './precompile-validators.mjs';
 import { definitionView } from './stage-views.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -82,19 +85,30 @@ async function build() {
         const out = path.join(staging, rel.replace(/\.ts$/, '.js'));
         const { code, map } = await compileModule(esbuild, file, source, path.join(DIST, `${rel.replace(/\.ts$/, '.js')}.map`), options);
         await mkdir(path.dirname(out), { recursive: true });
+        const direct = path.join(staging, 'direct', rel.replace(/\.ts$/, '.js'));
+        await mkdir(path.dirname(direct), { recursive: true });
         await writeFile(out, code);
         await writeFile(`${out}.map`, map);
+        await writeFile(direct, toDirectModule(code, rel));
         const view = ts && BUILTIN_STAGE.test(rel) ? definitionView(ts, source, file) : undefined;
         if (view) {
           // What only run() used drops out: tree shaking removes its helpers, then a second pass with
           // TypeScript's elision of unused imports (on for the view alone) removes the imports they used.
           const viewOptions = { compilerOptions: { ...options.compilerOptions, verbatimModuleSyntax: false } };
           const shaken = (await compileModule(esbuild, file, view, null, viewOptions)).code;
-          await writeFile(out.replace(/\.js$/, '.view.js'), (await compileModule(esbuild, file, shaken, null, viewOptions)).code);
+          const viewCode = (await compileModule(esbuild, file, shaken, null, viewOptions)).code;
+          await writeFile(out.replace(/\.js$/, '.view.js'), viewCode);
+          await writeFile(direct.replace(/\.js$/, '.view.js'), toDirectModule(viewCode, rel, true));
         }
         files[rel] = { size, mtimeMs, sha256: sha256(source), ...(view ? { view: true } : {}) };
       }),
     );
+    try {
+      await precompileValidators(ROOT, staging);
+    } catch (error) {
+      // Only a start-up cost: without precompiled validators every schema is compiled at run time, as before.
+      process.stderr.write(`tempa: no precompiled validators (${error instanceof Error ? error.message : error})\n`);
+    }
     const sorted = Object.fromEntries(Object.entries(files).sort(([a], [b]) => a.localeCompare(b)));
     await writeFile(path.join(staging, 'manifest.json'), `${JSON.stringify({ files: sorted }, null, 1)}\n`);
     await rm(DIST, { recursive: true, force: true });

@@ -1,29 +1,14 @@
 // Module hook (node:module register) that runs tempa's TypeScript from dist/, compiled at install
 // (bin/build.mjs). Modules keep their .ts URLs, so import.meta.url, plugin paths and code hashes are
 // unchanged. A source whose size, mtime and sha256 differ from the build's is compiled on the fly instead.
-import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { compiledAsIs, DIST, readManifest, ROOT } from './manifest.mjs';
 import { FULL_MODULE_QUERY } from './stage-views.mjs';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const DIST = path.join(ROOT, 'dist');
-let files = {};
-try {
-  files = JSON.parse(readFileSync(path.join(DIST, 'manifest.json'), 'utf8')).files;
-} catch {
-  // no or unreadable manifest: every module is compiled on the fly
-}
+const files = readManifest(); // empty: every module is compiled on the fly
 let compiler;
-
-/** true when dist/ holds `file` as it is now (same size and mtime, or, after a checkout touched it, same text); else its text. */
-function compiledAsIs(file, entry) {
-  const now = statSync(file, { throwIfNoEntry: false });
-  if (now && now.size === entry.size && now.mtimeMs === entry.mtimeMs) return true;
-  const source = readFileSync(file, 'utf8');
-  return createHash('sha256').update(source).digest('hex') === entry.sha256 ? true : source;
-}
 
 function readCompiled(rel, suffix) {
   const js = path.join(DIST, rel.replace(/\.ts$/, suffix));

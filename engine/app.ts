@@ -34,4 +34,8 @@ export interface App {
   declaredCode?: DeclaredCodeTable;
   /** A folder of recipes shipped with the application: the code they name is trusted like its built-in stages. */
   shippedRecipes?: string;
+  /** A folder of precompiled Ajv validators (engine/recipe/ajv.ts precompiledName): a schema with one is not compiled at start-up. */
+  validators?: string;
+  /** How a stage module is imported by URL (a built-in's or a recipe's plugin). Absent: `import()`. */
+  importModule?: (url: string) => Promise<unknown>;
 }

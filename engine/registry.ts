@@ -31,7 +31,7 @@ export interface LoadOptions {
 }
 
 /** The part of the application that plugin loading needs. */
-export type Builtins = Pick<App, 'root' | 'stages'>;
+export type Builtins = Pick<App, 'root' | 'stages' | 'importModule'>;
 
 export const builtinNames = (app: Builtins): string[] => Object.keys(app.stages).sort();
 
@@ -66,7 +66,7 @@ export function clearPluginCache(): void {
 async function resolveAndImport(spec: string, fromDir: string, app: Builtins, at: LoadOptions): Promise<LoadedPlugin> {
   if (Object.hasOwn(app.stages, spec)) {
     const file = fileURLToPath(app.stages[spec]!);
-    const stage = await importStage(pathToFileURL(file).href, spec, at);
+    const stage = await importStage(app, pathToFileURL(file).href, spec, at);
     return { stage, source: `builtin:${spec}`, file, codeHash: await hashModuleGraph(file, app.root, true) };
   }
   if (isPathSpec(spec)) {
@@ -74,11 +74,11 @@ async function resolveAndImport(spec: string, fromDir: string, app: Builtins, at
     if (!existsSync(file)) throw errStageLoad(spec, new Error(`no such file ${file}`), at);
     const codeHash = await hashModuleGraph(file, fromDir);
     // The hash as a query string defeats the ESM loader cache exactly when the code changed.
-    const stage = await importStage(`${pathToFileURL(file).href}?code=${codeHash.slice(0, 16)}`, spec, at);
+    const stage = await importStage(app, `${pathToFileURL(file).href}?code=${codeHash.slice(0, 16)}`, spec, at);
     return { stage, source: spec, file, codeHash };
   }
   const found = await findPackage(spec, fromDir, app, at);
-  return { ...found, stage: await importStage(pathToFileURL(found.file).href, spec, at) };
+  return { ...found, stage: await importStage(app, pathToFileURL(found.file).href, spec, at) };
 }
 
 /** A code plugin as inspection sees it: where it is and its code hash, never its code's behaviour. */
@@ -116,10 +116,10 @@ function standIn(spec: string): AnyStage {
   } as unknown as AnyStage;
 }
 
-async function importStage(url: string, spec: string, at: LoadOptions): Promise<AnyStage> {
+async function importStage(app: Builtins, url: string, spec: string, at: LoadOptions): Promise<AnyStage> {
   let mod: { default?: unknown };
   try {
-    mod = (await import(url)) as { default?: unknown };
+    mod = (await (app.importModule ? app.importModule(url) : import(url))) as { default?: unknown };
   } catch (error) {
     throw errStageLoad(spec, error, at);
   }

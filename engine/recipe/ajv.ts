@@ -1,17 +1,47 @@
-// The one Ajv instance (strict, all errors, defaults filled in) and the translation of its errors
+// The one Ajv instance (strict, all errors, defaults filled in; made on first need) and the translation of its errors
 // into located, hinted recipe errors: "unknown key `lrr`, did you mean `lr`?" at file:line:col.
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { Ajv, ErrorObject, Options, ValidateFunction } from 'ajv';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { canonicalJson, sha256 } from '../cache/canonical.ts';
 import { errRecipeInvalid, errUnknownKey, suggest, type PipelineError } from '../errors.ts';
 import type { FieldPath, SourceMap } from './source-map.ts';
 
-export const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true, verbose: true });
+export const AJV_OPTIONS: Options = { allErrors: true, useDefaults: true, strict: true, verbose: true };
 
+// Ajv loads (tens of modules) and compiles (tens of ms a schema) only when no precompiled validator fits.
+const require = createRequire(import.meta.url);
+let instance: Ajv | undefined;
+const ajv = (): Ajv => (instance ??= new (require('ajv') as typeof import('ajv')).Ajv(AJV_OPTIONS));
+
+let ajvVersion: string | undefined;
 const compiled = new WeakMap<object, ValidateFunction>();
 
-export function validatorFor(schema: object): ValidateFunction {
+/**
+ * The file name of `schema`'s standalone validator in a folder of precompiled ones (bin/build.mjs writes
+ * dist/validators/): it hashes the schema's content with Ajv's version and options, so a schema edited
+ * since, or another Ajv, finds no file and is compiled as usual.
+ */
+export function precompiledName(schema: object): string | undefined {
+  let text: string;
+  try {
+    text = canonicalJson(schema);
+  } catch {
+    return undefined; // not plain JSON (a plugin's schema may hold anything): compiled, never precompiled
+  }
+  ajvVersion ??= (require('ajv/package.json') as { version: string }).version;
+  return `${sha256(`${ajvVersion}\n${canonicalJson(AJV_OPTIONS)}\n${text}`)}.cjs`;
+}
+
+/** `precompiled`: a folder of standalone validators by precompiledName, used where one fits. */
+export function validatorFor(schema: object, precompiled?: string): ValidateFunction {
   let validate = compiled.get(schema);
   if (!validate) {
-    validate = ajv.compile(schema);
+    // A precompiled validator is the code Ajv would generate now (its standalone output, same version and options).
+    const name = precompiled ? precompiledName(schema) : undefined;
+    const file = name ? path.join(precompiled!, name) : undefined;
+    validate = file && existsSync(file) ? (require(file) as ValidateFunction) : ajv().compile(schema);
     compiled.set(schema, validate);
   }
   return validate;

@@ -3,10 +3,10 @@
 // lists and scalars replace, and `null` deletes the inherited key.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { parse as parseYamlValue } from 'yaml';
 import { errRecipeInvalid, errUsage, RecipeErrors } from '../errors.ts';
 import { parseRecipeFile } from './parse.ts';
 import { SourceMap, type SourceFile } from './source-map.ts';
+import { yaml } from './yaml-on-demand.ts';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type JsonObject = { [key: string]: Json };
@@ -76,7 +76,7 @@ function applySet(target: JsonObject, assignment: string, sources: SourceMap): v
   const raw = assignment.slice(eq + 1);
   let value: Json;
   try {
-    value = (raw === '' ? '' : parseYamlValue(raw)) as Json;
+    value = (raw === '' ? '' : yaml().parse(raw)) as Json;
   } catch {
     value = raw;
   }

@@ -3,9 +3,10 @@
 // markers) into located errors.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+import type { Document, LineCounter } from 'yaml';
 import { errRecipeParse, PipelineError, RecipeErrors } from '../errors.ts';
 import { loadFast } from './fast-yaml.ts';
+import { yaml } from './yaml-on-demand.ts';
 import type { SourceFile } from './source-map.ts';
 
 export function displayPath(file: string): string {
@@ -36,6 +37,7 @@ const MAX_SYNTAX_ERRORS = 3;
  * A plain recursion over maps and lists: yaml's generic `visit` cost a big recipe several times more.
  */
 function duplicateKeys(doc: Document): Array<{ offset: number; message: string; code: string }> {
+  const { isMap, isPair, isScalar, isSeq } = yaml();
   const found: Array<{ offset: number; message: string; code: string }> = [];
   const walk = (node: unknown): void => {
     if (isMap(node)) {
@@ -70,6 +72,7 @@ function lazySource(file: string, display: string, text: string, data: unknown):
   let parsed: { doc: Document; lineCounter: LineCounter } | undefined;
   const positions = () => {
     if (!parsed) {
+      const { LineCounter, parseDocument } = yaml();
       const lineCounter = new LineCounter();
       parsed = { doc: parseDocument(text, { lineCounter, uniqueKeys: false, prettyErrors: false }), lineCounter };
     }
@@ -90,6 +93,7 @@ function lazySource(file: string, display: string, text: string, data: unknown):
 }
 
 function parseWithPositions(file: string, display: string, text: string): SourceFile {
+  const { LineCounter, parseDocument } = yaml();
   const lineCounter = new LineCounter();
   // yaml's own duplicate-key check compares each key with every earlier one (quadratic: minutes for a
   // few-MB recipe), so keys are checked here with a set per mapping instead.

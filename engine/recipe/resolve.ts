@@ -95,10 +95,10 @@ export async function resolveRecipe(file: string, app: App, options: ResolveOpti
   coerceOverrides(data, recipeSchema, [], sources.overridden);
   if (app.runtime && isObject(data.runtime)) coerceOverrides(data.runtime, app.runtime.schema as Record<string, unknown>, ['runtime'], sources.overridden);
   const errors: PipelineError[] = interpolate(data, sources);
-  const envelopeOk = validatorFor(recipeSchema)(data);
-  if (!envelopeOk) errors.push(...toRecipeErrors(validatorFor(recipeSchema).errors, [], sources));
+  const validateEnvelope = validatorFor(recipeSchema, app.validators);
+  if (!validateEnvelope(data)) errors.push(...toRecipeErrors(validateEnvelope.errors, [], sources));
   if (app.runtime && isObject(data.runtime)) {
-    const validateRuntime = validatorFor(app.runtime.schema);
+    const validateRuntime = validatorFor(app.runtime.schema, app.validators);
     if (!validateRuntime(data.runtime)) errors.push(...toRecipeErrors(validateRuntime.errors, ['runtime'], sources));
   }
 
@@ -165,7 +165,7 @@ export async function resolveRecipe(file: string, app: App, options: ResolveOpti
   };
 }
 
-async function resolveStages(rawStages: Record<string, RawStage>, app: Builtins, sources: SourceMap, errors: PipelineError[], importCode: boolean): Promise<ResolvedStage[]> {
+async function resolveStages(rawStages: Record<string, RawStage>, app: Builtins & Pick<App, 'validators'>, sources: SourceMap, errors: PipelineError[], importCode: boolean): Promise<ResolvedStage[]> {
   const resolved = await Promise.all(
     Object.entries(rawStages).map(async ([name, raw]): Promise<ResolvedStage | undefined> => {
       if (!isObject(raw) || typeof raw.uses !== 'string') return undefined;
@@ -186,7 +186,7 @@ async function resolveStages(rawStages: Record<string, RawStage>, app: Builtins,
       if (plugin.deferred) return { ...common, params: written, keyParams, outputs: {} };
       const params = written;
       coerceOverrides(params, plugin.stage.schema as Record<string, unknown>, ['stages', name, 'with'], sources.overridden);
-      const validate = validatorFor(plugin.stage.schema as object);
+      const validate = validatorFor(plugin.stage.schema as object, app.validators);
       if (!validate(params)) {
         errors.push(...toRecipeErrors(validate.errors, ['stages', name, 'with'], sources));
         return undefined;

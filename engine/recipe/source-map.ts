@@ -1,7 +1,8 @@
 // Maps a field path in the merged recipe back to file:line:col in the YAML it came from.
 // With `extends`, a value may come from any file in the chain; the nearest file that sets it wins.
-import { isMap, isPair, isScalar, isSeq, type Document, type LineCounter, type Node, type Pair, type YAMLMap } from 'yaml';
+import type { Document, LineCounter, Node, Pair, YAMLMap } from 'yaml';
 import type { SourceLocation } from '../errors.ts';
+import { yaml } from './yaml-on-demand.ts';
 
 /** A string that is exactly one `${a.b}` reference (it then takes the referenced value with its type). */
 export const WHOLE_REF = /^\$\{([^}]*)\}$/;
@@ -35,6 +36,7 @@ interface Found {
 const pairIndex = new WeakMap<YAMLMap, { size: number; byKey: Map<string, Pair> }>();
 
 function pairOf(map: YAMLMap, key: string): Pair | undefined {
+  const { isPair, isScalar } = yaml();
   let index = pairIndex.get(map);
   if (!index || index.size !== map.items.length) {
     const byKey = new Map<string, Pair>();
@@ -47,6 +49,7 @@ function pairOf(map: YAMLMap, key: string): Pair | undefined {
 
 /** Walks `path` as far as the document goes; `depth` says how many segments matched. */
 function walk(doc: Document, path: FieldPath): Found {
+  const { isMap, isSeq } = yaml();
   let node = doc.contents as Node | null;
   let keyNode: Node | undefined;
   let depth = 0;
@@ -80,10 +83,8 @@ export class SourceMap {
    * is a whole `${a.b}` reference, into the value it refers to (`with.model.nHead` -> `vars.model.nHead`).
    */
   locate(path: FieldPath, on: 'key' | 'value' = 'value', hops = 0): SourceLocation | undefined {
-    const dotted = path.join('.');
-    for (const [setPath] of this.overridden) {
-      if (dotted === setPath || dotted.startsWith(`${setPath}.`)) return { file: `--set ${setPath}`, line: 0, col: 0 };
-    }
+    const setPath = this.setBy(path);
+    if (setPath !== undefined) return { file: `--set ${setPath}`, line: 0, col: 0 };
     let best: { file: SourceFile; found: Found } | undefined;
     for (const file of this.files) {
       const found = walk(file.doc, path);
@@ -92,12 +93,19 @@ export class SourceMap {
     }
     if (!best) return undefined;
     const { file, found } = best;
-    const ref = found.depth < path.length && isScalar(found.node) && typeof found.node.value === 'string' ? WHOLE_REF.exec(found.node.value) : null;
+    const ref = found.depth < path.length && yaml().isScalar(found.node) && typeof found.node.value === 'string' ? WHOLE_REF.exec(found.node.value) : null;
     if (ref && hops < MAX_REF_HOPS) return this.locate([...ref[1]!.trim().split('.'), ...path.slice(found.depth)], on, hops + 1);
     const target = on === 'key' && found.depth === path.length && found.keyNode ? found.keyNode : (found.node ?? found.keyNode);
     const offset = target?.range?.[0] ?? 0;
     const pos = file.lineCounter.linePos(offset);
     return { file: file.display, line: pos.line, col: pos.col };
+  }
+
+  /** The `--set` path that sets `path` (or a mapping holding it), if one does; needs no parsed document. */
+  setBy(path: FieldPath): string | undefined {
+    const dotted = path.join('.');
+    for (const [setPath] of this.overridden) if (dotted === setPath || dotted.startsWith(`${setPath}.`)) return setPath;
+    return undefined;
   }
 
   /** The file that sets `path` (nearest in the extends chain); paths in it resolve from its folder. */

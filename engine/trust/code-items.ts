@@ -33,15 +33,19 @@ export async function listCodeItems(recipe: ResolvedRecipe, options: CodeItemOpt
   const shipped = options.shippedRecipes && existsSync(options.shippedRecipes) ? realpathSync(options.shippedRecipes) : undefined;
   const items: CodeItem[] = [];
   for (const stage of recipe.stages) {
-    const at = (field: readonly (string | number)[]) => {
-      const location = recipe.sources.locate(field);
-      const file = recipe.sources.fileOf(field).file;
-      const implicit = location?.file.startsWith('--set ') === true || (shipped !== undefined && isInside(realpathSync(file), shipped));
-      return { stage: stage.name, location, field: field.join('.'), implicit };
+    // The location is found only when asked for (listing an untrusted item): finding it parses the
+    // recipe's YAML for positions, which would double the cost of a no-op rerun of a trusted recipe.
+    const item = (fields: Omit<CodeItem, 'stage' | 'location' | 'field' | 'implicit'>, field: readonly (string | number)[]): CodeItem => {
+      const implicit = recipe.sources.setBy(field) !== undefined || (shipped !== undefined && isInside(realpathSync(recipe.sources.fileOf(field).file), shipped));
+      let location: SourceLocation | undefined | null = null;
+      return Object.defineProperty({ ...fields, stage: stage.name, field: field.join('.'), implicit }, 'location', {
+        enumerable: true,
+        get: () => (location === null ? (location = recipe.sources.locate(field)) : location),
+      }) as CodeItem;
     };
     if (!stage.plugin.source.startsWith('builtin:')) {
       const shown = stage.plugin.source.startsWith('.') || path.isAbsolute(stage.plugin.source) ? displayPath(stage.plugin.file) : `${stage.plugin.source} (${displayPath(stage.plugin.file)})`;
-      items.push({ kind: 'plugin', what: shown, hash: stage.plugin.codeHash, ...at(['stages', stage.name, 'uses']) });
+      items.push(item({ kind: 'plugin', what: shown, hash: stage.plugin.codeHash }, ['stages', stage.name, 'uses']));
       continue;
     }
     for (const code of options.declared?.[stage.uses]?.(stage.params) ?? []) {
@@ -49,12 +53,12 @@ export async function listCodeItems(recipe: ResolvedRecipe, options: CodeItemOpt
       if ('command' in code) {
         // Where it runs and its environment are part of what it does (`cwd` picks the script, `env` can preload code).
         const { command, cwd = '.', env = {} } = code;
-        items.push({ kind: 'command', what: describeCommand(command, cwd, env), hash: sha256(canonicalJson({ command, cwd, env })), ...at(field) });
+        items.push(item({ kind: 'command', what: describeCommand(command, cwd, env), hash: sha256(canonicalJson({ command, cwd, env })) }, field));
         continue;
       }
       const file = path.resolve(stage.dir, code.module);
       if (!existsSync(file)) continue; // nothing to run: the stage fails, naming the missing file
-      items.push({ kind: 'module', what: displayPath(file), hash: await hashModuleGraph(file, stage.dir), ...at(field) });
+      items.push(item({ kind: 'module', what: displayPath(file), hash: await hashModuleGraph(file, stage.dir) }, field));
     }
   }
   return items;

@@ -1,10 +1,13 @@
-// The CLI run from dist/ (bin/build.mjs, bin/compiled-loader.mjs) must behave as the CLI through tsx:
-// same output, same cache keys, never stale code, and commands that only resolve a recipe never load
-// tfjs. Works on a copy of the repository, so building never races other test files over dist/.
+// The CLI run from dist/ (bin/build.mjs; dist/direct/ when every source is as built, else the hook of
+// bin/compiled-loader.mjs) must behave as the CLI through tsx: same output, same cache keys, never stale
+// code, and commands that only resolve a recipe never load tfjs. Works on a copy of the repository, so
+// building never races other test files over dist/.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { cp, mkdir, readFile, symlink, utimes, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { appendFile, cp, mkdir, readFile, symlink, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { before, describe, test } from 'node:test';
 import { REPO_ROOT } from '../helpers/project.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
@@ -54,6 +57,29 @@ describe('the compiled CLI', () => {
     assert.match(full, /trainLoop/);
     assert.doesNotMatch(view, /trainLoop|shared\/train|backend\/tf/);
     assert.match(view, /\?tempa=run/);
+    // Its hook-free twin imports the full module beside it, and names the source as its import.meta.url.
+    const direct = await readFile(path.join(root, 'dist', 'direct', 'stages', 'pretrain', 'index.view.js'), 'utf8');
+    assert.match(direct, /new URL\("\.\/index\.js", import\.meta\.url\)/);
+    assert.doesNotMatch(direct, /\?tempa=run|\.ts"\)?;?\n|trainLoop/);
+    assert.match(await readFile(path.join(root, 'dist', 'direct', 'stages', 'builtin.js'), 'utf8'), /new URL\("\.\.\/\.\.\/\.\.\/stages\/builtin\.ts", import\.meta\.url\)/);
+  });
+
+  test('the build precompiles the schema validators; they fill defaults and report errors as a run-time compile does', async () => {
+    const { precompiledName, validatorFor } = (await import(pathToFileURL(path.join(root, 'engine', 'recipe', 'ajv.ts')).href)) as typeof import('../../engine/recipe/ajv.ts');
+    const { default: exec } = (await import(pathToFileURL(path.join(root, 'stages', 'exec', 'index.ts')).href)) as typeof import('../../stages/exec/index.ts');
+    const validators = path.join(root, 'dist', 'validators');
+    const schema = exec.schema as object;
+    assert.ok(existsSync(path.join(validators, precompiledName(schema)!)), 'the exec schema has a precompiled validator');
+    assert.equal(existsSync(path.join(validators, precompiledName({ ...schema, description: 'edited' })!)), false, 'an edited schema has none');
+    const precompiled = validatorFor(schema, validators);
+    const compiled = validatorFor(structuredClone(schema)); // another object: not the cached validator
+    assert.notEqual(precompiled, compiled);
+    for (const input of [{ command: 'true', outputs: { o: 'o.txt' } }, { command: 3, outputz: {} }, {}]) {
+      const [a, b] = [structuredClone(input), structuredClone(input)];
+      assert.equal(precompiled(a), compiled(b), JSON.stringify(input));
+      assert.deepEqual(a, b, 'the same defaults filled in');
+      assert.deepEqual(JSON.parse(JSON.stringify(precompiled.errors ?? null)), JSON.parse(JSON.stringify(compiled.errors ?? null)));
+    }
   });
 
   test('--help prints the same compiled and through tsx', async () => {
@@ -92,20 +118,48 @@ describe('the compiled CLI', () => {
     assert.deepEqual((JSON.parse(run.stdout) as { stages: { status: string }[] }).stages.map((s) => s.status), ['ran']);
   });
 
-  test('a source edited after the build runs as edited; one only touched still runs compiled', async () => {
+  test("a recipe's TypeScript plugin runs with the CLI from dist/direct/ (the hook loads for it alone)", async () => {
+    // Outside any package.json with "type": "module": the plugin is an ES module all the same.
+    const project = await tempDir('tempa-ts-plugin-');
+    await writeFile(path.join(project, 'recipe.yaml'), 'stages:\n  hello:\n    uses: ./hello.ts\n    with: { word: hi }\n');
+    await writeFile(
+      path.join(project, 'hello.ts'),
+      `import { writeFile } from 'node:fs/promises';
+interface Params { word: string }
+const shout = (word: string): string => word.toUpperCase();
+export default {
+  name: 'hello', version: 1,
+  schema: { type: 'object', additionalProperties: false, properties: { word: { type: 'string' } } },
+  outputs: () => ({ o: { kind: 'file' } }),
+  async run(ctx: { outDir: string }, params: Params) {
+    await writeFile(ctx.outDir + '/o.txt', shout(params.word));
+    return { metrics: {}, artifacts: { o: 'o.txt' } };
+  },
+};
+`,
+    );
+    const run = await tempa(['run', path.join(project, 'recipe.yaml'), '--trust', '--json']);
+    assert.equal(run.code, 0, run.stderr);
+    const [stage] = (JSON.parse(run.stdout) as { stages: { status: string; outputs: Record<string, string> }[] }).stages;
+    assert.equal(stage?.status, 'ran');
+    assert.equal(await readFile(stage!.outputs.o!, 'utf8'), 'HI');
+  });
+
+  test('fresh sources run dist/direct/; an edited one runs as edited, the rest from dist/ through the hook', async () => {
     const main = path.join(root, 'engine', 'cli', 'main.ts');
-    const compiledMain = path.join(root, 'dist', 'engine', 'cli', 'main.js');
-    await writeFile(compiledMain, `${await readFile(compiledMain, 'utf8')}\nprocess.stderr.write('from dist\\n');\n`);
-    assert.match((await tempa(['--help'])).stderr, /from dist/);
+    await appendFile(path.join(root, 'dist', 'direct', 'engine', 'cli', 'main.js'), "\nprocess.stderr.write('from dist/direct\\n');\n");
+    await appendFile(path.join(root, 'dist', 'engine', 'cli', 'shared.js'), "\nprocess.stderr.write('shared from dist\\n');\n");
+    assert.match((await tempa(['--help'])).stderr, /from dist\/direct/);
 
     const later = new Date(Date.now() + 60_000);
     await utimes(main, later, later);
-    assert.match((await tempa(['--help'])).stderr, /from dist/, 'same text, new mtime: the build still holds');
+    assert.match((await tempa(['--help'])).stderr, /from dist\/direct/, 'same text, new mtime: the build still holds');
 
     await writeFile(main, `${await readFile(main, 'utf8')}\nprocess.stderr.write('edited source\\n');\n`);
     const edited = await tempa(['--help']);
     assert.equal(edited.code, 0, edited.stderr);
     assert.match(edited.stderr, /edited source/);
-    assert.doesNotMatch(edited.stderr, /from dist/);
+    assert.match(edited.stderr, /shared from dist/, 'unedited modules still come compiled, through the hook');
+    assert.doesNotMatch(edited.stderr, /from dist\/direct/);
   });
 });

@@ -5,6 +5,7 @@ import { mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import { parse } from 'yaml';
 import { lockUnchanged, readLock, updateLock, type LockEntry, type LockFile } from '../../../engine/lockfile.ts';
 import { makeProject, runPipeline } from '../../helpers/project.ts';
 
@@ -61,6 +62,25 @@ describe('updateLock', () => {
       assert.doesNotMatch(text, /[&*]a\d/);
       assert.equal(text.match(/backend: native/g)?.length, 2);
       assert.deepEqual((await readLock(file))?.stages.b?.info, info);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('readLock', () => {
+  it('reads every committed lock exactly as `yaml` does (it takes js-yaml first, for speed)', async () => {
+    const locks = ['quickstart', 'preference', 'reasoning'].map((name) => path.join(import.meta.dirname, '../../../recipes', `${name}.lock`));
+    for (const file of locks) assert.deepEqual(await readLock(file), parse(await readFile(file, 'utf8')), file);
+  });
+
+  it('reads back what updateLock wrote, values that look like dates, numbers or nulls included', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'tempa-lock-'));
+    try {
+      const file = path.join(dir, 'r.lock');
+      const info = { date: '2026-11-30', under: '1_000', octal: '0o17', tilde: '~', yes: 'yes', empty: '' };
+      await updateLock(file, 'r', { a: { ...entry('k1'), info } }, ['a']);
+      assert.deepEqual((await readLock(file))?.stages.a?.info, info);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
