@@ -49,6 +49,23 @@ export async function readLock(file: string): Promise<LockFile | undefined> {
 }
 
 /**
+ * `entry` with the hashes the lock already holds for its outputs that record the run (a report's times and
+ * cache statuses), when the key is the same: those hashes are never compared, and a rerun that rewrote them
+ * would leave every fresh clone's committed lock modified after its first run.
+ */
+export function keepRecordedRun(entry: LockEntry, previous: LockEntry | undefined): LockEntry {
+  if (!entry.recordsTheRun?.length || previous?.key !== entry.key) return entry;
+  const kept: LockEntry = { ...entry, outputs: { ...entry.outputs }, ...(entry.files ? { files: { ...entry.files } } : {}) };
+  for (const name of entry.recordsTheRun) {
+    const hash = previous.outputs[name];
+    if (hash !== undefined) kept.outputs[name] = hash;
+    const files = previous.files?.[name];
+    if (files && kept.files) kept.files[name] = files;
+  }
+  return kept;
+}
+
+/**
  * Whether updateLock would write back `previous` as it is: same recipe, same stages in the same order,
  * each entry equal. A no-op rerun then skips reading, rewriting and renaming the lock.
  */

@@ -15,7 +15,7 @@ import { silentReporter, type RunReporter, type StageOutcome } from './events.ts
 import { executeStage } from './execute.ts';
 import { explainStale } from './explain.ts';
 import { compareWithLock, describeDifference, type LockDifference } from './lock-check.ts';
-import { lockPathFor, lockUnchanged, readLock, updateLock, type LockEntry } from './lockfile.ts';
+import { keepRecordedRun, lockPathFor, lockUnchanged, readLock, updateLock, type LockEntry } from './lockfile.ts';
 import { ancestorsOf, selectStages, type Selection } from './plan.ts';
 import { RemoteCache } from './remote/remote-cache.ts';
 import { remoteSpecOf } from './remote/remote-spec.ts';
@@ -183,7 +183,7 @@ export async function runRecipe(recipe: ResolvedRecipe, options: RunOptions = {}
     for (const stage of recipe.stages) {
       const s = await settled.get(stage.name)!;
       if (!s.record) continue;
-      const entry = lockEntry(stage, s.record);
+      const entry = keepRecordedRun(lockEntry(stage, s.record), previous[stage.name]);
       entries[stage.name] = entry;
       // Same key, other bytes: the lock and the store disagree. Say so; never paper over it by rewriting.
       const difference = previous[stage.name]?.key === entry.key ? compareWithLock(stage.name, previous[stage.name], entry) : undefined;

@@ -1,12 +1,13 @@
 // A no-op rerun leaves the lock file alone (lockUnchanged): only a lock that would be written back
-// exactly as it is may be skipped; any other difference still rewrites it.
+// exactly as it is may be skipped; any other difference still rewrites it. A rerun of a stage whose output
+// records the run keeps the lock's hash of it (keepRecordedRun).
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
-import { lockUnchanged, readLock, updateLock, type LockEntry, type LockFile } from '../../../engine/lockfile.ts';
+import { keepRecordedRun, lockUnchanged, readLock, updateLock, type LockEntry, type LockFile } from '../../../engine/lockfile.ts';
 import { makeProject, runPipeline } from '../../helpers/project.ts';
 
 const entry = (key: string): LockEntry => ({
@@ -84,5 +85,25 @@ describe('readLock', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('keepRecordedRun', () => {
+  const report = (key: string, html: string): LockEntry => ({ ...entry(key), outputs: { html, data: 'd1' }, files: { html: { 'report.html': html }, data: { 'd.json': 'd1' } }, recordsTheRun: ['html'] });
+
+  it("keeps the lock's hash of an output that records the run when the key is the same, so a rerun leaves the lock as committed", () => {
+    const previous = report('k1', 'h-committed');
+    const kept = keepRecordedRun(report('k1', 'h-this-run'), previous);
+    assert.equal(kept.outputs.html, 'h-committed');
+    assert.deepEqual(kept.files?.html, { 'report.html': 'h-committed' });
+    assert.equal(lockUnchanged(lock({ r: previous }), 'r', { r: kept }, ['r']), true);
+  });
+
+  it('takes the new hashes for a new key, and never touches outputs that do not record the run', () => {
+    assert.equal(keepRecordedRun(report('k2', 'h-new'), report('k1', 'h-old')).outputs.html, 'h-new');
+    const changedData = { ...report('k1', 'h-new'), outputs: { html: 'h-new', data: 'd2' } };
+    assert.equal(keepRecordedRun(changedData, report('k1', 'h-old')).outputs.data, 'd2');
+    const plain = entry('k1');
+    assert.equal(keepRecordedRun(plain, { ...plain, outputs: { out: 'other' } }), plain);
   });
 });
