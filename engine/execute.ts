@@ -25,6 +25,8 @@ export interface ExecuteRequest {
   upstream: readonly UpstreamStage[];
   /** Re-hashes dataset inputs after the run: a dataset edited mid-run must not be cached as the old one. */
   recheckInputs: () => Promise<string | undefined>;
+  /** A forced rerun: its result replaces the one the store holds for the key. */
+  replace?: boolean;
 }
 
 export async function executeStage(req: ExecuteRequest): Promise<RunRecord> {
@@ -67,8 +69,7 @@ export async function executeStage(req: ExecuteRequest): Promise<RunRecord> {
       durationMs: Math.round(performance.now() - started),
       createdAt: new Date().toISOString(),
     };
-    await store.commit(pending, record);
-    return record;
+    return await store.commit(pending, record, req.replace);
   } catch (error) {
     await store.discard(pending);
     if (req.signal.aborted) throw new PipelineError('STAGE_FAILED', `[stage ${stage.name}] interrupted`, { stage: stage.name, hint: 'nothing was cached for it; checkpoints are kept for the next run' });

@@ -147,6 +147,7 @@ export async function runRecipe(recipe: ResolvedRecipe, options: RunOptions = {}
             const record = await executeStage({
               stage, key, manifest, inputs, store, signal, reporter, runtime: recipe.runtime, upstream,
               recheckInputs: () => recheckDatasets(stage, datasets, recipe, hasher),
+              replace: isForced,
             });
             await store.rememberOutputs(record, hasher).catch(() => undefined); // without it the next use reads the files once
             if (remote && stage.cache) remote.publish(record, store, hasher, warn);

@@ -114,8 +114,7 @@ export class Store {
   async begin(key: string): Promise<PendingRun> {
     // A killed run's children may still write into this key's checkpoint folder: end them first.
     await endLeftoverGroups(this.groupDir(key));
-    const name = `${key}.${process.pid}.${os.hostname().replace(/\./g, '-')}.${Math.random().toString(36).slice(2, 8)}`;
-    const dir = path.join(this.root, 'tmp', name);
+    const dir = this.tmpDir(key);
     await ioStep('create folder', dir, () => mkdir(path.join(dir, 'out'), { recursive: true }));
     // The log lives outside tmp/ so it survives a failed run for the user to read.
     const logFile = path.join(this.root, 'logs', `${key}.log`);
@@ -126,9 +125,19 @@ export class Store {
     return { key, dir, outDir: path.join(dir, 'out'), logFile };
   }
 
-  /** Atomically publishes a finished run. If another process published the same key first, theirs stands. */
-  /** The renaming of the whole folder is the commit point: a failure before it (a full disk) commits nothing. */
-  async commit(pending: PendingRun, record: RunRecord): Promise<void> {
+  /** A folder under tmp/ named for its owner, so `sweep` removes it once that process is gone. */
+  private tmpDir(key: string): string {
+    return path.join(this.root, 'tmp', `${key}.${process.pid}.${os.hostname().replace(/\./g, '-')}.${Math.random().toString(36).slice(2, 8)}`);
+  }
+
+  /**
+   * Atomically publishes a finished run and returns the record that stands. The renaming of the whole
+   * folder is the commit point: a failure before it (a full disk) commits nothing. When the key already has
+   * a result, another process published it first and theirs stands, unless `replace` (a forced rerun): then
+   * the old result is moved aside before the new one is renamed in, so the entry is never half of each.
+   * The caller must use the returned record: the lock and the hash memo describe what the store holds.
+   */
+  async commit(pending: PendingRun, record: RunRecord, replace = false): Promise<RunRecord> {
     const target = this.entryDir(pending.key);
     await ioStep('commit the result into', target, async () => {
       await protect(pending.outDir);
@@ -136,14 +145,24 @@ export class Store {
       await rename(pending.logFile, path.join(pending.dir, 'stage.log'));
       await mkdir(path.dirname(target), { recursive: true });
     });
+    let standing = record;
     try {
       await rename(pending.dir, target);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw asIoError(error, 'commit the result into', target);
-      await this.discard(pending);
+      if (replace) {
+        const aside = this.tmpDir(pending.key);
+        await ioStep('move the replaced result out of', target, () => rename(target, aside));
+        await ioStep('commit the result into', target, () => rename(pending.dir, target));
+        await rm(aside, { recursive: true, force: true }).catch(() => undefined); // sweep retries it
+      } else {
+        await this.discard(pending);
+        standing = await ioStep('read the result already in', target, async () => JSON.parse(await readFile(path.join(target, 'record.json'), 'utf8')) as RunRecord);
+      }
     }
     await rm(this.checkpointDir(pending.key), { recursive: true, force: true }).catch(() => undefined); // gc removes it later
+    return standing;
   }
 
   /** Never throws, so a failed stage's own error is what gets reported; `sweep` retries what is left. */

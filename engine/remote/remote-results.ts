@@ -104,8 +104,8 @@ export async function downloadResult(objects: S3Objects, store: Store, key: stri
     const limit = pLimit(8);
     await Promise.all(files.map(({ file, hash, size }) => limit(() => onceMore(() => objects.download(blobName(hash), file, hash, size), () => damaged.add(hash)))));
     for (const { file, size } of files) if ((await stat(file)).size !== size) throw new DamagedObject(`${file} changed while downloading`);
-    await store.commit(pending, result.record);
-    return result.record;
+    // A result this store got meanwhile (another run on this machine) stands, and is what the run uses.
+    return await store.commit(pending, result.record);
   } catch (error) {
     await store.discard(pending);
     // Whoever recomputes it replaces the result too: a stage that is not bit-reproducible gives other blobs.
