@@ -2,10 +2,11 @@
 // is trusted on this machine (asked on a terminal), apart from main.ts so `--help` never loads it.
 import type { App } from '../app.ts';
 import { resolveRecipe, type ResolvedRecipe } from '../recipe/resolve.ts';
+import { deferredStages } from '../trust/code-items.ts';
 import { ensureTrusted } from '../trust/ensure-trusted.ts';
 import { trustFilePath } from '../trust/trust-file.ts';
 
-/** Resolves `file` first without importing code plugins, checks trust, then resolves it with them. */
+/** Resolves `file` first without importing code plugins, checks trust, then (if it has any) resolves it with them. */
 export async function loadToRun(app: App, file: string, sets: readonly string[], trustAll = false): Promise<ResolvedRecipe> {
   const inspected = await resolveRecipe(file, app, { sets, importCode: false });
   await ensureTrusted(inspected, {
@@ -16,7 +17,8 @@ export async function loadToRun(app: App, file: string, sets: readonly string[],
     ask: process.stdin.isTTY ? askYesNo : undefined,
     write: (text) => process.stderr.write(text),
   });
-  return resolveRecipe(file, app, { sets });
+  // Only code plugins resolve differently once imported: without any, the inspected recipe is the one to run.
+  return deferredStages(inspected).length === 0 ? inspected : resolveRecipe(file, app, { sets });
 }
 
 async function askYesNo(question: string): Promise<boolean> {
