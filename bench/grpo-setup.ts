@@ -52,7 +52,7 @@ export async function buildGrpoSetup(tf: TF, dir: string, prompts: number): Prom
   wte.assign(scaled);
   scaled.dispose();
   const policyDir = path.join(dir, 'policy');
-  await saveModel(fresh, policyDir, { stage: 'bench', step: 0 }, tokenizerDir);
+  await saveModel(fresh, policyDir, { step: 0 }, tokenizerDir);
   // As `sft` writes it: the chat template TRL renders the prompts with.
   await writeFile(path.join(policyDir, 'tokenizer_config.json'), `${JSON.stringify(tokenizerConfig(), null, 2)}\n`);
   fresh.dispose();

@@ -92,9 +92,9 @@ export async function buildSetup(tf: TF, dir: string, pairCount: number, promptC
   const { tokenizer, tokenizerDir, policy, text } = await buildPolicy(tf, dir);
   const policyDir = path.join(dir, 'policy');
   const rewardDir = path.join(dir, 'reward');
-  await saveModel(policy, policyDir, { stage: 'bench', step: 0 }, tokenizerDir);
+  await saveModel(policy, policyDir, { step: 0 }, tokenizerDir);
   policy.addHead(REWARD_HEAD, 2);
-  await saveModel(policy, rewardDir, { stage: 'bench', step: 0 }, tokenizerDir);
+  await saveModel(policy, rewardDir, { step: 0 }, tokenizerDir);
   policy.dispose();
 
   const tokens = tokenizer.encode(text);

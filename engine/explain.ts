@@ -47,7 +47,7 @@ export function explainStale(current: KeyManifest, key: string, previous: LockEn
       const files = diffFiles(a.files, b.files);
       const detail = files.length > 5 ? `: ${files.length} files changed` : files.length ? `: ${files.join(', ')}` : '';
       reasons.push(`input ${name} changed${detail}`);
-    }
+    } else if (a.from !== b.from) reasons.push(`input ${name} now from ${b.from ?? 'a dataset'} (was ${a.from ?? 'a dataset'})`);
   }
   if (reasons.length === 0) reasons.push(`key schema changed (${was.schema} -> ${current.schema})`);
   return reasons;

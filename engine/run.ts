@@ -329,11 +329,12 @@ function bindInputs(stage: ResolvedStage, records: Map<string, RunRecord>, datas
     }
     const record = records.get(ref.stage)!;
     // '' names the only output of a stage whose code was not loaded (inspection): its record knows it.
-    const output = (ref.output === '' ? Object.values(record.outputs)[0] : record.outputs[ref.output])!;
+    const outputName = ref.output === '' ? Object.keys(record.outputs)[0]! : ref.output;
+    const output = record.outputs[outputName]!;
     const root = path.join(store.outDir(record.key), output.path);
     const files = output.kind === 'file' ? [root] : Object.keys(output.files).sort().map((rel) => path.join(root, rel));
-    inputs[name] = { kind: output.kind, path: root, files, hash: output.hash, from: { stage: ref.stage, output: ref.output } };
-    manifestInputs[name] = { hash: output.hash, files: output.files };
+    inputs[name] = { kind: output.kind, path: root, files, hash: output.hash, from: { stage: ref.stage, output: outputName } };
+    manifestInputs[name] = { hash: output.hash, files: output.files, from: `${ref.stage}.${outputName}` };
   }
   return { inputs, manifestInputs };
 }

@@ -14,7 +14,7 @@ export interface InputArtifact {
   files: string[];
   /** sha256 of the artifact's content, as keyed into the cache. */
   hash: string;
-  /** The stage output it is (absent for a dataset). Not keyed: only its content is. */
+  /** The stage output it is (absent for a dataset). Keyed beside its content: a stage may name it in what it writes. */
   from?: { stage: string; output: string };
 }
 

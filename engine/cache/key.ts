@@ -3,12 +3,15 @@
 import { canonicalJson, sha256 } from './canonical.ts';
 
 /** Bump to invalidate every key when the manifest's meaning changes. */
-export const KEY_SCHEMA = 'tempa-stage-key/2';
+export const KEY_SCHEMA = 'tempa-stage-key/3';
 
 export interface InputManifest {
   hash: string;
   /** Per-file hashes, relative to the artifact root: lets `status` name the file that changed. */
   files: Record<string, string>;
+  /** `stage.output` that made it (absent for a dataset): a stage may name what it read by where it came from
+   *  (evaluate labels its models so), so reading the same bytes from a renamed stage is another key. */
+  from?: string;
 }
 
 export interface KeyManifest {

@@ -70,7 +70,7 @@ export default defineStage({
       ctx.log.info(`pairs: ${trainSet.length} train, ${heldOutSet.length} held out; answer tokens chosen ${meanLength('chosen').toFixed(1)}, rejected ${meanLength('rejected').toFixed(1)}`);
 
       const result = await trainLoop(tf, ctx, dpoTrainee(tf, model, trainSet, heldOutSet, p, ctx.seed), p);
-      await saveModel(model, path.join(ctx.outDir, 'model'), { stage: ctx.stage, step: p.steps }, modelDir);
+      await saveModel(model, path.join(ctx.outDir, 'model'), { step: p.steps }, modelDir);
       await writeCurve(path.join(ctx.outDir, 'curve.jsonl'), result.curve);
       const last = result.curve.at(-1)!;
       return {

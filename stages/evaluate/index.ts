@@ -5,7 +5,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { FromSchema } from 'json-schema-to-ts';
 import { PipelineError } from '../../engine/errors.ts';
-import { defineStage } from '../../engine/stage.ts';
+import { defineStage, type InputArtifact } from '../../engine/stage.ts';
 import { deriveSeed } from '../../engine/rng.ts';
 import { readChatRows, type ChatRow } from '../shared/chat/rows.ts';
 import type { ChatTurn } from '../shared/chat/template.ts';
@@ -21,7 +21,7 @@ import { evaluateSchema } from './schema.ts';
 
 type EvaluateParams = FromSchema<typeof evaluateSchema>;
 
-async function evaluateOne(tf: TF, modelDir: string, rows: readonly ChatRow[], p: EvaluateParams, seed: number): Promise<ModelResult> {
+async function evaluateOne(tf: TF, modelDir: string, label: string, rows: readonly ChatRow[], p: EvaluateParams, seed: number): Promise<ModelResult> {
   const model = await loadModel(tf, modelDir);
   try {
     const { sampling, examples = 500, prompts = [], samples, sampleTemperature } = p;
@@ -31,7 +31,7 @@ async function evaluateOne(tf: TF, modelDir: string, rows: readonly ChatRow[], p
         ? undefined
         : sampledPassAtK(model, scorableItems(rows, examples), { samples, temperature: sampleTemperature, maxTokens: sampling.maxTokens }, deriveSeed(seed, 'pass@k'));
     const promptAnswers = model.answer(prompts.map((content) => [{ role: 'user' as const, content }]), sampling, seed);
-    return { label: model.meta.stage, report, ...(passAtK === undefined ? {} : { passAtK }), promptAnswers };
+    return { label, report, ...(passAtK === undefined ? {} : { passAtK }), promptAnswers };
   } finally {
     model.dispose();
   }
@@ -57,11 +57,12 @@ export default defineStage({
       signal: ctx.signal,
       displayName: (f) => path.relative(ctx.recipeDir, f),
     });
-    const dirs = [ctx.inputs.baseline?.path, ctx.inputs.model!.path].filter((d): d is string => d !== undefined);
+    const compared = [ctx.inputs.baseline, ctx.inputs.model!].filter((input) => input !== undefined);
+    const dirs = compared.map((input) => input.path);
     const results: ModelResult[] = [];
-    for (const dir of dirs) {
+    for (const input of compared) {
       ctx.signal.throwIfAborted();
-      results.push(await evaluateOne(tf, dir, rows, p, ctx.seed));
+      results.push(await evaluateOne(tf, input.path, labelOf(input), rows, p, ctx.seed));
     }
     const [baseline, model] = results.length === 2 ? results : [undefined, results[0]!];
     if (model.report.overall.total === 0) throw noScorableRows(rows.length);
@@ -123,6 +124,11 @@ async function measureDrift(tf: TF, dirs: readonly string[], rewardDir: string |
 }
 
 /** Two models saved by stages of the same name (two recipes' `sft`) need telling apart in the table. */
+/** A model is named by the stage that made it, as the recipe binds it (part of this stage's key). */
+function labelOf(input: InputArtifact): string {
+  return input.from?.stage ?? path.basename(input.path);
+}
+
 function labelDuplicates(results: ModelResult[]): void {
   if (results.length === 2 && results[0]!.label === results[1]!.label) {
     results[0]!.label = `${results[0]!.label} (baseline)`;

@@ -23,7 +23,7 @@ export default defineStage({
       TEMPA_OUT: ctx.outDir,
       TEMPA_CHECKPOINT_DIR: ctx.checkpointDir,
       TEMPA_SEED: String(ctx.seed),
-      TEMPA_STAGE: ctx.stage,
+      TEMPA_STAGE: ctx.stage, // for the command's logs: keys leave the stage's name out, so outputs must not depend on it
     };
     for (const [name, input] of Object.entries(ctx.inputs)) env[envName(name)] = input.path;
     const [file, args, shell] = typeof params.command === 'string' ? [params.command, [], true] : [params.command[0]!, params.command.slice(1), false];

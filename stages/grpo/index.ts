@@ -89,7 +89,7 @@ export default defineStage({
       ctx.log.info(`${pool.length} prompts; ${p.batchSize} prompts x ${p.generations} answers per rollout (${perRollout}), ${p.iterations} pass(es) x ${p.minibatches} minibatch(es); rewards ${rewards.map((r) => `${r.name} x${r.weight}`).join(' + ')}`);
       const timing = { seconds: 0, tokens: 0 };
       const result = await trainLoop(tf, ctx, grpoTrainee(tf, { policy, reference }, pool, rewards, p, ctx.seed, ctx, timing), p);
-      await saveModel(policy, path.join(ctx.outDir, 'model'), { stage: ctx.stage, step: p.steps }, modelDir);
+      await saveModel(policy, path.join(ctx.outDir, 'model'), { step: p.steps }, modelDir);
       await writeCurve(path.join(ctx.outDir, 'curve.jsonl'), result.curve);
       const first = result.curve[0]!;
       const last = result.curve.at(-1)!;

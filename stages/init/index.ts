@@ -32,7 +32,7 @@ export default defineStage({
       ctx.log.info(`model: ${config.nLayer} layers, ${config.nHead} heads, width ${config.nEmbd}, context ${config.blockSize}, vocab ${config.vocabSize}: ${(parameters / 1e6).toFixed(2)}M parameters`);
       const samples = model.sampleTexts(params.sample.prompts, { ...params.sample, stopTokens: [] }, ctx.seed);
       for (const s of samples) ctx.log.info(`sample: ${JSON.stringify(s.prompt + s.completion)}`);
-      await saveModel(model, path.join(ctx.outDir, 'model'), { stage: ctx.stage, step: 0 }, tokenizerDir);
+      await saveModel(model, path.join(ctx.outDir, 'model'), { step: 0 }, tokenizerDir);
       await writeFile(path.join(ctx.outDir, 'samples.json'), `${JSON.stringify(samples, null, 2)}\n`);
       return {
         metrics: { parameters, expectedLoss: Math.log(config.vocabSize) },

@@ -86,7 +86,7 @@ export default defineStage({
       ctx.log.info(`${prompts.length} prompts; rollouts of ${p.batchSize}, ${p.ppoEpochs} epochs x ${p.minibatches} minibatches per rollout`);
       const models: Models = { policy, reference, value, reward };
       const result = await trainLoop(tf, ctx, ppoTrainee(tf, models, prompts, p, ctx.seed, ctx.log), p);
-      await saveModel(policy, path.join(ctx.outDir, 'model'), { stage: ctx.stage, step: p.steps }, modelDir);
+      await saveModel(policy, path.join(ctx.outDir, 'model'), { step: p.steps }, modelDir);
       await writeCurve(path.join(ctx.outDir, 'curve.jsonl'), result.curve);
       const last = result.curve.at(-1)!;
       const first = result.curve[0]!;

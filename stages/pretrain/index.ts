@@ -53,7 +53,7 @@ export default defineStage({
       const result = await trainLoop(tf, ctx, nextTokenTrainee(model, data), p);
       const samples = model.sampleTexts(p.sample.prompts, { ...p.sample, stopTokens: [] }, ctx.seed);
       for (const s of samples) ctx.log.info(`sample: ${JSON.stringify(s.prompt + s.completion)}`);
-      await saveModel(model, path.join(ctx.outDir, 'model'), { stage: ctx.stage, step: p.steps }, modelDir);
+      await saveModel(model, path.join(ctx.outDir, 'model'), { step: p.steps }, modelDir);
       await writeCurve(path.join(ctx.outDir, 'curve.jsonl'), result.curve);
       await writeFile(path.join(ctx.outDir, 'samples.json'), `${JSON.stringify(samples, null, 2)}\n`);
       return {

@@ -68,7 +68,7 @@ export default defineStage({
       const shorterAccuracy = heldOutSet.reduce((a, e) => a + e.shorterChosen, 0) / heldOutSet.length;
       const accuracy = result.finalEval['eval/accuracy']!;
       ctx.log.info(`held-out pairwise accuracy ${(accuracy * 100).toFixed(1)}% (prefer-the-shorter-answer baseline ${(shorterAccuracy * 100).toFixed(1)}%, chance 50%)`);
-      await saveModel(model, path.join(ctx.outDir, 'model'), { stage: ctx.stage, step: p.steps, reward: { mean, std } }, modelDir);
+      await saveModel(model, path.join(ctx.outDir, 'model'), { step: p.steps, reward: { mean, std } }, modelDir);
       await writeCurve(path.join(ctx.outDir, 'curve.jsonl'), result.curve);
       return {
         metrics: {

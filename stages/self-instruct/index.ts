@@ -170,8 +170,8 @@ export default defineStage({
             ],
             provenance: {
               method: 'self-instruct',
-              model: { stage: model.meta.stage, hash: ctx.inputs.model!.hash },
-              writer: ctx.inputs.writer ? { stage: writer.meta.stage, hash: ctx.inputs.writer.hash } : undefined,
+              model: { stage: ctx.inputs.model!.from?.stage ?? 'dataset', hash: ctx.inputs.model!.hash },
+              writer: ctx.inputs.writer ? { stage: ctx.inputs.writer.from?.stage ?? 'dataset', hash: ctx.inputs.writer.hash } : undefined,
               seed: ctx.seed,
               round,
               demos: demos.map((d) => d.id),
@@ -206,7 +206,7 @@ export default defineStage({
   },
 });
 
-type Writer = LanguageModel & { meta: { stage: string } };
+type Writer = LanguageModel;
 type WriterSampling = { maxTokens: number; temperature: number; topK: number; topP: number };
 interface Written {
   text: string;

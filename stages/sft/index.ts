@@ -70,7 +70,7 @@ export default defineStage({
         for (const [task, s] of Object.entries(report.tasks)) ctx.log.info(`  ${task}: ${s.correct}/${s.total}`);
       }
       const outModel = path.join(ctx.outDir, 'model');
-      await saveModel(model, outModel, { stage: ctx.stage, step: p.steps }, modelDir);
+      await saveModel(model, outModel, { step: p.steps }, modelDir);
       await writeCurve(path.join(ctx.outDir, 'curve.jsonl'), result.curve);
       await writeFile(path.join(ctx.outDir, 'eval.json'), `${JSON.stringify(report, null, 2)}\n`);
       return {

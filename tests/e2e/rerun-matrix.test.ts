@@ -156,4 +156,9 @@ describe('rerun matrix', () => {
     assert.deepEqual(result.ran, []);
     assert.ok(result.cached.includes('greeting'));
   });
+
+  it('renaming a stage that others read reruns its readers (they may name it), and nothing past them whose inputs are the same bytes', async () => {
+    await edit('recipe.yaml', (t) => t.replace('  upA:', '  upperA:').replace('x: upA.out', 'x: upperA.out'));
+    assert.deepEqual(await run(), { ran: ['joined'], cached: ['count', 'greeting', 'upB', 'upperA'] });
+  });
 });

@@ -12,8 +12,9 @@ export const HEADS_FILE = 'heads.safetensors';
 export const CONFIG_FILE = 'config.json';
 export const TOKENIZER_FILES = ['tokenizer.json', 'tempa-tokenizer.json', 'tokenizer_config.json'] as const;
 
+/** What a model folder records about how it was made. Never the stage's name: cache keys leave names out (a
+ *  renamed stage keeps its result), so a name written here would depend on which name computed it first. */
 export interface ModelMeta {
-  stage: string;
   step: number;
   /** A reward model's normalisation: score = (head value - mean) / std (mean 0, std 1 on the reference policy's answers). */
   reward?: { mean: number; std: number };
@@ -33,7 +34,7 @@ export interface ModelFolder {
 
 export async function writeModelFolder(dir: string, folder: ModelFolder, tokenizerDir?: string): Promise<void> {
   await mkdir(dir, { recursive: true });
-  await writeSafetensors(path.join(dir, MODEL_FILE), folder.weights, { format: 'pt', stage: folder.meta.stage, step: String(folder.meta.step) });
+  await writeSafetensors(path.join(dir, MODEL_FILE), folder.weights, { format: 'pt', step: String(folder.meta.step) });
   if (folder.heads && Object.keys(folder.heads).length > 0) await writeSafetensors(path.join(dir, HEADS_FILE), folder.heads, { format: 'pt' });
   const config = { ...folder.config, tempa: { ...folder.meta } };
   await writeFile(path.join(dir, CONFIG_FILE), `${JSON.stringify(config, null, 2)}\n`);
@@ -91,5 +92,5 @@ export async function readModelFolder(
     for (const name of Object.keys(weights)) if (!(name in expected)) problems.push(`unexpected tensor ${name}`);
     if (problems.length) throw invalid(dir, `weights do not match config.json: ${problems.slice(0, 6).join('; ')}${problems.length > 6 ? `; and ${problems.length - 6} more` : ''}`, 'the weights and config.json come from different models');
   }
-  return { config: modelConfig, weights, heads, meta: tempa ?? { stage: 'unknown', step: 0, version: MODEL_FOLDER_VERSION } };
+  return { config: modelConfig, weights, heads, meta: tempa ?? { step: 0, version: MODEL_FOLDER_VERSION } };
 }

@@ -16,7 +16,7 @@ const manifest: KeyManifest = {
 
 describe('cache key', () => {
   it('hashes a fixed manifest to a fixed literal', () => {
-    assert.equal(stageKey(manifest), 'd8e7b2f66dbb3063b3ff59b57d969c6ebb668d94df3bef5c83b161e9ca687bfb');
+    assert.equal(stageKey(manifest), '9cea0fd4a13a84cbd16b2981cddc28a0007067448faaf6c0f89a7876130003cb');
   });
 
   it('does not depend on key order', () => {
@@ -32,8 +32,9 @@ describe('cache key', () => {
       stageKey({ ...manifest, plugin: { ...manifest.plugin, version: 2 } }),
       stageKey({ ...manifest, plugin: { ...manifest.plugin, code: 'c0df' } }),
       stageKey({ ...manifest, inputs: { src: { hash: 'abd', files: { 'a.txt': 'abd' } } } }),
+      stageKey({ ...manifest, inputs: { src: { hash: 'abc', files: { 'a.txt': 'abc' }, from: 'make.out' } } }),
     ]);
-    assert.equal(keys.size, 6);
+    assert.equal(keys.size, 7);
   });
 
   it('cannot be fooled by moving text across field boundaries', () => {

@@ -30,8 +30,9 @@ const PARAMS = { examples: 100, sampling: { maxTokens: 6 }, prompts: ['Say hi.']
 
 async function evaluate(inputs: { baseline?: boolean; heldOut?: string; samples?: number } = {}) {
   const ctx = await context();
-  ctx.inputs.model = inputFrom([setup.modelDir]);
-  if (inputs.baseline) ctx.inputs.baseline = inputFrom([setup.modelDir]);
+  // Both bindings name one stage's model, so the labels also show how a duplicate is told apart.
+  ctx.inputs.model = { ...inputFrom([setup.modelDir]), from: { stage: 'sft', output: 'model' } };
+  if (inputs.baseline) ctx.inputs.baseline = { ...inputFrom([setup.modelDir]), from: { stage: 'sft', output: 'model' } };
   ctx.inputs.heldOut = inputFrom([inputs.heldOut ?? setup.heldOutFile]);
   const result = await runStage(evaluateStage, ctx, { ...PARAMS, ...(inputs.samples === undefined ? {} : { samples: inputs.samples }) });
   const written = JSON.parse(await readFile(join(ctx.outDir, 'eval.json'), 'utf8')) as { chance: ChanceReport; models: ModelResult[] };
@@ -44,7 +45,7 @@ describe('evaluate', () => {
     const { result, written } = await evaluate();
     const [only] = written.models;
     assert.equal(written.models.length, 1);
-    assert.equal(only!.label, 'test-stage');
+    assert.equal(only!.label, 'sft');
     // count-char has five easy answers (0-4) and a quarter of 6 held-out items allows one each: 5 + 6 rows.
     assert.equal(only!.report.answers.length, 11);
     assert.deepEqual(Object.keys(only!.report.tasks).sort(), ['lists/max', 'strings/count-char']);
@@ -75,8 +76,8 @@ describe('evaluate', () => {
     for (const values of [passAtK.overall, ...Object.values(passAtK.tasks)]) {
       values.forEach((v, i) => assert.ok(v >= 0 && v <= 1 && v >= (values[i - 1] ?? 0), 'pass@k is a probability that grows with k'));
     }
-    assert.equal(result.metrics['test-stage.passAt1'], passAtK.overall[0]);
-    assert.equal(result.metrics['test-stage.passAt8'], passAtK.overall[7]);
+    assert.equal(result.metrics['sft.passAt1'], passAtK.overall[0]);
+    assert.equal(result.metrics['sft.passAt8'], passAtK.overall[7]);
     assert.ok(report.includes('always-most-common') && report.includes('## pass@k from sampled answers'));
     assert.ok(report.includes('8 sampled answers per prompt at temperature 1'));
   });
@@ -84,21 +85,21 @@ describe('evaluate', () => {
   it('samples nothing with samples: 0', async () => {
     const { result, written, report } = await evaluate({ samples: 0 });
     assert.equal(written.models[0]!.passAtK, undefined);
-    assert.equal(result.metrics['test-stage.passAt1'], undefined);
+    assert.equal(result.metrics['sft.passAt1'], undefined);
     assert.ok(!report.includes('pass@k'));
   });
 
   it('compares with a baseline on the same prompts: the same model answers alike and gains 0 points', async () => {
     const { result, written, report } = await evaluate({ baseline: true });
     const [baseline, model] = written.models;
-    assert.deepEqual([baseline!.label, model!.label], ['test-stage (baseline)', 'test-stage']);
+    assert.deepEqual([baseline!.label, model!.label], ['sft (baseline)', 'sft']);
     assert.deepEqual(baseline!.report.answers, model!.report.answers);
     assert.equal(result.metrics.gainPoints, 0);
     assert.equal(result.metrics.baselineAccuracy, result.metrics.accuracy);
     assert.ok(report.includes('## Held-out exact match per task'));
     assert.ok(report.includes('**Say hi.**'));
     // showPerTask 1: one shown prompt per task, each answered by both models.
-    assert.equal(report.match(/^- test-stage \(baseline\): /gm)?.length, 3);
+    assert.equal(report.match(/^- sft \(baseline\): /gm)?.length, 3);
   });
 
   it('gives identical results when run again', async () => {

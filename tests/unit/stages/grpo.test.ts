@@ -42,7 +42,7 @@ before(async () => {
   const { tokenizer, dir } = await tinyTokenizer(ctx.root);
   const model = tinyLanguageModel(tf, tokenizer, 3, { nLayer: 1, nHead: 2, nEmbd: 16, blockSize: 32 });
   modelDir = join(ctx.root, 'model');
-  await saveModel(model, modelDir, { stage: 'sft', step: 0 }, dir);
+  await saveModel(model, modelDir, { step: 0 }, dir);
   model.dispose();
   // Task rows as make-instructions writes them (Alpaca fields plus the task and its reference answer).
   promptsFile = join(ctx.root, 'prompts.jsonl');

@@ -63,7 +63,7 @@ describe('Hugging Face model folders', () => {
     const dir = await tempDir('hf-');
     const { tokenizer, dir: tokenizerDir } = await tinyTokenizer(dir);
     const model = tinyLanguageModel(tf, tokenizer, 5, SPEC);
-    await saveModel(model, path.join(dir, 'm'), { stage: 'test', step: 1 }, tokenizerDir);
+    await saveModel(model, path.join(dir, 'm'), { step: 1 }, tokenizerDir);
     model.dispose();
     const config = await readJson(path.join(dir, 'm', 'config.json'));
     assert.deepEqual(
@@ -89,7 +89,7 @@ describe('Hugging Face model folders', () => {
     const dir = await tempDir('hf-');
     const { tokenizer, dir: tokenizerDir } = await tinyTokenizer(dir);
     const model = tinyLanguageModel(tf, tokenizer, 5, { ...SPEC, positions: 'rotary' });
-    await saveModel(model, dir, { stage: 'test', step: 1 }, tokenizerDir);
+    await saveModel(model, dir, { step: 1 }, tokenizerDir);
     const config = await readJson(path.join(dir, 'config.json'));
     assert.equal(config.model_type, ROTARY_MODEL_TYPE);
     assert.equal(config.architectures, undefined);
@@ -104,7 +104,7 @@ describe('Hugging Face model folders', () => {
     const dir = await tempDir('hf-');
     const { tokenizer, dir: tokenizerDir } = await tinyTokenizer(dir);
     const model = tinyLanguageModel(tf, tokenizer, 5, SPEC);
-    await saveModel(model, dir, { stage: 'test', step: 1 }, tokenizerDir);
+    await saveModel(model, dir, { step: 1 }, tokenizerDir);
     // As transformers writes it: only the snake_case keys, `transformer.` names, the tied head saved too.
     const config = await readJson(path.join(dir, 'config.json'));
     const hfOnly = Object.fromEntries(Object.entries(config).filter(([key]) => !/[A-Z]/.test(key) && key !== 'tempa' && key !== 'positions'));
@@ -140,7 +140,7 @@ describe('Hugging Face model folders', () => {
       const model = tinyLanguageModel(tf, tokenizer, 5, SPEC);
       taughtModel(tf, model);
       const folder = path.join(dir, 'm');
-      await saveModel(model, folder, { stage: 'test', step: 150 }, tokenizerDir);
+      await saveModel(model, folder, { step: 150 }, tokenizerDir);
       const rows = [Array.from(renderConversation(tokenizer, TRAINED[0]!).ids), [0, 1, 2, 3, 4, 5, 6, 7, 8, 100, 279]];
       const prompts = [...TRAINED.map((c) => c.slice(0, 1)), [{ role: 'system', content: 'be brief' }, { role: 'user', content: 'a whale' }]] as ChatTurn[][];
       const plain: ChatTurn[] = [{ role: 'system', content: 's' }, { role: 'user', content: 'the cat' }, { role: 'assistant', content: 'sat.' }, { role: 'user', content: 'and?' }, { role: 'assistant', content: 'on the mat' }];

@@ -18,13 +18,13 @@ describe('model folders', () => {
     const { tokenizer, dir: tokenizerDir } = await tinyTokenizer(dir);
     const model = tinyLanguageModel(tf, tokenizer, 5, { nLayer: 2, nHead: 2, nEmbd: 16, blockSize: 8 });
     model.addHead('score', 3);
-    await saveModel(model, path.join(dir, 'm'), { stage: 'test', step: 3 }, tokenizerDir);
+    await saveModel(model, path.join(dir, 'm'), { step: 3 }, tokenizerDir);
     const idx = tf.tensor2d([[1, 2, 3, 4, 5, 6, 7, 8]], [1, 8], 'int32');
     const loaded = await loadModel(tf, path.join(dir, 'm'));
     assert.deepEqual(loaded.forward(idx).dataSync(), model.forward(idx).dataSync());
     assert.deepEqual(loaded.headValues('score', idx).dataSync(), model.headValues('score', idx).dataSync());
     assert.deepEqual(loaded.config, model.config);
-    assert.deepEqual(loaded.meta, { stage: 'test', step: 3, version: 1 });
+    assert.deepEqual(loaded.meta, { step: 3, version: 1 });
     assert.equal(loaded.tokenizer.decode(loaded.tokenizer.encode('the cat')), 'the cat');
     assert.deepEqual(Object.keys(loaded.parameters()).slice(-1), ['heads.score.weight']);
     // The language-model weights alone are a plain GPT-2 folder: no extra tensor in model.safetensors.
@@ -40,7 +40,7 @@ describe('model folders', () => {
     const dir = await tempDir('model-');
     const { tokenizer, dir: tokenizerDir } = await tinyTokenizer(dir);
     const model = tinyLanguageModel(tf, tokenizer, 5, { nLayer: 1, nHead: 2, nEmbd: 16, blockSize: 8 });
-    await saveModel(model, dir, { stage: 'test', step: 0 }, tokenizerDir);
+    await saveModel(model, dir, { step: 0 }, tokenizerDir);
     model.dispose();
     const saved = JSON.parse(await readFile(path.join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
     delete saved.positions; // as if written before `positions` existed

@@ -40,7 +40,7 @@ before(async () => {
   const { tokenizer, dir } = await tinyTokenizer(root);
   const model = tinyLanguageModel(tf, tokenizer, 3, { nLayer: 1, nHead: 2, nEmbd: 16, blockSize: 32 });
   modelDir = join(root, 'model');
-  await saveModel(model, modelDir, { stage: 'sft', step: 0 }, dir);
+  await saveModel(model, modelDir, { step: 0 }, dir);
   model.dispose();
   pairsFile = join(root, 'pairs.jsonl');
   const pairs = SUBJECTS.flatMap((s) => [

@@ -19,17 +19,17 @@ describe('model folders', () => {
     const tok = path.join(dir, 'tok');
     await mkdir(tok);
     await writeFile(path.join(tok, 'tokenizer.json'), '{"model":{}}');
-    await writeModelFolder(path.join(dir, 'm'), { config: { vocabSize: 4, nEmbd: 2 }, weights, meta: { stage: 'pretrain', step: 7, version: 1 } }, tok);
+    await writeModelFolder(path.join(dir, 'm'), { config: { vocabSize: 4, nEmbd: 2 }, weights, meta: { step: 7, version: 1 } }, tok);
     assert.deepEqual((await readdir(path.join(dir, 'm'))).sort(), ['config.json', 'model.safetensors', 'tokenizer.json']);
     const back = await readModelFolder(path.join(dir, 'm'), shapes);
     assert.deepEqual(back.config, { vocabSize: 4, nEmbd: 2 });
-    assert.deepEqual(back.meta, { stage: 'pretrain', step: 7, version: 1 });
+    assert.deepEqual(back.meta, { step: 7, version: 1 });
     assert.deepEqual(back.weights.wte, weights.wte);
   });
 
   it('names every tensor that does not match the config', async () => {
     const dir = await tempDir('ckpt-');
-    await writeModelFolder(dir, { config: { vocabSize: 5, nEmbd: 2 }, weights: { ...weights, extra: weights.wte }, meta: { stage: 's', step: 0, version: 1 } });
+    await writeModelFolder(dir, { config: { vocabSize: 5, nEmbd: 2 }, weights: { ...weights, extra: weights.wte }, meta: { step: 0, version: 1 } });
     await assert.rejects(readModelFolder(dir, shapes), /weights do not match config\.json: wte has shape \[4,2\], config needs \[5,2\]; unexpected tensor extra/);
     await writeFile(path.join(dir, 'config.json'), '{');
     await assert.rejects(readModelFolder(dir, shapes), /cannot read config\.json/);
