@@ -50,7 +50,7 @@ function commandId(command: JournalCommand): string {
 const journalFile = (command: JournalCommand) => path.join(command.storeDir, 'noop', `${sha256(command.recipeFile).slice(0, 24)}.json`);
 
 function stamp(file: string): Stamp {
-  const info = statSync(file, { throwIfNoEntry: false, bigint: false });
+  const info = statSync(file, { throwIfNoEntry: false });
   return info ? [info.ino, info.size, info.mtimeMs, info.ctimeMs] : null;
 }
 
@@ -101,10 +101,15 @@ export function recordNoop(command: JournalCommand, files: readonly string[], ou
   }
   const journal: Journal = { command: commandId(command), files: stamps, empty: [...empty], output };
   const tmp = `${target}.${process.pid}.tmp`;
-  mkdirSync(path.dirname(target), { recursive: true });
-  writeFileSync(tmp, JSON.stringify(journal));
-  renameSync(tmp, target);
-  return true;
+  try {
+    mkdirSync(path.dirname(target), { recursive: true });
+    writeFileSync(tmp, JSON.stringify(journal));
+    renameSync(tmp, target);
+    return true;
+  } catch {
+    rmSync(tmp, { force: true }); // a full or read-only disk: the journal only saves the next run time
+    return false;
+  }
 }
 
 /**

@@ -100,7 +100,8 @@ export async function runCommand(app: App, recipeFile: string, flags: RunFlags, 
   printFailures(summary.outcomes);
   if (journal && summary.ok && !logged && !summary.lockMismatches.length && !interrupt.signal.aborted) {
     const [{ noopFiles }, { recordNoop }, { trustFilePath }] = await Promise.all([import('./noop-files.ts'), import('./noop-journal.ts'), import('../trust/trust-file.ts')]);
-    const files = await noopFiles(recipe, summary.outcomes, [summary.lockFile, path.join(journal.storeDir, 'lockfiles.json'), trustFilePath()]);
+    // A result gone since it was found (a gc, another run's --force) only means no journal this time.
+    const files = await noopFiles(recipe, summary.outcomes, [summary.lockFile, path.join(journal.storeDir, 'lockfiles.json'), trustFilePath()]).catch(() => undefined);
     // groups/ lists the process groups of runs killed mid-stage, whose children a full run's sweep ends.
     if (files) recordNoop(journal, files, printed.map((line) => `${line}\n`).join(''), startedAt, [path.join(journal.storeDir, 'groups')]);
   }
