@@ -39,26 +39,41 @@ function snakemakeVersion(): string | undefined {
   return probe.error || probe.status !== 0 ? undefined : probe.stdout.trim();
 }
 
-/** `tempaCli`: tempa's CLI no-op rerun of the same recipe, measured just before. */
-export async function benchSnakemake(dir: string, recipe: PipelineRecipe, tempaCli: Stats, runs: number, write: (line: string) => void): Promise<void> {
+export interface SnakemakeChain {
+  version: string;
+  ruleCount: number;
+  fillMs: number;
+  /** One no-op rerun; throws unless Snakemake says it has nothing to do. */
+  rerun(): Promise<void>;
+}
+
+/** Writes the Snakefile beside the recipe and runs it once to fill the outputs; undefined (said so) without `snakemake`. */
+export async function prepareSnakemake(dir: string, recipe: PipelineRecipe, write: (line: string) => void): Promise<SnakemakeChain | undefined> {
   const version = snakemakeVersion();
   if (!version) {
     write('');
     write(`1b. Snakemake: skipped, no \`snakemake\` command (on Debian: ${SNAKEMAKE_INSTALL})`);
-    return;
+    return undefined;
   }
   // The recipe's data files (written beside it) are the Snakefile's too, at the same relative paths.
   await writeFile(path.join(dir, 'Snakefile'), toSnakefile(recipe.stages, recipe.datasets));
   const fill = await timeOnce(() => snakemakeOk(['-j1'], dir));
-  const ruleCount = recipe.stageCount;
-  const rerun = await timeRuns(runs, () => snakemakeOk(['-j1', '--quiet'], dir), (r) => {
+  const rerun = async () => {
+    const r = await snakemakeOk(['-j1', '--quiet'], dir);
     if (!r.output.includes(NOTHING_TO_DO)) throw new Error(`snakemake rerun did work; expected "${NOTHING_TO_DO}"\n${r.output.slice(-2000)}`);
-  });
+  };
+  return { version, ruleCount: recipe.stageCount, fillMs: fill.ms, rerun };
+}
+
+/** Snakemake's reruns beside tempa's, timed in turn with them (the same load for both). */
+export function printSnakemake(chain: SnakemakeChain, rerun: Stats, tempa: { journal: Stats; full: Stats }, write: (line: string) => void): void {
   const ratio = (a: number, b: number) => `${(a / b).toFixed(1)}x`;
-  printTable(write, `1b. The same ${ruleCount}-stage chain in Snakemake ${version} (a Snakefile with one rule per stage, the same shell commands)`, STATS_COLUMNS, [
-    onceRow('first run, fills the outputs: snakemake -j1', fill.ms, `${ruleCount} rules ran`),
+  const versus = (s: Stats) => `Snakemake / tempa: ${ratio(rerun.median, s.median)} median, ${ratio(rerun.min, s.min)} min`;
+  printTable(write, `1b. The same ${chain.ruleCount}-stage chain in Snakemake ${chain.version} (a Snakefile with one rule per stage, the same shell commands), reruns in turn with tempa's`, STATS_COLUMNS, [
+    onceRow('first run, fills the outputs: snakemake -j1', chain.fillMs, `${chain.ruleCount} rules ran`),
     statsRow('no-op rerun: snakemake -j1 --quiet', rerun, `"${NOTHING_TO_DO}" each time`),
-    statsRow('no-op rerun: tempa run --json (from 1.)', tempaCli, `Snakemake / tempa: ${ratio(rerun.median, tempaCli.median)} median, ${ratio(rerun.min, tempaCli.min)} min`),
+    statsRow('no-op rerun: tempa run --json (from 1.)', tempa.journal, versus(tempa.journal)),
+    statsRow('no-op rerun: tempa run --json, no journal (from 1.)', tempa.full, versus(tempa.full)),
   ]);
-  write(`(tempa's goal: at most 250 ms and at least 5x faster than Snakemake; median ${formatMs(tempaCli.median)} vs ${formatMs(rerun.median)} here)`);
+  write(`(tempa's goal: at most 250 ms and at least 5x faster than Snakemake; median ${formatMs(tempa.journal.median)} vs ${formatMs(rerun.median)} here)`);
 }

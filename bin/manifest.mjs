@@ -2,7 +2,7 @@
 // of running compiled code ask it whether a source is still as it was built (bin/tempa.js for all of
 // them at start-up, bin/compiled-loader.mjs per module), so neither ever runs stale JavaScript.
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -33,4 +33,19 @@ export function compiledAsIs(file, entry) {
 export function everySourceAsBuilt(files) {
   const entries = Object.entries(files);
   return entries.length > 0 && entries.every(([rel, entry]) => compiledAsIs(path.join(ROOT, rel), entry) === true);
+}
+
+/**
+ * Names this exact build for the no-op journal (engine/cli/noop-journal.ts): every source as the manifest
+ * records it (so only valid while everySourceAsBuilt), the files of bin/, and the installed dependencies
+ * as npm last wrote them.
+ */
+export function buildId(files) {
+  const stamp = (file) => {
+    const info = statSync(file, { throwIfNoEntry: false });
+    return info ? [file, info.ino, info.size, info.mtimeMs, info.ctimeMs] : [file];
+  };
+  const bin = path.join(ROOT, 'bin');
+  const stamps = [path.join(ROOT, 'package.json'), path.join(ROOT, 'node_modules', '.package-lock.json'), ...readdirSync(bin).sort().map((name) => path.join(bin, name))].map(stamp);
+  return createHash('sha256').update(JSON.stringify([files, stamps])).digest('hex');
 }

@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { register } from 'node:module';
 import path from 'node:path';
-import { DIRECT, DIST, everySourceAsBuilt, readManifest, ROOT } from './manifest.mjs';
+import { buildId, DIRECT, DIST, everySourceAsBuilt, readManifest, ROOT } from './manifest.mjs';
 
 // Three ways, fastest first. Every source as built (bin/build.mjs, at install): dist/direct/, plain
 // JavaScript with no module hook (a hook costs a loader thread at every start); the hook loads only when
@@ -15,6 +15,7 @@ const files = process.env.TEMPA_COMPILED === '0' ? {} : readManifest();
 let main;
 let builtin;
 let importModule;
+let build;
 // A dist/ from a build before dist/direct/ existed runs through the hook until `npm run build`.
 if (everySourceAsBuilt(files) && existsSync(path.join(DIRECT, 'engine', 'cli', 'main.js'))) {
   let onDemand;
@@ -24,6 +25,7 @@ if (everySourceAsBuilt(files) && existsSync(path.join(DIRECT, 'engine', 'cli', '
     import('./typescript-on-demand.mjs'),
   ]);
   importModule = onDemand.directImporter(ROOT, files);
+  build = buildId(files); // only here is the running code known to be the build's
   // The application's own commands (chat, generate, label...) run model code that may import a user's
   // TypeScript outside any stage: they get the hook from the start.
   const command = process.argv.slice(2).find((arg) => !arg.startsWith('-'));
@@ -40,7 +42,7 @@ const cli = main.createCli({
   description: 'Declarative pipelines that train a language model from scratch',
   commands: BUILTIN_COMMANDS,
   defaultRecipes: ['tempa.yaml', 'recipes/quickstart.yaml'],
-  ...(importModule ? { importModule } : {}),
+  ...(importModule ? { importModule, buildId: build } : {}),
   // Named by their schemas' content, so they are right in every mode, however stale dist/ is.
   ...(Object.keys(files).length ? { validators: path.join(DIST, 'validators') } : {}),
 });

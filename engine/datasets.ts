@@ -3,7 +3,6 @@
 import { existsSync } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { glob, isDynamicPattern } from 'tinyglobby';
 import type { ArtifactKind } from './stage.ts';
 
 export interface DatasetFiles {
@@ -38,17 +37,20 @@ export function resolveNpmPath(spec: string, fromDir: string, fallbackDir: strin
   throw new DatasetError(`npm package \`${pkg}\` is not installed`, `add it to package.json and run \`npm install\``);
 }
 
+/** No glob syntax can be written without one of these: a plain path never loads the glob library. */
+const MAYBE_GLOB = /[*?[\]{}()!+@\\]/;
+
 async function expandOne(entry: string, baseDir: string, appRoot: string): Promise<{ files: string[]; kind: ArtifactKind; root: string }> {
   if (entry.startsWith('npm:')) return expandOne(resolveNpmPath(entry.slice(4), baseDir, appRoot), baseDir, appRoot);
-  if (isDynamicPattern(entry)) {
-    const files = await glob(entry, { cwd: baseDir, absolute: true, onlyFiles: true, dot: false });
-    return { files, kind: 'files', root: baseDir };
+  if (MAYBE_GLOB.test(entry)) {
+    const { glob, isDynamicPattern } = await import('tinyglobby');
+    if (isDynamicPattern(entry)) return { files: await glob(entry, { cwd: baseDir, absolute: true, onlyFiles: true, dot: false }), kind: 'files', root: baseDir };
   }
   const full = path.resolve(baseDir, entry);
   const info = await stat(full).catch(() => undefined);
   if (!info) throw new DatasetError(`\`${entry}\` does not exist`, `paths are relative to the recipe's folder (${baseDir})`);
   if (info.isDirectory()) {
-    const files = await glob('**/*', { cwd: full, absolute: true, onlyFiles: true, dot: false });
+    const files = await (await import('tinyglobby')).glob('**/*', { cwd: full, absolute: true, onlyFiles: true, dot: false });
     return { files, kind: 'dir', root: full };
   }
   return { files: [full], kind: 'file', root: full };

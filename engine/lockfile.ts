@@ -6,7 +6,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { writeFileAtomic } from './cache/atomic-write.ts';
 import path from 'node:path';
 import { withLock } from './cache/pid-lock.ts';
-import { canonicalJson } from './cache/canonical.ts';
+import { canonicalJson, sha256 } from './cache/canonical.ts';
 import type { KeyManifest } from './cache/key.ts';
 import { loadFast } from './recipe/fast-yaml.ts';
 import { yaml } from './recipe/yaml-on-demand.ts';
@@ -34,18 +34,53 @@ export interface LockFile {
 
 export const lockPathFor = (recipeFile: string): string => recipeFile.replace(/\.ya?ml$/, '') + '.lock';
 
-export async function readLock(file: string): Promise<LockFile | undefined> {
+/**
+ * The lock's data, or undefined when there is none or it cannot be read. With `memoDir` the data is
+ * also kept there as JSON under the sha256 of the lock's text, so reading an unchanged lock again costs
+ * a JSON.parse instead of a YAML parse (about 10 ms for 50 stages): keyed by content, it cannot go stale.
+ */
+export async function readLock(file: string, memoDir?: string): Promise<LockFile | undefined> {
   if (!existsSync(file)) return undefined;
   try {
+    const text = await readFile(file, 'utf8');
+    const memo = memoDir ? path.join(memoDir, `${sha256(file).slice(0, 16)}.json`) : undefined;
+    const digest = memo ? sha256(text) : '';
+    const known = memo ? await readMemo(memo, digest) : undefined;
+    if (known) return known;
     // js-yaml reads the lock about ten times faster and resolves scalars as `yaml` does; anything it
     // reads differently or refuses goes to `yaml`, so the data is the same either way.
-    const text = await readFile(file, 'utf8');
     const data = (loadFast(text) ?? yaml().parse(text)) as LockFile;
     if (data?.version !== LOCK_VERSION || typeof data.stages !== 'object') return undefined;
+    if (memo) await writeMemo(memo, digest, data).catch(() => undefined); // only saves the next parse
     return data;
   } catch {
     return undefined; // an unreadable lock only loses explanations; the cache is keyed independently
   }
+}
+
+interface LockMemo {
+  digest: string;
+  lock: LockFile;
+}
+
+async function readMemo(memo: string, digest: string): Promise<LockFile | undefined> {
+  try {
+    const known = JSON.parse(await readFile(memo, 'utf8')) as LockMemo;
+    return known.digest === digest ? known.lock : undefined;
+  } catch {
+    return undefined; // none yet, or torn by a crash: parse the lock
+  }
+}
+
+/** Kept only when JSON holds the data exactly: a YAML `.nan` or `.inf` would come back as null. */
+async function writeMemo(memo: string, digest: string, lock: LockFile): Promise<void> {
+  const exact = (_key: string, value: unknown) => {
+    if (typeof value === 'number' && !Number.isFinite(value)) throw new Error('not JSON');
+    return value;
+  };
+  const text = JSON.stringify({ digest, lock } satisfies LockMemo, exact);
+  await mkdir(path.dirname(memo), { recursive: true });
+  await writeFileAtomic(memo, text);
 }
 
 /**

@@ -12,7 +12,6 @@ import { registerLockFile, Store, type RunRecord } from './cache/store.ts';
 import { DatasetError, listDataset } from './datasets.ts';
 import { errInterrupted, errRecipeInvalid, errStageFailed, errUnknownStageFlag, errUpstreamNotCached, PipelineError, RecipeErrors } from './errors.ts';
 import { silentReporter, type RunReporter, type StageOutcome } from './events.ts';
-import { executeStage } from './execute.ts';
 import { explainStale } from './explain.ts';
 import { compareWithLock, describeDifference, type LockDifference } from './lock-check.ts';
 import { keepRecordedRun, lockPathFor, lockUnchanged, readLock, updateLock, type LockEntry } from './lockfile.ts';
@@ -71,7 +70,7 @@ export async function runRecipe(recipe: ResolvedRecipe, options: RunOptions = {}
   const verifier = options.verify ? new FileHasher() : hasher;
   if (!options.dryRun) await store.sweep();
   const lockFile = lockPathFor(recipe.file);
-  const previousLock = await readLock(lockFile);
+  const previousLock = await readLock(lockFile, path.join(store.root, 'lock-memo'));
   const previous = previousLock?.stages ?? {};
 
   checkStageFlags(recipe, options);
@@ -81,6 +80,8 @@ export async function runRecipe(recipe: ResolvedRecipe, options: RunOptions = {}
   const datasets = await hashDatasets(recipe, recipe.stages.filter((s) => needed.has(s.name)), hasher);
 
   const pins = options.dryRun ? undefined : new RunPins(store.root);
+  // The keys the lock names are the ones a rerun most likely uses: pinned together, in one write, before any look-up.
+  pins?.add(...Object.values(previous).map((entry) => entry.key)).catch(() => undefined); // a failed write fails the stages that wait for it
   const remoteSpec = options.remote === false ? undefined : remoteSpecOf(recipe.remote, { remote: options.remote, remoteEndpoint: options.remoteEndpoint });
   const remote = remoteSpec && !options.dryRun ? new RemoteCache(remoteSpec) : undefined;
   const limit = pLimit(options.concurrency ?? recipe.concurrency);
@@ -114,9 +115,11 @@ export async function runRecipe(recipe: ResolvedRecipe, options: RunOptions = {}
     const lock = { signal, purpose: `stage ${stage.name} of ${recipe.file}`, onWait: (holder: string) => warn(`waiting for the run that is computing this stage: ${holder}`) };
     let hit: Awaited<ReturnType<Store['lookup']>>;
     try {
-      // Pinned, then looked up under the key's lock, so a concurrent `gc` cannot delete a hit we are about to use.
+      // Pinned, then looked up, so a concurrent `gc` cannot delete a hit we are about to use: a complete result
+      // needs no lock for that (Store.lookupUnlocked); anything else is looked at again under the key's lock.
       await pins?.add(key);
-      hit = pins ? await store.withKeyLock(key, lock, () => store.lookup(key, warn, verifier)) : await store.lookup(key, warn, verifier);
+      const unlocked = pins ? await store.lookupUnlocked(key, verifier) : undefined;
+      hit = unlocked ? { record: unlocked } : pins ? await store.withKeyLock(key, lock, () => store.lookup(key, warn, verifier)) : await store.lookup(key, warn, verifier);
     } catch (error) {
       return outcome('failed', [], { key, error: signal.aborted ? errInterrupted(stage.name) : errStageFailed(stage.name, error) });
     }
@@ -144,6 +147,8 @@ export async function runRecipe(recipe: ResolvedRecipe, options: RunOptions = {}
           reporter.stageStart(stage.name, reasons);
           try {
             const upstream = await upstreamOf(stage, recipe, settled, store);
+            // Imported only when a stage runs: a rerun whose stages are all cached never loads the executor.
+            const { executeStage } = await import('./execute.ts');
             const record = await executeStage({
               stage, key, manifest, inputs, store, signal, reporter, runtime: recipe.runtime, upstream,
               recheckInputs: () => recheckDatasets(stage, datasets, recipe, hasher),

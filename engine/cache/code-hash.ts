@@ -51,7 +51,21 @@ function scanFileMemoised(file: string): Promise<ScannedFile> {
   return scanned;
 }
 
+/** The files hashModuleGraph hashes for `entry`: the module and every local module it imports, transitively. */
+export async function moduleGraphFiles(entry: string): Promise<string[]> {
+  return [...(await scanGraph(entry, scanFile)).keys()].sort();
+}
+
 async function computeGraphHash(entry: string, root: string, scan: (file: string) => Promise<ScannedFile>): Promise<string> {
+  const seen = await scanGraph(entry, scan);
+  const lines = [...seen]
+    .map(([file, hash]) => `${path.relative(root, file).split(path.sep).join('/')} ${hash}`)
+    .sort();
+  return sha256(lines.join('\n'));
+}
+
+/** File -> content hash of the module graph from `entry`. */
+async function scanGraph(entry: string, scan: (file: string) => Promise<ScannedFile>): Promise<Map<string, string>> {
   const seen = new Map<string, string>();
   const queue = [path.resolve(entry)];
   while (queue.length) {
@@ -61,8 +75,5 @@ async function computeGraphHash(entry: string, root: string, scan: (file: string
     seen.set(file, hash);
     for (const target of imports) if (!seen.has(target)) queue.push(target);
   }
-  const lines = [...seen]
-    .map(([file, hash]) => `${path.relative(root, file).split(path.sep).join('/')} ${hash}`)
-    .sort();
-  return sha256(lines.join('\n'));
+  return seen;
 }

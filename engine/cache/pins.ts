@@ -16,21 +16,28 @@ export class RunPins {
   private readonly keys = new Set<string>();
   private readonly file: string;
   private written: Promise<void> = Promise.resolve();
+  /** The write queued behind the one under way, if any: keys added meanwhile join it instead of queueing their own. */
+  private queued?: Promise<void>;
 
   constructor(storeRoot: string) {
     this.file = path.join(pinDir(storeRoot), `${process.pid}-${Math.random().toString(36).slice(2, 8)}.json`);
   }
 
-  /** Resolves once `key` is pinned on disk. Writes are chained so the last one holds every key. */
-  add(key: string): Promise<void> {
-    if (this.keys.has(key)) return this.written;
-    this.keys.add(key);
-    const body: PinFile = { owner: currentOwner(), keys: [...this.keys] };
-    this.written = this.written.then(async () => {
+  /**
+   * Resolves once every key of `keys` is pinned on disk. Writes are chained so the last one holds every
+   * key, and keys added while one is under way share the next, so pinning many keys at once costs one write.
+   */
+  add(...keys: string[]): Promise<void> {
+    const fresh = keys.filter((key) => !this.keys.has(key));
+    if (!fresh.length) return this.queued ?? this.written;
+    for (const key of fresh) this.keys.add(key);
+    this.queued ??= this.written = this.written.then(async () => {
+      this.queued = undefined; // keys added from now on need a write of their own
+      const body: PinFile = { owner: currentOwner(), keys: [...this.keys] };
       await mkdir(path.dirname(this.file), { recursive: true });
       await writeFileAtomic(this.file, JSON.stringify(body));
     });
-    return this.written;
+    return this.queued;
   }
 
   async close(): Promise<void> {

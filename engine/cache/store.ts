@@ -66,9 +66,10 @@ export class Store {
    * The committed result for `key`, or why there is none. A hit needs the record *and* every
    * output file at its recorded size (metadata must never outlive its artifacts) and, when
    * `verify` is given, with its recorded content hash: memoised by (inode, size, mtime), that costs
-   * a stat per file once a file has been checked or committed, and a full read otherwise.
+   * a stat per file once a file has been checked or committed, and a full read otherwise. A corrupt
+   * entry is deleted, unless `repair` is false (a look without the key's lock leaves that to one with it).
    */
-  async lookup(key: string, warn: (message: string) => void, verify?: FileHasher): Promise<{ record?: RunRecord; corrupt?: string }> {
+  async lookup(key: string, warn: (message: string) => void, verify?: FileHasher, repair = true): Promise<{ record?: RunRecord; corrupt?: string }> {
     const dir = this.entryDir(key);
     if (!existsSync(dir)) return {};
     let record: RunRecord;
@@ -91,11 +92,30 @@ export class Store {
       }
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
+      if (!repair) return { corrupt: reason };
       warn(`cache entry ${key.slice(0, 12)} is corrupt (${reason}); deleting it and recomputing`);
       await rm(dir, { recursive: true, force: true });
       return { corrupt: reason };
     }
     return { record };
+  }
+
+  /**
+   * The committed result for `key` found without taking its lock, or undefined: then look again under
+   * the lock, which also repairs a corrupt entry. The caller must have pinned `key` on disk first. gc
+   * deletes only while holding the key's lock, and reads the pins again once it holds it (gc.ts): a gc
+   * that read them before our pin was written took the lock before that, so it still holds it when we
+   * check below, or has finished and record.json is gone or another file. Checked in that order: the
+   * other order would miss a gc that released the lock between the two checks.
+   */
+  async lookupUnlocked(key: string, verify?: FileHasher): Promise<RunRecord | undefined> {
+    const recordFile = path.join(this.entryDir(key), 'record.json');
+    const before = await stat(recordFile).catch(() => undefined);
+    if (!before) return undefined;
+    const { record } = await this.lookup(key, () => undefined, verify, false);
+    if (!record || existsSync(this.lockFile(key))) return undefined;
+    const after = await stat(recordFile).catch(() => undefined);
+    return after && after.ino === before.ino && after.mtimeMs === before.mtimeMs ? record : undefined;
   }
 
   /** Where the process groups a run of `key` starts are recorded, for the next run to end leftovers. */
@@ -195,7 +215,11 @@ export class Store {
    */
   async withKeyLock<T>(key: string, options: LockOptions, fn: () => Promise<T>): Promise<T> {
     await ioStep('create folder', path.join(this.root, 'locks'), () => mkdir(path.join(this.root, 'locks'), { recursive: true }));
-    return withLock(path.join(this.root, 'locks', `${key}.lock`), fn, options);
+    return withLock(this.lockFile(key), fn, options);
+  }
+
+  private lockFile(key: string): string {
+    return path.join(this.root, 'locks', `${key}.lock`);
   }
 
   async listKeys(): Promise<string[]> {
@@ -222,6 +246,8 @@ async function protect(dir: string): Promise<void> {
 /** Recipe lock files that used this store: `gc` keeps every result one of them references. */
 export async function registerLockFile(store: Store, lockFile: string): Promise<void> {
   const index = path.join(store.root, 'lockfiles.json');
+  // Written atomically and never shortened, so a lock file found in it without the lock stays there.
+  if ((await readRegisteredLockFiles(store)).includes(lockFile)) return;
   await mkdir(store.root, { recursive: true });
   await withLock(`${index}.lock`, async () => {
     const known = await readRegisteredLockFiles(store);

@@ -23,6 +23,11 @@ export interface CliApp extends App {
   commands?: readonly CommandPlugin[];
   /** Recipe files tried in order when none is named. */
   defaultRecipes?: readonly string[];
+  /**
+   * Names the exact build running (its sources, its dependencies), for a no-op `run` to be answered from
+   * the last one's journal. Absent where the running code may differ from any build: no journal is used.
+   */
+  buildId?: string;
 }
 
 export interface Cli {
@@ -75,7 +80,14 @@ async function main(app: CliApp, argv: readonly string[]): Promise<number> {
   for (const option of [...remoteOptions(), ...runtimeFlagOptions(app)]) run.addOption(option);
   run.action(async (file: string | undefined, flags: RunFlags & { force?: boolean | string }) => {
     const force = typeof flags.force === 'string' ? collect(flags.force) : flags.force;
-    code = await (await import('./run-command.ts')).runCommand(app, recipeFile(file), { ...flags, force, set: [...(flags.set ?? []), ...runtimeSets(app, flags as Record<string, unknown>)] });
+    const recipe = recipeFile(file);
+    const runFlags = { ...flags, force, set: [...(flags.set ?? []), ...runtimeSets(app, flags as Record<string, unknown>)] };
+    // Nothing changed since a run of this command found every stage cached: print what it printed (noop-journal.ts).
+    const journalModule = app.buildId ? await import('./noop-journal.ts') : undefined;
+    const journal = journalModule?.journalCommand(app.buildId, recipe, storeDirOf(flags.store, recipe), runFlags);
+    const replayed = journal && journalModule!.replayNoop(journal);
+    if (replayed !== undefined) return void process.stdout.write(replayed);
+    code = await (await import('./run-command.ts')).runCommand(app, recipe, runFlags, journal);
   });
 
   program

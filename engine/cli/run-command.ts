@@ -1,13 +1,15 @@
 // The bodies of `tempa run` and `tempa status`, apart from main.ts so that the command table (all
 // `--help` needs) loads without the engine's run path.
 import type { App } from '../app.ts';
-import type { StageOutcome } from '../events.ts';
+import path from 'node:path';
+import type { RunReporter, StageOutcome } from '../events.ts';
 import { describeDifference } from '../lock-check.ts';
 import { resolveRecipe, type ResolvedRecipe } from '../recipe/resolve.ts';
 import { runRecipe, type RunOptions } from '../run.ts';
 import { createLineReporter } from '../ui-lines.ts';
 import { formatError } from './format-error.ts';
 import { loadToRun } from './load-to-run.ts';
+import type { JournalCommand } from './noop-journal.ts';
 import { interruptOnSignal } from './interrupt.ts';
 import { runSummary } from './run-summary.ts';
 import { EXIT, storeDirOf } from './shared.ts';
@@ -41,10 +43,23 @@ function printFailures(outcomes: readonly StageOutcome[]): void {
   for (const o of outcomes) if (o.error) err(`\n${formatError(o.error)}`);
 }
 
-export async function runCommand(app: App, recipeFile: string, flags: RunFlags): Promise<number> {
+/** `journal`: record this run for the next one to replay if every stage is found cached (noop-journal.ts). */
+export async function runCommand(app: App, recipeFile: string, flags: RunFlags, journal?: JournalCommand): Promise<number> {
+  const startedAt = Date.now();
   const interrupt = interruptOnSignal(() => true, '\ninterrupted: stopping running stages (press Ctrl-C again to force)\n');
   // listr2 and chokidar load only when used: they cost a noticeable part of start-up.
   const taskList = process.stdout.isTTY && !flags.json ? (await import('../ui.ts')).createTaskListReporter : undefined;
+  // What a replay prints: this run's output, unless a stage logged anything (a wait, a warning) that a replay would repeat.
+  const printed: string[] = [];
+  let logged = false;
+  const say = (line: string) => {
+    printed.push(line);
+    out(line);
+  };
+  const lineReporter = () => {
+    const lines = createLineReporter(say);
+    return { ...lines, stageLog: (...args: Parameters<RunReporter['stageLog']>) => ((logged = true), lines.stageLog(...args)) };
+  };
   const options = (signal: AbortSignal): RunOptions => ({
     only: flags.only,
     from: flags.from,
@@ -57,7 +72,7 @@ export async function runCommand(app: App, recipeFile: string, flags: RunFlags):
     remote: flags.remote,
     remoteEndpoint: flags.remoteEndpoint,
     signal,
-    reporter: flags.json ? undefined : taskList ? taskList() : createLineReporter(out),
+    reporter: flags.json ? undefined : taskList ? taskList() : lineReporter(),
   });
   if (flags.watch) {
     const { watchRecipe } = await import('../watch.ts');
@@ -80,9 +95,16 @@ export async function runCommand(app: App, recipeFile: string, flags: RunFlags):
   // A dry run executes nothing, so it inspects without importing code plugins or asking for trust.
   const recipe = flags.dryRun ? await resolveRecipe(recipeFile, app, { sets: flags.set, importCode: false }) : await loadToRun(app, recipeFile, flags.set ?? [], flags.trust);
   const summary = await runRecipe(recipe, options(interrupt.signal));
-  if (flags.json) out(JSON.stringify({ ok: summary.ok, stages: summary.outcomes.map(({ error, ...o }) => ({ ...o, error: error?.message })) }, null, 2));
-  else if (!flags.dryRun) for (const line of runSummary(recipe, summary.outcomes)) out(line);
+  if (flags.json) say(JSON.stringify({ ok: summary.ok, stages: summary.outcomes.map(({ error, ...o }) => ({ ...o, error: error?.message })) }, null, 2));
+  else if (!flags.dryRun) for (const line of runSummary(recipe, summary.outcomes)) say(line);
   printFailures(summary.outcomes);
+  if (journal && summary.ok && !logged && !summary.lockMismatches.length && !interrupt.signal.aborted) {
+    const [{ noopFiles }, { recordNoop }, { trustFilePath }] = await Promise.all([import('./noop-files.ts'), import('./noop-journal.ts'), import('../trust/trust-file.ts')]);
+    // A result gone since it was found (a gc, another run's --force) only means no journal this time.
+    const files = await noopFiles(recipe, summary.outcomes, [summary.lockFile, path.join(journal.storeDir, 'lockfiles.json'), trustFilePath()]).catch(() => undefined);
+    // groups/ lists the process groups of runs killed mid-stage, whose children a full run's sweep ends.
+    if (files) recordNoop(journal, files, printed.map((line) => `${line}\n`).join(''), startedAt, [path.join(journal.storeDir, 'groups')]);
+  }
   return exitCodeFor(summary.outcomes);
 }
 

@@ -5,10 +5,11 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { appendFile, cp, mkdir, readFile, symlink, utimes, writeFile } from 'node:fs/promises';
+import { appendFile, cp, mkdir, readdir, readFile, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { before, describe, test } from 'node:test';
+import { RACY_MS } from '../../engine/cli/noop-journal.ts';
 import { REPO_ROOT } from '../helpers/project.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 
@@ -143,6 +144,27 @@ export default {
     const [stage] = (JSON.parse(run.stdout) as { stages: { status: string; outputs: Record<string, string> }[] }).stages;
     assert.equal(stage?.status, 'ran');
     assert.equal(await readFile(stage!.outputs.o!, 'utf8'), 'HI');
+  });
+
+  test('a no-op rerun from dist/direct/ is answered from the journal; through tsx, with no build id, never', async () => {
+    const project = await tempDir('tempa-journal-');
+    await writeFile(path.join(project, 'recipe.yaml'), 'stages:\n  a:\n    uses: exec\n    with: { command: \'echo a > "$TEMPA_OUT/a.txt"\', outputs: { a: a.txt } }\n');
+    const run = async (env: Record<string, string> = {}) => {
+      const result = await tempa(['run', path.join(project, 'recipe.yaml'), '--trust', '--json'], env);
+      assert.equal(result.code, 0, result.stderr);
+      return result.stdout;
+    };
+    await run();
+    await new Promise((resolve) => setTimeout(resolve, RACY_MS + 100)); // the journal records no file younger than this
+    const recorded = await run();
+    assert.equal((await readdir(path.join(project, '.tempa', 'noop'))).length, 1);
+    // A full run's pin file comes and goes in live/; a replay touches nothing in the store.
+    const live = async () => (await stat(path.join(project, '.tempa', 'live'))).mtimeMs;
+    const before = await live();
+    assert.equal(await run(), recorded);
+    assert.equal(await live(), before, 'replayed');
+    await run(viaTsx);
+    assert.notEqual(await live(), before, 'through tsx it ran in full');
   });
 
   test('fresh sources run dist/direct/; an edited one runs as edited, the rest from dist/ through the hook', async () => {
