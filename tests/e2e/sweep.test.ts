@@ -47,6 +47,7 @@ async function sweepJson(dir: string, args: string[]): Promise<SweepJson> {
 }
 
 describe('tempa sweep', () => {
+  const lossesByJobs: Record<string, number[]> = {};
   for (const jobs of ['1', '4']) {
     it(`runs the shared stages once and the swept one per variant (--jobs ${jobs})`, async () => {
       const dir = await makeProject({ 'recipe.yaml': PIPELINE });
@@ -58,6 +59,9 @@ describe('tempa sweep', () => {
       assert.deepEqual(first.variants.map((v) => [v.values['stages.pretrain.with.lr'], v.values['stages.pretrain.with.steps']]), [['0.01', '2'], ['0.01', '3'], ['0.03', '2'], ['0.03', '3']]);
       const losses = first.variants.map((v) => v.stages.find((s) => s.name === 'pretrain')!.metrics!.valLoss!);
       assert.equal(new Set(losses).size, 4, `each variant trained its own model: ${losses}`);
+      // Variants share this process: training them at once must not change what each computes.
+      lossesByJobs[jobs] = losses;
+      if (lossesByJobs['1'] && jobs === '4') assert.deepEqual(losses, lossesByJobs['1']);
 
       // The recipe's own lock is left alone; each variant has its own, registered for gc.
       assert.equal(existsSync(path.join(dir, 'recipe.lock')), false);
@@ -110,6 +114,17 @@ describe('tempa sweep, counted by the stages themselves', () => {
     assert.equal((await runsFile(dir)).length, 7, 'the rerun ran nothing');
   });
 
+  it('two sweeps started at once on one store compute each stage once between them', async () => {
+    const dir = await makeProject({ 'recipe.yaml': COUNTED });
+    const grid = ['--set', 'vars.m=a,b', '--set', 'vars.n=1,2', '--json'];
+    const [a, b] = await Promise.all([tempa(['sweep', '--trust', 'recipe.yaml', ...grid], dir), tempa(['sweep', '--trust', 'recipe.yaml', ...grid, '--jobs', '1'], dir)]);
+    assert.equal(a.code, 0, a.stderr);
+    assert.equal(b.code, 0, b.stderr);
+    assert.deepEqual(await runsFile(dir), ['last-a-1', 'last-a-2', 'last-b-1', 'last-b-2', 'mid-a', 'mid-b', 'prep']);
+    const ran = [a, b].map((r) => (JSON.parse(r.stdout) as SweepJson).ran);
+    assert.equal(ran[0]! + ran[1]!, 7, `ran ${ran.join(' + ')}`);
+  });
+
   it('a failing variant is marked failed with its reason, the others finish, and the exit code is 1', async () => {
     const dir = await makeProject({ 'recipe.yaml': COUNTED });
     const result = await tempa(['sweep', '--trust', 'recipe.yaml', '--set', 'vars.code=0,3', '--set', 'vars.m=b', '--jobs', '1'], dir);
@@ -119,6 +134,13 @@ describe('tempa sweep, counted by the stages themselves', () => {
     assert.match(result.stdout, /variant 2 \(code=3\) failed: .*last.*exit(ed with)? (code )?3/);
     assert.match(result.stdout, /2 variants \(1 failed\): 3 stage runs ran, 2 reused from the store, 1 failed or skipped/);
     assert.doesNotMatch(result.stderr, /internal error|at .*\.ts:\d+/);
+  });
+
+  it('sweeps list values written as YAML flow sequences, one variant per list', async () => {
+    const dir = await makeProject({ 'recipe.yaml': COUNTED });
+    const result = await sweepJson(dir, ['--set', 'stages.last.with.command=[sh, -c, "echo x,y >> runs.txt"],[sh, -c, "echo z >> runs.txt"]']);
+    assert.deepEqual(result.variants.map((v) => v.values['stages.last.with.command']), ['[sh, -c, "echo x,y >> runs.txt"]', '[sh, -c, "echo z >> runs.txt"]']);
+    assert.deepEqual(await runsFile(dir), ['mid-a', 'prep', 'x,y', 'z']);
   });
 
   it('refuses grids it cannot run, naming the flag and value, with a hint and no stack trace', async () => {
