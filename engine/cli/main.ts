@@ -88,7 +88,8 @@ async function main(app: CliApp, argv: readonly string[]): Promise<number> {
     .option('--dry-run', 'list the variants and the stages each would run or reuse, run nothing')
     .option('--store <dir>', 'cache store folder (default: .tempa beside the recipe)')
     .option('--json', 'print the variants, their stages and metrics as JSON instead of a table')
-    .addOption(trustOption());
+    .addOption(trustOption())
+    .addOption(new Option('--variant-worker <job>').hideHelp());
   for (const option of [...remoteOptions(), ...runtimeFlagOptions(app)]) sweep.addOption(option);
   sweep.action(async (file: string | undefined, flags: SweepFlags & Record<string, unknown>) => {
     code = await (await import('./sweep-command.ts')).sweepCommand(app, recipeFile(file), { ...flags, set: [...(flags.set ?? []), ...runtimeSets(app, flags)] });

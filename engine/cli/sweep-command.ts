@@ -6,6 +6,8 @@ import { errUsage } from '../errors.ts';
 import { resolveRecipe } from '../recipe/resolve.ts';
 import { columnNames, expandGrid, parseAxes, variantLabel, type Variant } from '../sweep/grid.ts';
 import { runSweep } from '../sweep/run-sweep.ts';
+import { processRunner } from '../sweep/variant-process.ts';
+import type { VariantJob } from '../sweep/variant-wire.ts';
 import { failureOf, sweepJson, sweepTable } from '../sweep/sweep-report.ts';
 import { checkAxesMatter, checkAxisPaths, resolveVariants, VariantInvalid } from '../sweep/variants.ts';
 import { createLineReporter } from '../ui-lines.ts';
@@ -27,9 +29,12 @@ export interface SweepFlags {
   trust?: boolean;
   remote?: string;
   remoteEndpoint?: string;
+  /** Set in the process the sweep starts for one variant: that variant's job, as JSON. */
+  variantWorker?: string;
 }
 
 export async function sweepCommand(app: App, recipeFile: string, flags: SweepFlags): Promise<number> {
+  if (flags.variantWorker) return (await import('./sweep-worker.ts')).runVariantWorker(app, recipeFile, JSON.parse(flags.variantWorker) as VariantJob);
   const axes = parseAxes(flags.set ?? []);
   const swept = axes.filter((a) => a.values.length > 1);
   if (swept.length === 0) {
@@ -57,16 +62,23 @@ export async function sweepCommand(app: App, recipeFile: string, flags: SweepFla
   const jobs = flags.jobs ?? Math.min(variants.length, os.availableParallelism());
   const width = String(variants.length).length;
   if (!flags.json) err(`sweep of ${variants.length} variants, ${jobs} at a time${flags.dryRun ? ' (dry run)' : ''}`);
-  const results = await runSweep(recipes, variants, {
+  const options = {
     jobs,
     storeDir: storeDirOf(flags.store, recipeFile),
     signal: interrupt.signal,
     dryRun: flags.dryRun,
     remote: flags.remote,
     remoteEndpoint: flags.remoteEndpoint,
-    // Progress goes to stderr, one prefixed line per event: concurrent variants interleave whole lines.
-    reporterFor: flags.json || flags.dryRun ? undefined : (v) => createLineReporter((line) => err(`[${String(v.index).padStart(width)}: ${label(v)}] ${line}`)),
-  });
+  };
+  // Progress goes to stderr, one prefixed line per event: concurrent variants interleave whole lines.
+  const prefix = (v: Variant) => `[${String(v.index).padStart(width)}: ${label(v)}] `;
+  const log = (index: number, line: string) => (flags.json ? undefined : err(`${prefix(variants[index - 1]!)}${line}`));
+  // A dry run only reads the store: it runs in this process. A real run starts one process per variant
+  // (this program again), unless there is no program file to start (the CLI embedded in another).
+  const script = process.argv[1];
+  const results = flags.dryRun || !script
+    ? await runSweep(recipes, variants, { ...options, reporterFor: flags.json || flags.dryRun ? undefined : (v) => createLineReporter((line) => log(v.index, line)) })
+    : await runSweep(recipes, variants, options, processRunner({ ...options, command: [process.execPath, ...process.execArgv, script], log }));
 
   if (flags.json) out(JSON.stringify(sweepJson(results, axes, flags.dryRun), null, 2));
   else {

@@ -1,6 +1,6 @@
-// Runs a sweep's variants, `jobs` at a time, in this process and into one store. Nothing here shares
-// work between variants by hand: equal stages have equal cache keys, and the store's key lock makes a
-// variant that reaches a stage another one is computing wait, then take that result as a cache hit.
+// Runs a sweep's variants, `jobs` at a time, into one store. Nothing here shares work between variants
+// by hand: equal stages have equal cache keys, and the store's key lock makes a variant that reaches a
+// stage another one is computing wait, then take that result as a cache hit.
 import path from 'node:path';
 import pLimit from 'p-limit';
 import { sha256 } from '../cache/canonical.ts';
@@ -10,14 +10,9 @@ import { runRecipe } from '../run.ts';
 import type { Variant } from './grid.ts';
 import { stageIdentities } from './variants.ts';
 
-export interface SweepOptions {
+export interface SweepOptions extends Omit<VariantRunOptions, 'reporter'> {
   /** Variants run at once. */
   jobs: number;
-  storeDir: string;
-  signal: AbortSignal;
-  dryRun?: boolean;
-  remote?: string;
-  remoteEndpoint?: string;
   reporterFor?: (variant: Variant) => RunReporter | undefined;
 }
 
@@ -52,27 +47,42 @@ export function variantLockFile(storeDir: string, recipeFile: string, variant: V
   return path.join(storeDir, 'sweeps', base, `${slug ? `${slug}-` : ''}${id}.lock`);
 }
 
-export async function runSweep(recipes: readonly ResolvedRecipe[], variants: readonly Variant[], options: SweepOptions): Promise<VariantResult[]> {
+/** How one variant runs and what it reports: in this process (dry runs), or in a process of its own. */
+export type VariantRunner = (recipe: ResolvedRecipe, variant: Variant, lockFile: string) => Promise<{ outcomes: StageOutcome[]; ok: boolean; error?: unknown }>;
+
+export interface VariantRunOptions {
+  storeDir: string;
+  signal: AbortSignal;
+  dryRun?: boolean;
+  remote?: string;
+  remoteEndpoint?: string;
+  reporter?: RunReporter;
+}
+
+/** Runs `recipe` as the variant whose lock is `lockFile`. */
+export function runVariantRecipe(recipe: ResolvedRecipe, lockFile: string, options: VariantRunOptions) {
+  // runRecipe writes the lock of `recipe.file` (without its .yaml): pointing it at the variant's lock
+  // path keeps the recipe's own lock untouched and registers the variant's for gc.
+  return runRecipe({ ...recipe, file: lockFile.replace(/\.lock$/, '') }, options);
+}
+
+export const inProcessRunner =
+  (options: SweepOptions): VariantRunner =>
+  async (recipe, variant, lockFile) => {
+    const summary = await runVariantRecipe(recipe, lockFile, { ...options, reporter: options.reporterFor?.(variant) });
+    return { outcomes: summary.outcomes, ok: summary.ok };
+  };
+
+export async function runSweep(recipes: readonly ResolvedRecipe[], variants: readonly Variant[], options: SweepOptions, runVariant: VariantRunner = inProcessRunner(options)): Promise<VariantResult[]> {
   const limit = pLimit(options.jobs);
   const results = await Promise.all(
     variants.map((variant, i) =>
       limit(async (): Promise<VariantResult> => {
         const lockFile = variantLockFile(options.storeDir, recipes[i]!.file, variant);
-        // runRecipe writes the lock of `recipe.file` (without its .yaml): pointing it at the variant's
-        // lock path keeps the recipe's own lock untouched and registers the variant's for gc.
-        const recipe = { ...recipes[i]!, file: lockFile.replace(/\.lock$/, '') };
         const base = { variant, recipe: recipes[i]!, lockFile };
         if (options.signal.aborted) return { ...base, outcomes: [], ok: false, error: new Error('interrupted before it started') };
         try {
-          const summary = await runRecipe(recipe, {
-            storeDir: options.storeDir,
-            signal: options.signal,
-            dryRun: options.dryRun,
-            remote: options.remote,
-            remoteEndpoint: options.remoteEndpoint,
-            reporter: options.reporterFor?.(variant),
-          });
-          return { ...base, outcomes: summary.outcomes, ok: summary.ok };
+          return { ...base, ...(await runVariant(recipes[i]!, variant, lockFile)) };
         } catch (error) {
           return { ...base, outcomes: [], ok: false, error };
         }

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { makeProject, tempa } from '../helpers/project.ts';
+import { makeProject, startTempa, tempa, waitFor } from '../helpers/project.ts';
 
 const PIPELINE = `seed: 3
 runtime: { backend: cpu }
@@ -59,7 +59,7 @@ describe('tempa sweep', () => {
       assert.deepEqual(first.variants.map((v) => [v.values['stages.pretrain.with.lr'], v.values['stages.pretrain.with.steps']]), [['0.01', '2'], ['0.01', '3'], ['0.03', '2'], ['0.03', '3']]);
       const losses = first.variants.map((v) => v.stages.find((s) => s.name === 'pretrain')!.metrics!.valLoss!);
       assert.equal(new Set(losses).size, 4, `each variant trained its own model: ${losses}`);
-      // Variants share this process: training them at once must not change what each computes.
+      // Training variants at once must not change what each computes.
       lossesByJobs[jobs] = losses;
       if (lossesByJobs['1'] && jobs === '4') assert.deepEqual(losses, lossesByJobs['1']);
 
@@ -123,6 +123,23 @@ describe('tempa sweep, counted by the stages themselves', () => {
     assert.deepEqual(await runsFile(dir), ['last-a-1', 'last-a-2', 'last-b-1', 'last-b-2', 'mid-a', 'mid-b', 'prep']);
     const ran = [a, b].map((r) => (JSON.parse(r.stdout) as SweepJson).ran);
     assert.equal(ran[0]! + ran[1]!, 7, `ran ${ran.join(' + ')}`);
+  });
+
+  it('Ctrl-C sent to the sweep alone stops every variant\'s process and what it runs, and exits 130', async () => {
+    const recipe = `vars: { n: 1 }\nstages:\n  hang: { uses: exec, with: { command: "echo $$ > ../pid-\${vars.n}; sleep 60", outputs: {} } }\n`;
+    const dir = await makeProject({ 'project/recipe.yaml': recipe });
+    const { child, done } = startTempa(['sweep', '--trust', 'recipe.yaml', '--set', 'vars.n=1,2', '--jobs', '2'], path.join(dir, 'project'));
+    const pidFiles = ['pid-1', 'pid-2'].map((f) => path.join(dir, f));
+    await waitFor(() => pidFiles.every((f) => existsSync(f)), 30_000, 'both variants to start their command');
+    process.kill(child.pid!, 'SIGINT');
+    const result = await done;
+    assert.equal(result.code, 130, result.stderr);
+    assert.match(result.stdout, /^1\s+1\s+failed/m);
+    assert.match(result.stdout, /interrupted/);
+    for (const file of pidFiles) {
+      const pid = Number(await readFile(file, 'utf8'));
+      assert.throws(() => process.kill(pid, 0), /ESRCH/, `the command of ${path.basename(file)} is gone`);
+    }
   });
 
   it('a failing variant is marked failed with its reason, the others finish, and the exit code is 1', async () => {
