@@ -1,11 +1,12 @@
 // The body of `tempa sweep`: reads the grid from `--set` lists, checks every variant before running any,
 // runs them into one store, and prints one table. Apart from main.ts so `--help` loads none of it.
 import os from 'node:os';
+import pLimit from 'p-limit';
 import type { App } from '../app.ts';
 import { errUsage } from '../errors.ts';
 import { resolveRecipe } from '../recipe/resolve.ts';
 import { columnNames, expandGrid, parseAxes, variantLabel, type Variant } from '../sweep/grid.ts';
-import { runSweep } from '../sweep/run-sweep.ts';
+import { inProcessRunner, runSweep, type VariantResult } from '../sweep/run-sweep.ts';
 import { processRunner } from '../sweep/variant-process.ts';
 import type { VariantJob } from '../sweep/variant-wire.ts';
 import { failureOf, sweepJson, sweepTable } from '../sweep/sweep-report.ts';
@@ -73,12 +74,22 @@ export async function sweepCommand(app: App, recipeFile: string, flags: SweepFla
   // Progress goes to stderr, one prefixed line per event: concurrent variants interleave whole lines.
   const prefix = (v: Variant) => `[${String(v.index).padStart(width)}: ${label(v)}] `;
   const log = (index: number, line: string) => (flags.json ? undefined : err(`${prefix(variants[index - 1]!)}${line}`));
-  // A dry run only reads the store: it runs in this process. A real run starts one process per variant
-  // (this program again), unless there is no program file to start (the CLI embedded in another).
+  const inProcess = { ...options, reporterFor: flags.json || flags.dryRun ? undefined : (v: Variant) => createLineReporter((line) => log(v.index, line)) };
+  // A dry run only reads the store, and so does a variant whose every stage is cached: those run in this
+  // process. A variant with work to do gets a process of its own (this program again), unless there is
+  // no program file to start (the CLI embedded in another program).
   const script = process.argv[1];
-  const results = flags.dryRun || !script
-    ? await runSweep(recipes, variants, { ...options, reporterFor: flags.json || flags.dryRun ? undefined : (v) => createLineReporter((line) => log(v.index, line)) })
-    : await runSweep(recipes, variants, options, processRunner({ ...options, command: [process.execPath, ...process.execArgv, script], log }));
+  let results;
+  if (flags.dryRun || !script) results = await runSweep(recipes, variants, inProcess);
+  else {
+    const planned = await runSweep(recipes, variants, { ...options, dryRun: true });
+    const cached = new Set(planned.filter((r) => r.ok && r.outcomes.every((o) => o.status === 'cached')).map((r) => r.variant.index));
+    // One at a time: they only read, and at once they would queue on each other's key locks.
+    const one = pLimit(1);
+    const here = inProcessRunner(inProcess);
+    const apart = processRunner({ ...options, command: [process.execPath, ...process.execArgv, script], log });
+    results = await runSweep(recipes, variants, options, (recipe, variant, lockFile) => (cached.has(variant.index) ? one(() => here(recipe, variant, lockFile)) : apart(recipe, variant, lockFile)));
+  }
 
   if (flags.json) out(JSON.stringify(sweepJson(results, axes, flags.dryRun), null, 2));
   else {
@@ -90,7 +101,7 @@ export async function sweepCommand(app: App, recipeFile: string, flags: SweepFla
 }
 
 /** Per variant: the stages it would run, and those it would reuse from the store or from an earlier variant. */
-function dryRunLines(results: Awaited<ReturnType<typeof runSweep>>, label: (v: Variant) => string): string[] {
+function dryRunLines(results: readonly VariantResult[], label: (v: Variant) => string): string[] {
   const lines: string[] = [];
   for (const r of results) {
     const plan = Object.entries(r.plan ?? {});

@@ -11,8 +11,11 @@ import { EXIT } from './shared.ts';
 
 export async function runVariantWorker(app: App, recipeFile: string, job: VariantJob): Promise<number> {
   const interrupt = interruptOnSignal(() => true);
-  // The sweep closes our stdin to stop us, and the pipe closes by itself if the sweep dies.
-  const stop = () => interrupt.abort();
+  // The sweep closes our stdin to stop us, and the pipe closes by itself if the sweep dies. Apart from
+  // the signal's controller: a Ctrl-C that reaches us after the sweep's stop is a first one, not a second.
+  const stopped = new AbortController();
+  const stop = () => stopped.abort(new Error('stopped by the sweep'));
+  const signal = AbortSignal.any([interrupt.signal, stopped.signal]);
   process.stdin.on('end', stop).on('error', stop).resume();
   let result: WireResult;
   try {
@@ -20,7 +23,7 @@ export async function runVariantWorker(app: App, recipeFile: string, job: Varian
     const recipe = await loadToRun(app, recipeFile, job.sets, true);
     const summary = await runVariantRecipe(recipe, job.lockFile, {
       storeDir: job.storeDir,
-      signal: interrupt.signal,
+      signal,
       remote: job.remote,
       remoteEndpoint: job.remoteEndpoint,
       reporter: createLineReporter((line) => process.stderr.write(`${line}\n`)),
@@ -32,6 +35,6 @@ export async function runVariantWorker(app: App, recipeFile: string, job: Varian
     process.stdin.off('end', stop).off('error', stop).destroy(); // a pipe left open would keep this process alive
   }
   process.stdout.write(`${RESULT_MARK}${JSON.stringify(result)}\n`);
-  if (interrupt.signal.aborted) return EXIT.interrupted;
+  if (signal.aborted) return EXIT.interrupted;
   return result.ok ? EXIT.ok : EXIT.stageFailed;
 }

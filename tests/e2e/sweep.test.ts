@@ -125,22 +125,24 @@ describe('tempa sweep, counted by the stages themselves', () => {
     assert.equal(ran[0]! + ran[1]!, 7, `ran ${ran.join(' + ')}`);
   });
 
-  it('Ctrl-C sent to the sweep alone stops every variant\'s process and what it runs, and exits 130', async () => {
-    const recipe = `vars: { n: 1 }\nstages:\n  hang: { uses: exec, with: { command: "echo $$ > ../pid-\${vars.n}; sleep 60", outputs: {} } }\n`;
-    const dir = await makeProject({ 'project/recipe.yaml': recipe });
-    const { child, done } = startTempa(['sweep', '--trust', 'recipe.yaml', '--set', 'vars.n=1,2', '--jobs', '2'], path.join(dir, 'project'));
-    const pidFiles = ['pid-1', 'pid-2'].map((f) => path.join(dir, f));
-    await waitFor(() => pidFiles.every((f) => existsSync(f)), 30_000, 'both variants to start their command');
-    process.kill(child.pid!, 'SIGINT');
-    const result = await done;
-    assert.equal(result.code, 130, result.stderr);
-    assert.match(result.stdout, /^1\s+1\s+failed/m);
-    assert.match(result.stdout, /interrupted/);
-    for (const file of pidFiles) {
-      const pid = Number(await readFile(file, 'utf8'));
-      assert.throws(() => process.kill(pid, 0), /ESRCH/, `the command of ${path.basename(file)} is gone`);
-    }
-  });
+  // A terminal's Ctrl-C reaches the whole process group; `kill -INT <pid>` the sweep alone.
+  for (const [to, target] of [['the sweep alone', (pid: number) => pid], ['its process group', (pid: number) => -pid]] as const) {
+    it(`Ctrl-C sent to ${to} stops every variant's process and what it runs, and exits 130`, async () => {
+      const recipe = `vars: { n: 1 }\nstages:\n  hang: { uses: exec, with: { command: "echo $$ > ../pid-\${vars.n}; sleep 60", outputs: {} } }\n`;
+      const dir = await makeProject({ 'project/recipe.yaml': recipe });
+      const { child, done } = startTempa(['sweep', '--trust', 'recipe.yaml', '--set', 'vars.n=1,2', '--jobs', '2'], path.join(dir, 'project'));
+      const pidFiles = ['pid-1', 'pid-2'].map((f) => path.join(dir, f));
+      await waitFor(() => pidFiles.every((f) => existsSync(f)), 30_000, 'both variants to start their command');
+      process.kill(target(child.pid!), 'SIGINT');
+      const result = await done;
+      assert.equal(result.code, 130, result.stderr);
+      assert.match(result.stdout, /^1\s+1\s+failed[^]*variant 2 \(n=2\) failed: \[stage hang\] interrupted/m);
+      for (const file of pidFiles) {
+        const pid = Number(await readFile(file, 'utf8'));
+        assert.throws(() => process.kill(pid, 0), /ESRCH/, `the command of ${path.basename(file)} is gone`);
+      }
+    });
+  }
 
   it('a failing variant is marked failed with its reason, the others finish, and the exit code is 1', async () => {
     const dir = await makeProject({ 'recipe.yaml': COUNTED });
