@@ -79,8 +79,19 @@ export function parseAxes(sets: readonly string[]): Axis[] {
   return axes;
 }
 
+/**
+ * More variants than this is taken for a mistake (a list pasted into the wrong flag): every variant is
+ * resolved and checked before the first one runs, and each gets its own lock file and table row.
+ */
+export const MAX_VARIANTS = 1000;
+
 /** The cartesian product of the axes, in order: the first axis varies slowest. */
 export function expandGrid(axes: readonly Axis[]): Variant[] {
+  const total = axes.reduce((n, a) => n * a.values.length, 1);
+  if (total > MAX_VARIANTS) {
+    const sizes = axes.filter((a) => a.values.length > 1).map((a) => `${a.values.length} (${a.path})`);
+    throw errUsage(`the --set lists make ${total} variants (${sizes.join(' x ')}), more than ${MAX_VARIANTS}`, 'sweep fewer values at once: a coarse grid first, then a finer one around the best row');
+  }
   const fixed = axes.filter((a) => a.values.length === 1).map((a) => `${a.path}=${a.values[0]}`);
   const swept = axes.filter((a) => a.values.length > 1);
   let combos: Array<Array<[string, string]>> = [[]];

@@ -47,7 +47,7 @@ export function variantLockFile(storeDir: string, recipeFile: string, variant: V
   return path.join(storeDir, 'sweeps', base, `${slug ? `${slug}-` : ''}${id}.lock`);
 }
 
-/** How one variant runs and what it reports: in this process (dry runs), or in a process of its own. */
+/** How one variant runs and what it reports: in the sweep's process (dry runs, variants the store holds), or in one of its own. */
 export type VariantRunner = (recipe: ResolvedRecipe, variant: Variant, lockFile: string) => Promise<{ outcomes: StageOutcome[]; ok: boolean; error?: unknown }>;
 
 export interface VariantRunOptions {

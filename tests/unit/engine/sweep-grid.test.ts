@@ -49,6 +49,11 @@ describe('parseAxes and expandGrid', () => {
     assert.equal(expandGrid(parseAxes(['a=1,2', 'b=x,y,z', 'c=[1, 2]'])).length, 6);
   });
 
+  it('refuses a grid of more than MAX_VARIANTS variants, naming each list\'s size', () => {
+    const values = Array.from({ length: 40 }, (_, i) => i).join(',');
+    usage(() => expandGrid(parseAxes([`a=${values}`, `b=${values}`])), /make 1600 variants \(40 \(a\) x 40 \(b\)\), more than 1000/);
+  });
+
   it('refuses a flag without `=`, an empty list, an empty value, a repeated value and a repeated path', () => {
     usage(() => parseAxes(['stages.sft.with.lr']), /--set stages\.sft\.with\.lr: expected path=value/);
     usage(() => parseAxes(['stages.sft.with.lr=']), /--set stages\.sft\.with\.lr=: no value given[^]*""/);
