@@ -10,7 +10,7 @@ import { buildId, DIRECT, DIST, everySourceAsBuilt, readManifest, ROOT } from '.
 // JavaScript with no module hook (a hook costs a loader thread at every start); the hook loads only when
 // a user's TypeScript is about to be imported. Some source edited since: the hook of
 // bin/compiled-loader.mjs runs dist/ and compiles what changed. No dist/, or TEMPA_COMPILED=0: tsx.
-const ENGINE_COMMANDS = new Set(['run', 'status', 'verify', 'dag', 'validate', 'trust', 'show', 'gc', 'help']);
+const ENGINE_COMMANDS = new Set(['run', 'sweep', 'status', 'verify', 'dag', 'validate', 'trust', 'show', 'gc', 'help']);
 const files = process.env.TEMPA_COMPILED === '0' ? {} : readManifest();
 let main;
 let builtin;

@@ -11,6 +11,7 @@ import type { ResolvedRecipe } from '../recipe/resolve.ts';
 import type { DagFormat } from './dag.ts';
 import { addPluginCommand } from './plugin-command.ts';
 import type { RunFlags } from './run-command.ts';
+import type { SweepFlags } from './sweep-command.ts';
 import { collect, collectRaw, EXIT, parseJobs, recipeArgumentHelp, recipePath, runtimeFlagOptions, runtimeSets, storeDirOf } from './shared.ts';
 
 // Each command imports what it needs when it runs: `--help` and a typo cost only this file, commander
@@ -88,6 +89,22 @@ async function main(app: CliApp, argv: readonly string[]): Promise<number> {
     const replayed = journal && journalModule!.replayNoop(journal);
     if (replayed !== undefined) return void process.stdout.write(replayed);
     code = await (await import('./run-command.ts')).runCommand(app, recipe, runFlags, journal);
+  });
+
+  const sweep = program
+    .command('sweep')
+    .argument('[recipe]', recipeArgumentHelp(defaults))
+    .description('run every combination of --set value lists as a variant of the recipe, sharing the stages they have in common, and print one table')
+    .addOption(new Option('--set <path=values>', 'a comma list sweeps the path, one value fixes it (repeatable); a value with its own comma is quoted or bracketed: "a,b", [a, b]').argParser(collectRaw))
+    .option('-j, --jobs <n>', 'variants run at once (default: the CPU count, at most the number of variants)', parseJobs)
+    .option('--dry-run', 'list the variants and the stages each would run or reuse, run nothing')
+    .option('--store <dir>', 'cache store folder (default: .tempa beside the recipe)')
+    .option('--json', 'print the variants, their stages and metrics as JSON instead of a table')
+    .addOption(trustOption())
+    .addOption(new Option('--variant-worker <job>').hideHelp());
+  for (const option of [...remoteOptions(), ...runtimeFlagOptions(app)]) sweep.addOption(option);
+  sweep.action(async (file: string | undefined, flags: SweepFlags & Record<string, unknown>) => {
+    code = await (await import('./sweep-command.ts')).sweepCommand(app, recipeFile(file), { ...flags, set: [...(flags.set ?? []), ...runtimeSets(app, flags)] });
   });
 
   program
