@@ -18,6 +18,7 @@ import { keepRecordedRun, lockPathFor, lockUnchanged, readLock, updateLock, type
 import { ancestorsOf, selectStages, type Selection } from './plan.ts';
 import { RemoteCache } from './remote/remote-cache.ts';
 import { remoteSpecOf } from './remote/remote-spec.ts';
+import { checkExecutors, executorOf, type ExecutorName } from './executors/executor-settings.ts';
 import type { ResolvedRecipe, ResolvedStage } from './recipe/resolve.ts';
 import type { InputArtifact, UpstreamStage } from './stage.ts';
 
@@ -42,6 +43,8 @@ export interface RunOptions extends Selection {
   remoteEndpoint?: string;
   /** Execute nothing, but download every missing result the remote has (`tempa pull`). */
   fetchOnly?: boolean;
+  /** Where stages that name no executor run (`--executor`); default: the recipe's `executor:`. */
+  executor?: ExecutorName;
 }
 
 export interface RunSummary {
@@ -84,6 +87,7 @@ export async function runRecipe(recipe: ResolvedRecipe, options: RunOptions = {}
   pins?.add(...Object.values(previous).map((entry) => entry.key)).catch(() => undefined); // a failed write fails the stages that wait for it
   const remoteSpec = options.remote === false ? undefined : remoteSpecOf(recipe.remote, { remote: options.remote, remoteEndpoint: options.remoteEndpoint });
   const remote = remoteSpec && !options.dryRun ? new RemoteCache(remoteSpec) : undefined;
+  if (!options.dryRun) checkExecutors(recipe, recipe.stages.filter((s) => selected.has(s.name)), options.executor, remoteSpec !== undefined);
   const limit = pLimit(options.concurrency ?? recipe.concurrency);
   const settled = new Map<string, Promise<Settled>>();
   let stopReason: string | undefined;
@@ -147,13 +151,15 @@ export async function runRecipe(recipe: ResolvedRecipe, options: RunOptions = {}
           reporter.stageStart(stage.name, reasons);
           try {
             const upstream = await upstreamOf(stage, recipe, settled, store);
-            // Imported only when a stage runs: a rerun whose stages are all cached never loads the executor.
-            const { executeStage } = await import('./execute.ts');
-            const record = await executeStage({
+            const request = {
               stage, key, manifest, inputs, store, signal, reporter, runtime: recipe.runtime, upstream,
               recheckInputs: () => recheckDatasets(stage, datasets, recipe, hasher),
               replace: isForced,
-            });
+            };
+            // A cluster job is another way to run this one stage; the cluster code loads only when used.
+            const record = executorOf(stage, recipe, options.executor) === 'slurm'
+              ? await (await import('./executors/slurm-stage.ts')).executeOnSlurm({ ...request, recipe, remote: remoteSpec!, hasher })
+              : await (await import('./execute.ts')).executeStage(request); // imported only when a stage runs: a rerun whose stages are all cached never loads it
             await store.rememberOutputs(record, hasher).catch(() => undefined); // without it the next use reads the files once
             if (remote && stage.cache) remote.publish(record, store, hasher, warn);
             return { record, outcome: { name: stage.name, status: 'ran', key, reasons, metrics: record.metrics, durationMs: record.durationMs, outDir: store.outDir(key), outputs: outputPaths(record, store), logFile: store.logFile(key) } };

@@ -29,6 +29,44 @@ const datasetSchema = {
   ],
 } as const;
 
+const executorSchema = {
+  enum: ['local', 'slurm'],
+  description: 'local: a process on this machine. slurm: a batch job (sbatch), its inputs and outputs moved through `remote:`.',
+} as const;
+
+export const resourcesSchema = {
+  type: 'object',
+  additionalProperties: false,
+  description: "What a cluster job asks for (sbatch --cpus-per-task, --mem, --gres=gpu:N, --time); never part of the cache key. Ignored by the local executor.",
+  properties: {
+    cpus: { type: 'integer', minimum: 1, description: 'CPUs for the job (--cpus-per-task).' },
+    memory: { type: 'string', pattern: '^[1-9][0-9]*[KMGT]?$', description: 'Memory per node (--mem): 16G, 512M, or megabytes.' },
+    gpus: { type: 'integer', minimum: 0, description: 'GPUs (--gres=gpu:N).' },
+    time: { type: 'string', pattern: '^([0-9]+-)?[0-9]+(:[0-9]{2}){0,2}$', description: 'Time limit (--time): minutes, MM:SS, HH:MM:SS or D-HH:MM:SS.' },
+  },
+} as const;
+
+export const slurmSchema = {
+  type: 'object',
+  additionalProperties: false,
+  description: 'How stages with `executor: slurm` are submitted. Never part of a cache key.',
+  properties: {
+    partition: { type: 'string', minLength: 1, description: 'sbatch --partition.' },
+    account: { type: 'string', minLength: 1, description: 'sbatch --account.' },
+    qos: { type: 'string', minLength: 1, description: 'sbatch --qos.' },
+    sbatchArgs: { type: 'array', items: { type: 'string', pattern: '^-', description: 'an sbatch flag, as written: --constraint=a100, --exclusive' }, description: 'More sbatch flags, as written: [--constraint=a100, --exclusive].' },
+    command: {
+      type: 'string',
+      minLength: 1,
+      description: "How a node starts tempa (a shell command line). Default: this machine's node and tempa, at the same paths: the node needs the same checkout there.",
+    },
+    storeDir: { type: 'string', minLength: 1, description: "The node's own store. Default: a folder under the job's $TMPDIR, deleted when the job ends." },
+    workDir: { type: 'string', minLength: 1, default: '/tmp', description: "The job's working folder on the node (sbatch --chdir); its sbatch output file goes there." },
+    maxResubmits: { type: 'integer', minimum: 0, maximum: 100, default: 3, description: 'How often a job the scheduler ended without a result (cancelled, preempted, node failure, time limit) is submitted again; it resumes from its checkpoint.' },
+    pollSeconds: { type: 'number', minimum: 0.2, maximum: 600, default: 5, description: "How often the job's state and log are read." },
+  },
+} as const;
+
 const stageSchema = {
   type: 'object',
   additionalProperties: false,
@@ -55,6 +93,8 @@ const stageSchema = {
     with: { type: 'object', description: "The plugin's parameters, checked against its own schema." },
     seed: { type: 'integer', minimum: 0, description: 'Overrides the recipe seed for this stage.' },
     cache: { type: 'boolean', default: true, description: 'false: always rerun this stage.' },
+    executor: { ...executorSchema, description: "Where this stage runs; overrides the recipe's `executor:` and `tempa run --executor`." },
+    resources: resourcesSchema,
   },
 } as const;
 
@@ -93,6 +133,8 @@ export const recipeSchema = {
         },
       ],
     },
+    executor: { ...executorSchema, description: 'Where stages run unless a stage says otherwise (default local); `tempa run --executor` overrides it.' },
+    slurm: slurmSchema,
     onError: {
       enum: ['fail', 'keep-going'],
       default: 'fail',

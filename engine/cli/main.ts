@@ -77,6 +77,7 @@ async function main(app: CliApp, argv: readonly string[]): Promise<number> {
     .option('--store <dir>', 'cache store folder (default: .tempa beside the recipe)')
     .option('--json', 'print a JSON summary instead of progress')
     .option('--relock', 'write this run\'s output hashes into the lock even where they differ from it for the same key')
+    .addOption(new Option('--executor <name>', "where stages that name none run (default: the recipe's `executor:`, else local); slurm needs a remote").choices(['local', 'slurm']))
     .addOption(trustOption());
   for (const option of [...remoteOptions(), ...runtimeFlagOptions(app)]) run.addOption(option);
   run.action(async (file: string | undefined, flags: RunFlags & { force?: boolean | string }) => {
@@ -222,6 +223,16 @@ async function main(app: CliApp, argv: readonly string[]): Promise<number> {
       code = await (name === 'push' ? commands.pushCommand : commands.pullCommand)(recipe, flags);
     });
   }
+
+  // What a cluster job runs on its node (engine/executors/slurm-stage.ts writes the call): not for people.
+  program
+    .command('stage-job', { hidden: true })
+    .description('run one stage described on stdin, its inputs and result moved through the shared cache')
+    .requiredOption('--store <dir>', "the node's own store")
+    .option('--scratch', 'delete the store when the job ends')
+    .action(async (flags: { store: string; scratch?: boolean }) => {
+      code = await (await import('./stage-job-command.ts')).stageJobCommand(app, flags);
+    });
 
   program
     .command('gc')

@@ -3,6 +3,7 @@
 import type { App } from '../app.ts';
 import path from 'node:path';
 import type { RunReporter, StageOutcome } from '../events.ts';
+import type { ExecutorName } from '../executors/executor-settings.ts';
 import { describeDifference } from '../lock-check.ts';
 import { resolveRecipe, type ResolvedRecipe } from '../recipe/resolve.ts';
 import { runRecipe, type RunOptions } from '../run.ts';
@@ -32,6 +33,7 @@ export interface RunFlags {
   trust?: boolean;
   remote?: string;
   remoteEndpoint?: string;
+  executor?: ExecutorName;
 }
 
 function exitCodeFor(outcomes: readonly StageOutcome[]): number {
@@ -71,6 +73,7 @@ export async function runCommand(app: App, recipeFile: string, flags: RunFlags, 
     storeDir: storeDirOf(flags.store, recipeFile),
     remote: flags.remote,
     remoteEndpoint: flags.remoteEndpoint,
+    executor: flags.executor,
     signal,
     reporter: flags.json ? undefined : taskList ? taskList() : lineReporter(),
   });

@@ -114,6 +114,10 @@ export function toRecipeErrors(errors: ErrorObject[] | null | undefined, base: F
         field: field ? `${field}.${name}` : name,
         hint: 'names start with a letter or _ and use only letters, digits, _ and -',
       });
+    } else if (e.keyword === 'pattern') {
+      // A regular expression tells few readers what to write; the field's description does.
+      const description = (e.parentSchema as { description?: string } | undefined)?.description;
+      error = errRecipeInvalid(`${e.message ?? 'is invalid'} (got ${describe(e.data)})`, { location: sources.locate(at), field, hint: description && `expected: ${description}` });
     } else {
       error = errRecipeInvalid(`${e.message ?? 'is invalid'} (got ${describe(e.data)})`, { location: sources.locate(at), field });
     }

@@ -14,6 +14,7 @@ import { composeRecipe, isObject, type JsonObject } from './compose.ts';
 import { interpolate } from './interpolate.ts';
 import { remoteSpecOf, type RemoteSpec } from '../remote/remote-spec.ts';
 import type { SourceMap } from './source-map.ts';
+import { slurmSettings, type ExecutorName, type SlurmSettings, type StageResources } from '../executors/slurm-settings.ts';
 
 export type InputRef = { from: 'dataset'; dataset: string } | { from: 'stage'; stage: string; output: string };
 
@@ -34,6 +35,10 @@ export interface ResolvedStage {
   outputs: Record<string, OutputSpec>;
   seed: number;
   cache: boolean;
+  /** `executor:` as the stage wrote it (the recipe's, or `--executor`, apply when absent). */
+  executor?: ExecutorName;
+  /** What a cluster job for it asks for; not keyed. */
+  resources?: StageResources;
   /** Folder of the recipe file that declared the stage. */
   dir: string;
 }
@@ -56,6 +61,10 @@ export interface ResolvedRecipe {
   /** Options for how stages compute, checked by the application's runtime schema; not keyed. */
   runtime: Record<string, unknown>;
   onError: 'fail' | 'keep-going';
+  /** Where stages run unless one says otherwise; absent: local. */
+  executor?: ExecutorName;
+  /** How `executor: slurm` stages are submitted (schema defaults filled in). */
+  slurm: SlurmSettings;
   /** The shared cache `remote:` names, if any; `--remote` overrides it at run time. */
   remote?: RemoteSpec;
   datasets: Record<string, DatasetSpec>;
@@ -87,6 +96,8 @@ interface RawStage {
   with?: JsonObject;
   seed?: number;
   cache?: boolean;
+  executor?: ExecutorName;
+  resources?: StageResources;
 }
 
 /** `app` supplies the built-in stages and the schema of `runtime:`. */
@@ -155,6 +166,8 @@ export async function resolveRecipe(file: string, app: App, options: ResolveOpti
     concurrency: data.concurrency as number,
     runtime: (isObject(data.runtime) ? data.runtime : {}) as Record<string, unknown>,
     onError: data.onError as 'fail' | 'keep-going',
+    executor: data.executor as ExecutorName | undefined,
+    slurm: slurmSettings(data.slurm),
     remote,
     datasets,
     appRoot: app.root,
@@ -182,7 +195,7 @@ async function resolveStages(rawStages: Record<string, RawStage>, app: Builtins 
       }
       const written = structuredClone(isObject(raw.with) ? raw.with : {});
       const keyParams = plugin.source.startsWith('builtin:') ? undefined : structuredClone(written);
-      const common = { name, uses: raw.uses, plugin, needs: Array.isArray(raw.needs) ? [...raw.needs] : [], inputs: {}, seed: raw.seed ?? 0, cache: raw.cache !== false, dir };
+      const common = { name, uses: raw.uses, plugin, needs: Array.isArray(raw.needs) ? [...raw.needs] : [], inputs: {}, seed: raw.seed ?? 0, cache: raw.cache !== false, executor: raw.executor, resources: raw.resources, dir };
       if (plugin.deferred) return { ...common, params: written, keyParams, outputs: {} };
       const params = written;
       coerceOverrides(params, plugin.stage.schema as Record<string, unknown>, ['stages', name, 'with'], sources.overridden);
