@@ -1,19 +1,24 @@
 // What a cluster job keeps in the bucket while it runs, since the node shares nothing else with the
 // submitter: its log (read back and shown as it grows) and its checkpoint folder (what a resubmitted
 // job, maybe on another node, resumes from). Checkpoint files are blobs by sha256; the manifest goes last.
-import { readdir, readFile, rm, stat } from 'node:fs/promises';
+import { appendFileSync, linkSync, mkdirSync, readdirSync, statSync, type Dirent } from 'node:fs';
+import { readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { FileHasher } from '../cache/hash-files.ts';
 import type { S3Objects } from '../remote/s3-objects.ts';
 
-/** The job's log in the bucket: the runner's own notes around the stage's log file, re-uploaded when it grew. */
+/**
+ * The job's log in the bucket: the runner's own notes, then the stage's log file, then notes after the
+ * stage, re-uploaded when it grew. It only ever grows (the submitter shows what is new by offset), so
+ * notes made while the stage runs go into the stage's log file.
+ */
 export class JobLog {
   private readonly objects: S3Objects;
   private readonly name: string;
   private file: string;
+  private phase: 'before' | 'during' | 'after' = 'before';
   private readonly before: string[] = [];
   private readonly after: string[] = [];
-  private started = false;
   private stage = '';
   private sent = '';
   private chain: Promise<void> = Promise.resolve();
@@ -24,13 +29,27 @@ export class JobLog {
     this.file = file;
   }
 
-  /** A line of the runner's own: before the stage's output until the stage has written some, after it once it has. */
   note(line: string): void {
-    (this.started ? this.after : this.before).push(line);
+    if (this.phase === 'during') {
+      try {
+        appendFileSync(this.file, `${line}\n`);
+        return;
+      } catch {
+        // the stage has not created its log yet: the note goes before it
+      }
+    }
+    (this.phase === 'after' ? this.after : this.before).push(line);
   }
 
-  follow(file: string): void {
-    this.file = file;
+  /** The stage runs from now on. */
+  running(): void {
+    this.phase = 'during';
+  }
+
+  /** The stage is over; its log is final (committed at `file`, or deleted with a failed stage's folder: the last one read stands). */
+  finished(file?: string): void {
+    if (file) this.file = file;
+    this.phase = 'after';
   }
 
   /** Uploads the log if it changed since the last upload; flushes never overlap, and never reject (the log is for people, not the result). */
@@ -40,10 +59,11 @@ export class JobLog {
   }
 
   private async flushNow(): Promise<void> {
-    // A failed stage's log is deleted with its temp folder: the last one read stands.
     this.stage = (await readFile(this.file, 'utf8').catch(() => '')) || this.stage;
-    if (this.stage) this.started = true;
-    const text = [...this.before, this.stage.trimEnd(), ...this.after].filter(Boolean).join('\n') + '\n';
+    // The stage's text as it is, a last line maybe half written: the submitter shows only whole lines.
+    const lines = (notes: string[]) => notes.map((line) => `${line}\n`).join('');
+    const tail = this.after.length ? `${this.stage && !this.stage.endsWith('\n') ? '\n' : ''}${lines(this.after)}` : '';
+    const text = lines(this.before) + this.stage + tail;
     if (text === this.sent) return;
     await this.objects.putBytes(this.name, Buffer.from(text), 'text/plain');
     this.sent = text;
@@ -55,11 +75,27 @@ interface Listing {
   files: string[];
 }
 
-/** Every file under `dir` with its size and mtime: what tells whether a checkpoint changed, or is changing. */
-async function listing(dir: string): Promise<Listing> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
+/**
+ * Every file under `dir` with its size and mtime: what tells whether a checkpoint changed, or is changing.
+ * Synchronous on purpose: the stage runs on this event loop, and an asynchronous listing would let it swap
+ * checkpoints half-way through one.
+ */
+function listing(dir: string): Listing {
+  let entries: Dirent[];
+  try {
+    entries = readdirSync(dir, { recursive: true, withFileTypes: true });
+  } catch {
+    return { text: '', files: [] };
+  }
   const files = entries.filter((e) => e.isFile()).map((e) => path.relative(dir, path.join(e.parentPath, e.name))).sort();
-  const stats = await Promise.all(files.map((rel) => stat(path.join(dir, rel)).then((s) => `${rel} ${s.size} ${s.mtimeMs}`, () => `${rel} gone`)));
+  const stats = files.map((rel) => {
+    try {
+      const s = statSync(path.join(dir, rel));
+      return `${rel} ${s.size} ${s.mtimeMs}`;
+    } catch {
+      return `${rel} gone`;
+    }
+  });
   return { text: stats.join('\n'), files };
 }
 
@@ -91,7 +127,7 @@ export class CheckpointSync {
       await this.objects.download(this.blob(sha256), path.join(this.dir, rel), sha256, size);
       this.present.add(sha256);
     }
-    this.last = (await listing(this.dir)).text;
+    this.last = listing(this.dir).text;
     return Object.keys(manifest.files).length;
   }
 
@@ -109,30 +145,42 @@ export class CheckpointSync {
   }
 
   private async pushNow(): Promise<void> {
-    const before = await listing(this.dir);
+    // Uploads read hard links to the files as listed, not the files by name: a stage swaps checkpoints
+    // (new files, renames, deletes) faster than they upload, and a name may point elsewhere mid-upload.
+    // Listing, linking and listing again happen in one synchronous stretch, between two steps of the stage.
+    const snapshot = `${this.dir}.upload`;
+    await rm(snapshot, { recursive: true, force: true });
+    const before = listing(this.dir);
     if (!before.files.length || before.text === this.last) return;
-    const hasher = new FileHasher();
-    const files: CheckpointManifest['files'] = {};
     try {
       for (const rel of before.files) {
-        const file = path.join(this.dir, rel);
-        files[rel] = { sha256: await hasher.hashFile(file), size: (await stat(file)).size };
+        mkdirSync(path.dirname(path.join(snapshot, rel)), { recursive: true });
+        linkSync(path.join(this.dir, rel), path.join(snapshot, rel));
       }
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return; // a file went while it was linked: the stage is swapping checkpoints
+      throw error;
+    }
+    try {
+      // Written to while it was linked: a torn snapshot is worse than an older one; the next push takes the new one.
+      if (listing(this.dir).text !== before.text) return;
+      const hasher = new FileHasher();
+      const files: CheckpointManifest['files'] = {};
+      for (const rel of before.files) files[rel] = { sha256: await hasher.hashFile(path.join(snapshot, rel)), size: (await stat(path.join(snapshot, rel))).size };
       const sent: string[] = [];
       for (const rel of before.files) {
         const { sha256, size } = files[rel]!;
         if (this.present.has(sha256)) continue;
-        await this.objects.putFile(this.blob(sha256), path.join(this.dir, rel), size);
+        await this.objects.putFile(this.blob(sha256), path.join(snapshot, rel), size);
         sent.push(sha256);
       }
-      // Written to meanwhile: a torn snapshot is worse than an older one; the next push takes the new one.
-      if ((await listing(this.dir)).text !== before.text) return;
+      // A file still being written when it was linked has grown since: then this snapshot is not one.
+      if (listing(snapshot).text !== before.text) return;
       for (const sha256 of sent) this.present.add(sha256);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return; // a file went while it was read: the stage is swapping checkpoints
-      throw error;
+      await this.objects.putBytes(this.name, Buffer.from(JSON.stringify({ files } satisfies CheckpointManifest)), 'application/json');
+      this.last = before.text;
+    } finally {
+      await rm(snapshot, { recursive: true, force: true });
     }
-    await this.objects.putBytes(this.name, Buffer.from(JSON.stringify({ files } satisfies CheckpointManifest)), 'application/json');
-    this.last = before.text;
   }
 }

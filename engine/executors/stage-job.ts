@@ -93,6 +93,7 @@ export async function runStageJob(app: App, job: StageJob, options: StageJobOpti
     const upstream = await pullUpstream(objects, store, job);
     const resumed = await checkpoints.pull();
     if (resumed) note(`[tempa job] ${job.stage.name}: pulled its checkpoint (${resumed} file(s)) from the bucket`);
+    log.running();
     timer = setInterval(() => void Promise.all([log.flush(), checkpoints.push()]), job.pollSeconds * 1000);
     const record = await executeStage({
       stage, key: job.key, manifest: job.manifest, inputs, store, signal: options.signal, reporter: nodeReporter(options.out), runtime: job.runtime, upstream,
@@ -101,11 +102,12 @@ export async function runStageJob(app: App, job: StageJob, options: StageJobOpti
     });
     clearInterval(timer);
     timer = undefined;
-    log.follow(store.logFile(record.key)); // committed: the pending log moved there
+    log.finished(store.logFile(record.key)); // committed: the pending log moved there
     const published = await publishResult(objects, store, record, new FileHasher(), new Set());
     note(`[tempa job] ${job.stage.name}: ${published.wroteResult ? 'published' : 'the bucket had a result already for'} ${job.key.slice(0, 12)} (${published.uploaded} file(s) uploaded)`);
   } catch (error) {
     if (timer) clearInterval(timer);
+    log.finished();
     // The checkpoint is what a resubmitted job resumes from: push the last one before Slurm's SIGKILL.
     await checkpoints.push();
     const failure: JobError = error instanceof PipelineError ? { code: error.code, message: error.message, hint: error.hint } : { code: 'STAGE_FAILED', message: errorText(error) };
