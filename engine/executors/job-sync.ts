@@ -131,6 +131,14 @@ export class CheckpointSync {
     return Object.keys(manifest.files).length;
   }
 
+  /** Empties the bucket's snapshot (objects are not deleted: a reader may be fetching them). */
+  clear(): Promise<void> {
+    // After any push still under way, or that push would put the snapshot back.
+    const cleared = this.chain.then(() => this.objects.putBytes(this.name, Buffer.from(JSON.stringify({ files: {} } satisfies CheckpointManifest)), 'application/json'));
+    this.chain = cleared.catch(() => undefined);
+    return cleared;
+  }
+
   /** Uploads the folder when it changed and held still while it was read and sent; pushes never overlap, and never reject. */
   push(): Promise<void> {
     this.chain = this.chain.then(() => this.pushNow().catch((error: unknown) => this.onError?.(error)));

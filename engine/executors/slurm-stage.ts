@@ -124,12 +124,22 @@ async function watchJob(id: string, objects: S3Objects, req: SlurmRequest, pollS
   let shown = 0;
   let head = '';
   let ran = false;
+  // Said once per requeue: seen as the job pending again after running, or, when polling missed that,
+  // as a log that starts over.
+  let announced = false;
+  const announce = (why: string) => {
+    if (!announced) say(`Slurm requeued job ${id}${why}; it resumes from its last checkpoint`);
+    announced = true;
+  };
   const showLog = async () => {
     const text = (await objects.getBytes(jobObject.log(key, id)).catch(() => undefined))?.toString('utf8') ?? '';
     if (!text) return; // not written yet, or not readable this time
     // The first line names the attempt: another one means the job started over (requeued), and so did its log.
     const first = text.slice(0, text.indexOf('\n') + 1);
-    if (first !== head) [head, shown] = [first, 0];
+    if (first !== head) {
+      if (head) announce('');
+      [head, shown, announced] = [first, 0, false];
+    }
     const lines = text.slice(shown).split('\n');
     const complete = lines.slice(0, -1); // a line still being written waits for the next look
     for (const line of complete) say(line);
@@ -142,12 +152,12 @@ async function watchJob(id: string, objects: S3Objects, req: SlurmRequest, pollS
       throw errInterrupted(stage.name);
     }
     const state = (await jobState(id)) ?? (await guessEnd(objects, key, id));
-    await showLog();
     if (state.state === 'RUNNING') ran = true;
     else if (ran && /^(PENDING|REQUEUED|REQUEUE_HOLD|REQUEUE_FED)$/.test(state.state)) {
       ran = false;
-      say(`Slurm requeued job ${id} (${state.reason}); it resumes from its last checkpoint when it runs again`);
+      announce(state.reason && state.reason !== 'None' ? ` (${state.reason})` : '');
     }
+    await showLog();
     if (FINAL_STATES.has(state.state)) return { ...state, started: head !== '' };
     await sleep(pollSeconds * 1000, undefined, { signal }).catch(() => undefined);
   }

@@ -87,7 +87,7 @@ export async function runStageJob(app: App, job: StageJob, options: StageJobOpti
     const plugin = await loadPlugin(job.stage.uses, options.storeDir, app);
     const stage: ResolvedStage = {
       name: job.stage.name, uses: job.stage.uses, plugin, params: job.stage.params, keyParams: job.stage.params, needs: [], inputs: {},
-      outputs: plugin.stage.outputs(job.stage.params), seed: job.stage.seed, cache: true, dir: await scratchDir(store),
+      outputs: plugin.stage.outputs(job.stage.params), seed: job.stage.seed, cache: true, dir: await scratchDir(store, job.key),
     };
     const inputs = await pullInputs(objects, store, job, note);
     const upstream = await pullUpstream(objects, store, job);
@@ -104,6 +104,7 @@ export async function runStageJob(app: App, job: StageJob, options: StageJobOpti
     timer = undefined;
     log.finished(store.logFile(record.key)); // committed: the pending log moved there
     const published = await publishResult(objects, store, record, new FileHasher(), new Set());
+    await checkpoints.clear(); // as a local run drops its checkpoints on commit: a forced rerun starts afresh
     note(`[tempa job] ${job.stage.name}: ${published.wroteResult ? 'published' : 'the bucket had a result already for'} ${job.key.slice(0, 12)} (${published.uploaded} file(s) uploaded)`);
   } catch (error) {
     if (timer) clearInterval(timer);
@@ -123,9 +124,9 @@ export async function runStageJob(app: App, job: StageJob, options: StageJobOpti
 /** The log of the stage while it runs (Store.begin writes it there), then as committed. */
 const pendingLogOf = (store: Store, key: string) => path.join(store.root, 'logs', `${key}.log`);
 
-/** An empty folder for the stage's `recipeDir`: the recipe's folder is on the submitting machine, not here. */
-async function scratchDir(store: Store): Promise<string> {
-  const dir = path.join(store.root, 'work');
+/** An empty folder for the stage's `recipeDir`: the recipe's folder is on the submitting machine, not here. One per key: a kept store may serve two jobs at once. */
+async function scratchDir(store: Store, key: string): Promise<string> {
+  const dir = path.join(store.root, 'work', key);
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
   return dir;

@@ -112,6 +112,8 @@ describe('the slurm executor on a one-node cluster', { skip }, () => {
     assert.deepEqual(run.failed, [], [...lines, ...run.outcomes.map((o) => o.error?.message), 'job output:', output, await cluster.logs()].join('\n'));
     const result = await readFile(path.join(run.outcomes[0]!.outDir!, 'result.txt'), 'utf8');
     assert.equal(result, `resumed from step 5 of ${prefix}\n`, 'it resumed from its checkpoint, not from scratch');
+    const snapshot = (await s3.list(BUCKET, `${prefix}/jobs/`)).find((n) => n.endsWith('/checkpoint.json'))!;
+    assert.deepEqual(JSON.parse((await s3.get(BUCKET, snapshot)).toString()), { files: {} }, 'a finished stage drops its checkpoint, as a local run does');
     return { id, lines };
   }
 
