@@ -18,7 +18,7 @@ import { keepRecordedRun, lockPathFor, lockUnchanged, readLock, updateLock, type
 import { ancestorsOf, selectStages, type Selection } from './plan.ts';
 import { RemoteCache } from './remote/remote-cache.ts';
 import { remoteSpecOf } from './remote/remote-spec.ts';
-import { checkExecutors, executorOf, type ExecutorName } from './executors/executor-settings.ts';
+import type { ExecutorName } from './executors/slurm-settings.ts';
 import type { ResolvedRecipe, ResolvedStage } from './recipe/resolve.ts';
 import type { InputArtifact, UpstreamStage } from './stage.ts';
 
@@ -87,7 +87,10 @@ export async function runRecipe(recipe: ResolvedRecipe, options: RunOptions = {}
   pins?.add(...Object.values(previous).map((entry) => entry.key)).catch(() => undefined); // a failed write fails the stages that wait for it
   const remoteSpec = options.remote === false ? undefined : remoteSpecOf(recipe.remote, { remote: options.remote, remoteEndpoint: options.remoteEndpoint });
   const remote = remoteSpec && !options.dryRun ? new RemoteCache(remoteSpec) : undefined;
-  if (!options.dryRun) checkExecutors(recipe, recipe.stages.filter((s) => selected.has(s.name)), options.executor, remoteSpec !== undefined);
+  // The cluster code loads only when some stage may run on one.
+  const onCluster = !options.dryRun && (options.executor === 'slurm' || recipe.executor === 'slurm' || recipe.stages.some((s) => s.executor === 'slurm'));
+  const executors = onCluster ? await import('./executors/executor-settings.ts') : undefined;
+  executors?.checkExecutors(recipe, recipe.stages.filter((s) => selected.has(s.name)), options.executor, remoteSpec !== undefined);
   const limit = pLimit(options.concurrency ?? recipe.concurrency);
   const settled = new Map<string, Promise<Settled>>();
   let stopReason: string | undefined;
@@ -156,8 +159,8 @@ export async function runRecipe(recipe: ResolvedRecipe, options: RunOptions = {}
               recheckInputs: () => recheckDatasets(stage, datasets, recipe, hasher),
               replace: isForced,
             };
-            // A cluster job is another way to run this one stage; the cluster code loads only when used.
-            const record = executorOf(stage, recipe, options.executor) === 'slurm'
+            // A cluster job is another way to run this one stage.
+            const record = executors?.executorOf(stage, recipe, options.executor) === 'slurm'
               ? await (await import('./executors/slurm-stage.ts')).executeOnSlurm({ ...request, recipe, remote: remoteSpec!, hasher })
               : await (await import('./execute.ts')).executeStage(request); // imported only when a stage runs: a rerun whose stages are all cached never loads it
             await store.rememberOutputs(record, hasher).catch(() => undefined); // without it the next use reads the files once

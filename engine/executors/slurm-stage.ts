@@ -13,6 +13,7 @@ import { blobName, downloadResult, publishResult, resultName } from '../remote/r
 import type { RemoteSpec } from '../remote/remote-spec.ts';
 import { S3Objects } from '../remote/s3-objects.ts';
 import { batchScript, cancelJob, FINAL_STATES, jobState, RESUBMIT_STATES, submitJob, type JobState } from './slurm-commands.ts';
+import { slurmSettings } from './slurm-settings.ts';
 import { JOB_FORMAT, jobObject, type JobError, type JobInput, type StageJob } from './stage-job.ts';
 
 export interface SlurmRequest extends ExecuteRequest {
@@ -25,7 +26,7 @@ export async function executeOnSlurm(req: SlurmRequest): Promise<RunRecord> {
   const { stage, key, store, signal, reporter } = req;
   const say = (m: string) => reporter.stageLog(stage.name, 'info', m);
   const warn = (m: string) => reporter.stageLog(stage.name, 'warn', m);
-  const settings = req.recipe.slurm;
+  const settings = slurmSettings(req.recipe.slurm);
   const objects = await S3Objects.open(req.remote);
   try {
     await objects.check();
@@ -110,7 +111,7 @@ async function prepareJob(objects: S3Objects, req: SlurmRequest): Promise<StageJ
     runtime: req.runtime,
     upstream: req.upstream.map(({ outputs: _outputs, ...u }) => u),
     force: req.replace ?? false,
-    pollSeconds: req.recipe.slurm.pollSeconds,
+    pollSeconds: slurmSettings(req.recipe.slurm).pollSeconds,
   };
 }
 

@@ -14,7 +14,7 @@ import { composeRecipe, isObject, type JsonObject } from './compose.ts';
 import { interpolate } from './interpolate.ts';
 import { remoteSpecOf, type RemoteSpec } from '../remote/remote-spec.ts';
 import type { SourceMap } from './source-map.ts';
-import { slurmSettings, type ExecutorName, type SlurmSettings, type StageResources } from '../executors/slurm-settings.ts';
+import type { DeclaredSlurm, ExecutorName, StageResources } from '../executors/slurm-settings.ts';
 
 export type InputRef = { from: 'dataset'; dataset: string } | { from: 'stage'; stage: string; output: string };
 
@@ -63,8 +63,8 @@ export interface ResolvedRecipe {
   onError: 'fail' | 'keep-going';
   /** Where stages run unless one says otherwise; absent: local. */
   executor?: ExecutorName;
-  /** How `executor: slurm` stages are submitted (schema defaults filled in). */
-  slurm: SlurmSettings;
+  /** How `executor: slurm` stages are submitted, as written (slurmSettings fills in the defaults when a stage is submitted). */
+  slurm?: DeclaredSlurm;
   /** The shared cache `remote:` names, if any; `--remote` overrides it at run time. */
   remote?: RemoteSpec;
   datasets: Record<string, DatasetSpec>;
@@ -167,7 +167,7 @@ export async function resolveRecipe(file: string, app: App, options: ResolveOpti
     runtime: (isObject(data.runtime) ? data.runtime : {}) as Record<string, unknown>,
     onError: data.onError as 'fail' | 'keep-going',
     executor: data.executor as ExecutorName | undefined,
-    slurm: slurmSettings(data.slurm),
+    slurm: isObject(data.slurm) ? (data.slurm as DeclaredSlurm) : undefined,
     remote,
     datasets,
     appRoot: app.root,
