@@ -123,12 +123,12 @@ async function measureDrift(tf: TF, dirs: readonly string[], rewardDir: string |
   }
 }
 
-/** Two models saved by stages of the same name (two recipes' `sft`) need telling apart in the table. */
 /** A model is named by the stage that made it, as the recipe binds it (part of this stage's key). */
 function labelOf(input: InputArtifact): string {
   return input.from?.stage ?? path.basename(input.path);
 }
 
+/** A model compared with itself (both inputs bound to one stage's model) needs telling apart in the table. */
 function labelDuplicates(results: ModelResult[]): void {
   if (results.length === 2 && results[0]!.label === results[1]!.label) {
     results[0]!.label = `${results[0]!.label} (baseline)`;
