@@ -31,7 +31,7 @@ export async function stageOutputs(recipe: ResolvedRecipe, name: string, options
       hint: `run \`tempa run ${path.relative(process.cwd(), recipe.file) || recipe.file} --to ${name}\` to see why`,
     });
   }
-  return Object.fromEntries(Object.entries(record.outputs).map(([output, o]) => [output, path.join(store.outDir(record.key), o.path)]));
+  return store.outputPaths(record);
 }
 
 /** Stages whose plugin declares an output called `output`, in run order. */

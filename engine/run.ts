@@ -165,7 +165,7 @@ export async function runRecipe(recipe: ResolvedRecipe, options: RunOptions = {}
               : await (await import('./execute.ts')).executeStage(request); // imported only when a stage runs: a rerun whose stages are all cached never loads it
             await store.rememberOutputs(record, hasher).catch(() => undefined); // without it the next use reads the files once
             if (remote && stage.cache) remote.publish(record, store, hasher, warn);
-            return { record, outcome: { name: stage.name, status: 'ran', key, reasons, metrics: record.metrics, durationMs: record.durationMs, outDir: store.outDir(key), outputs: outputPaths(record, store), logFile: store.logFile(key) } };
+            return { record, outcome: { name: stage.name, status: 'ran', key, reasons, metrics: record.metrics, durationMs: record.durationMs, outDir: store.outDir(key), outputs: store.outputPaths(record), logFile: store.logFile(key) } };
           } catch (error) {
             const failure = error instanceof PipelineError && error.code === 'STAGE_FAILED' ? error : errStageFailed(stage.name, error);
             if (recipe.onError === 'fail' || signal.aborted) stopReason = `run stopped: ${stage.name} failed`;
@@ -237,11 +237,8 @@ function checkStageFlags(recipe: ResolvedRecipe, options: RunOptions): void {
 }
 
 function cachedOutcome(name: string, key: string, record: RunRecord, store: Store): Settled {
-  return { record, outcome: { name, status: 'cached', key, reasons: [], metrics: record.metrics, outDir: store.outDir(key), outputs: outputPaths(record, store), logFile: store.logFile(key) } };
+  return { record, outcome: { name, status: 'cached', key, reasons: [], metrics: record.metrics, outDir: store.outDir(key), outputs: store.outputPaths(record), logFile: store.logFile(key) } };
 }
-
-const outputPaths = (record: RunRecord, store: Store): Record<string, string> =>
-  Object.fromEntries(Object.entries(record.outputs).map(([name, o]) => [name, path.join(store.outDir(record.key), o.path)]));
 
 /** Every stage `stage` depends on, directly or not, as this run settled it: what a report stage shows. */
 async function upstreamOf(stage: ResolvedStage, recipe: ResolvedRecipe, settled: Map<string, Promise<Settled>>, store: Store): Promise<UpstreamStage[]> {
@@ -263,7 +260,7 @@ async function upstreamOf(stage: ResolvedStage, recipe: ResolvedRecipe, settled:
       info: record.info,
       durationMs: record.durationMs,
       createdAt: record.createdAt,
-      outputs: outputPaths(record, store),
+      outputs: store.outputPaths(record),
     });
   }
   return upstream;
@@ -345,9 +342,7 @@ function bindInputs(stage: ResolvedStage, records: Map<string, RunRecord>, datas
     // '' names the only output of a stage whose code was not loaded (inspection): its record knows it.
     const outputName = ref.output === '' ? Object.keys(record.outputs)[0]! : ref.output;
     const output = record.outputs[outputName]!;
-    const root = path.join(store.outDir(record.key), output.path);
-    const files = output.kind === 'file' ? [root] : Object.keys(output.files).sort().map((rel) => path.join(root, rel));
-    inputs[name] = { kind: output.kind, path: root, files, hash: output.hash, from: { stage: ref.stage, output: outputName } };
+    inputs[name] = store.inputArtifact(record, outputName, ref.stage);
     manifestInputs[name] = { hash: output.hash, files: output.files, from: `${ref.stage}.${outputName}` };
   }
   return { inputs, manifestInputs };

@@ -10,6 +10,7 @@ import { isAlive } from '../process-owner.ts';
 import { withLock, type LockOptions } from './pid-lock.ts';
 import type { FileHasher } from './hash-files.ts';
 import type { KeyManifest } from './key.ts';
+import type { InputArtifact } from '../stage.ts';
 import { asIoError, ioStep } from '../errors.ts';
 import { writeFileAtomic } from './atomic-write.ts';
 
@@ -54,6 +55,17 @@ export class Store {
   }
   outDir(key: string): string {
     return path.join(this.entryDir(key), 'out');
+  }
+  /** Absolute path of each output of a stored result. */
+  outputPaths(record: RunRecord): Record<string, string> {
+    return Object.fromEntries(Object.entries(record.outputs).map(([name, o]) => [name, path.join(this.outDir(record.key), o.path)]));
+  }
+  /** Output `output` of a stored result as a stage reads it: its root, every file, its hash, and where it came from. */
+  inputArtifact(record: RunRecord, output: string, from: string): InputArtifact {
+    const o = record.outputs[output]!;
+    const root = path.join(this.outDir(record.key), o.path);
+    const files = o.kind === 'file' ? [root] : Object.keys(o.files).sort().map((rel) => path.join(root, rel));
+    return { kind: o.kind, path: root, files, hash: o.hash, from: { stage: from, output } };
   }
   logFile(key: string): string {
     return path.join(this.entryDir(key), 'stage.log');

@@ -137,10 +137,8 @@ async function pullInputs(objects: S3Objects, store: Store, job: StageJob, note:
   for (const [name, input] of Object.entries(job.inputs)) {
     if (input.from === 'result') {
       const record = await pullResult(objects, store, input.key, `input ${name} (${input.stage})`);
-      const output = record.outputs[input.output] ?? Object.values(record.outputs)[0]!;
-      const root = path.join(store.outDir(record.key), output.path);
-      const files = output.kind === 'file' ? [root] : Object.keys(output.files).sort().map((rel) => path.join(root, rel));
-      inputs[name] = { kind: output.kind, path: root, files, hash: output.hash, from: { stage: input.stage, output: input.output } };
+      const output = input.output in record.outputs ? input.output : Object.keys(record.outputs)[0]!;
+      inputs[name] = store.inputArtifact(record, output, input.stage);
       continue;
     }
     const root = path.join(store.root, 'inputs', input.hash);
@@ -163,7 +161,7 @@ async function pullUpstream(objects: S3Objects, store: Store, job: StageJob): Pr
   const upstream: UpstreamStage[] = [];
   for (const u of job.upstream) {
     const record = await pullResult(objects, store, u.key, `upstream result ${u.name}`);
-    upstream.push({ ...u, outputs: Object.fromEntries(Object.entries(record.outputs).map(([n, o]) => [n, path.join(store.outDir(u.key), o.path)])) });
+    upstream.push({ ...u, outputs: store.outputPaths(record) });
   }
   return upstream;
 }
