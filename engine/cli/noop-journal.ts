@@ -2,7 +2,7 @@
 // found every stage cached: that run recorded what it printed and the stat of every file its answer
 // rests on; when each one is as it was, printing the same again is what a full run would do.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { isatty } from 'node:tty';
 
@@ -84,7 +84,7 @@ function isEmpty(dir: string): boolean {
  * was read; `empty`: folders a replay needs empty. Not recorded when a file may have changed since it
  * was read (RACY_MS) or a folder is not empty.
  */
-export function recordNoop(command: JournalCommand, files: readonly string[], output: string, startedAt: number, empty: readonly string[] = []): boolean {
+export async function recordNoop(command: JournalCommand, files: readonly string[], output: string, startedAt: number, empty: readonly string[] = []): Promise<boolean> {
   const target = journalFile(command);
   if (!empty.every(isEmpty)) {
     rmSync(target, { force: true });
@@ -100,15 +100,14 @@ export function recordNoop(command: JournalCommand, files: readonly string[], ou
     stamps[file] = now;
   }
   const journal: Journal = { command: commandId(command), files: stamps, empty: [...empty], output };
-  const tmp = `${target}.${process.pid}.tmp`;
+  // Loaded here, not at the top: a replay, which never writes, loads this module and nothing else.
+  const { writeFileAtomic } = await import('../cache/atomic-write.ts');
   try {
     mkdirSync(path.dirname(target), { recursive: true });
-    writeFileSync(tmp, JSON.stringify(journal));
-    renameSync(tmp, target);
+    await writeFileAtomic(target, JSON.stringify(journal));
     return true;
   } catch {
-    rmSync(tmp, { force: true }); // a full or read-only disk: the journal only saves the next run time
-    return false;
+    return false; // a full or read-only disk: the journal only saves the next run time
   }
 }
 

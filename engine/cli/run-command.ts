@@ -106,7 +106,7 @@ export async function runCommand(app: App, recipeFile: string, flags: RunFlags, 
     // A result gone since it was found (a gc, another run's --force) only means no journal this time.
     const files = await noopFiles(recipe, summary.outcomes, [summary.lockFile, path.join(journal.storeDir, 'lockfiles.json'), trustFilePath()]).catch(() => undefined);
     // groups/ lists the process groups of runs killed mid-stage, whose children a full run's sweep ends.
-    if (files) recordNoop(journal, files, printed.map((line) => `${line}\n`).join(''), startedAt, [path.join(journal.storeDir, 'groups')]);
+    if (files) await recordNoop(journal, files, printed.map((line) => `${line}\n`).join(''), startedAt, [path.join(journal.storeDir, 'groups')]);
   }
   return exitCodeFor(summary.outcomes);
 }

@@ -18,7 +18,7 @@ async function recorded(): Promise<{ dir: string; command: JournalCommand; files
   const dir = await makeProject({ 'a.txt': 'a', 'b.txt': 'b' });
   const command: JournalCommand = { buildId: 'b1', recipeFile: path.join(dir, 'r.yaml'), storeDir: path.join(dir, '.tempa'), flags: { json: true, jobs: undefined } };
   const files = [path.join(dir, 'a.txt'), path.join(dir, 'b.txt'), path.join(dir, 'absent.txt')];
-  assert.equal(recordNoop(command, files, 'printed\n', later()), true);
+  assert.equal(await recordNoop(command, files, 'printed\n', later()), true);
   return { dir, command, files };
 }
 
@@ -58,17 +58,17 @@ describe('recordNoop', () => {
   it('needs its empty folders empty, to record and to replay', async () => {
     const { dir, command, files } = await recorded();
     const groups = path.join(dir, 'groups');
-    assert.equal(recordNoop(command, files, 'printed\n', later(), [groups]), true, 'absent counts as empty');
+    assert.equal(await recordNoop(command, files, 'printed\n', later(), [groups]), true, 'absent counts as empty');
     mkdirSync(groups);
     assert.equal(replayNoop(command), 'printed\n');
     writeFileSync(path.join(groups, 'left-over'), '');
     assert.equal(replayNoop(command), undefined);
-    assert.equal(recordNoop(command, files, 'printed\n', later(), [groups]), false);
+    assert.equal(await recordNoop(command, files, 'printed\n', later(), [groups]), false);
   });
 
   it('records nothing, and drops the old journal, when a file changed within the racy window', async () => {
     const { command, files } = await recorded();
-    assert.equal(recordNoop(command, files, 'other\n', Date.now()), false);
+    assert.equal(await recordNoop(command, files, 'other\n', Date.now()), false);
     assert.equal(replayNoop(command), undefined);
   });
 });
