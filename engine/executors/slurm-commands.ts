@@ -60,7 +60,13 @@ export async function cancelJob(id: string): Promise<void> {
   if (!ok && !/already completing or completed|Invalid job id/i.test(stderr)) throw new PipelineError('SUBPROCESS_FAILED', `scancel ${id} failed: ${stderr}`, { hint: `cancel it by hand: scancel ${id}` });
 }
 
-const quote = (s: string) => `'${s.replace(/'/g, "'\\''")}'`;
+/** `s` as one word of a POSIX shell command line. */
+export const quote = (s: string) => `'${s.replace(/'/g, "'\\''")}'`;
+
+const jobName = (stage: ResolvedStage) => `tempa-${stage.name}`;
+
+/** The job's own output file on the node, as --chdir and --output below make Slurm name it: where to look when tempa there could not report. */
+export const jobOutputFile = (settings: SlurmSettings, stage: ResolvedStage, id: string) => `${settings.workDir}/tempa-${jobName(stage)}-${id}.out`;
 
 export interface ScriptParts {
   stage: ResolvedStage;
@@ -75,7 +81,7 @@ export interface ScriptParts {
 export function batchScript({ stage, settings, command, job }: ScriptParts): string {
   const r = stage.resources ?? {};
   const flags = [
-    `--job-name=tempa-${stage.name}`,
+    `--job-name=${jobName(stage)}`,
     `--chdir=${settings.workDir}`,
     '--output=tempa-%x-%j.out',
     '--open-mode=append', // a requeued job keeps its earlier output

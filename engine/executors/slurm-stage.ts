@@ -12,7 +12,7 @@ import type { ResolvedRecipe } from '../recipe/resolve.ts';
 import { blobName, downloadResult, publishResult, resultName } from '../remote/remote-results.ts';
 import type { RemoteSpec } from '../remote/remote-spec.ts';
 import { S3Objects } from '../remote/s3-objects.ts';
-import { batchScript, cancelJob, FINAL_STATES, jobState, RESUBMIT_STATES, submitJob, type JobState } from './slurm-commands.ts';
+import { batchScript, cancelJob, FINAL_STATES, jobOutputFile, jobState, quote, RESUBMIT_STATES, submitJob, type JobState } from './slurm-commands.ts';
 import { slurmSettings } from './slurm-settings.ts';
 import { JOB_FORMAT, jobObject, type JobError, type JobInput, type StageJob } from './stage-job.ts';
 
@@ -40,7 +40,7 @@ export async function executeOnSlurm(req: SlurmRequest): Promise<RunRecord> {
       if (end.state === 'COMPLETED') {
         const record = await downloadResult(objects, store, key, new Set());
         if (record) return record;
-        throw new PipelineError('STAGE_FAILED', `[stage ${stage.name}] Slurm job ${id} completed but left no result in ${req.remote.url}`, { stage: stage.name, hint: `its output file on the node (${settings.workDir}/tempa-tempa-${stage.name}-${id}.out) says why` });
+        throw new PipelineError('STAGE_FAILED', `[stage ${stage.name}] Slurm job ${id} completed but left no result in ${req.remote.url}`, { stage: stage.name, hint: `its output file on the node (${jobOutputFile(settings, stage, id)}) says why` });
       }
       const failure = await readJobError(objects, key, id);
       // Killed from outside, or tempa on the node died without a word (it reports every failure of the
@@ -52,7 +52,7 @@ export async function executeOnSlurm(req: SlurmRequest): Promise<RunRecord> {
       }
       throw new PipelineError('STAGE_FAILED', `[stage ${stage.name}] ${failure?.message ?? `Slurm job ${id} ended ${end.state}${lost ? ` after ${attempt} resubmission(s)` : ''}`}`, {
         stage: stage.name,
-        hint: failure?.hint ?? (lost ? 'raise `slurm.maxResubmits`, or the stage\'s `resources.time`' : `its output file on the node (${settings.workDir}/tempa-tempa-${stage.name}-${id}.out) says why`),
+        hint: failure?.hint ?? (lost ? 'raise `slurm.maxResubmits`, or the stage\'s `resources.time`' : `its output file on the node (${jobOutputFile(settings, stage, id)}) says why`),
       });
     }
   } catch (error) {
@@ -69,7 +69,7 @@ function selfCommand(): string {
   if (!/tempa(\.js)?$/.test(script)) {
     throw new PipelineError('USAGE', `cannot tell how a Slurm node starts tempa: this process is ${script || 'not a script'}`, { hint: 'set `slurm.command` in the recipe, e.g. `node /shared/tempa/bin/tempa.js`' });
   }
-  return [process.execPath, path.resolve(script)].map((s) => `'${s.replace(/'/g, "'\\''")}'`).join(' ');
+  return [process.execPath, path.resolve(script)].map(quote).join(' ');
 }
 
 /** Puts every input and upstream result in the bucket (the node finds them by hash or key) and describes the job. */
