@@ -3,8 +3,10 @@
 // never ends); every token pays −klCoef·KL to the frozen reference; GAE over the answer tokens with a
 // separate value model (initialised from the reward model); whitened advantages; clipped policy loss and
 // clipped value loss, ppoEpochs passes of minibatches per rollout; log-probs at the sampling temperature.
-// Departures: the score lands on the last answer token (OpenRLHF), not one past it (TRL); approxkl
-// averages over answer tokens only. The rollout in progress and the KL coefficient are saved in each
+// Declared `rewards` (the task checkers, module or exec functions, as grpo takes them) add to the reward
+// model's score, or are the whole reward when no reward model is bound: rule-based rewards beside a learned
+// one, as OpenRLHF's reward functions and DeepSeek's RL use them. Departures: the score lands on the last
+// answer token (OpenRLHF), not one past it (TRL); approxkl averages over answer tokens only. The rollout in progress and the KL coefficient are saved in each
 // checkpoint, so a resumed run continues exactly.
 import path from 'node:path';
 import { PipelineError } from '../../engine/errors.ts';
@@ -19,6 +21,8 @@ import type { LanguageModel } from '../shared/model/language-model.ts';
 import { loadModel, saveModel } from '../shared/model/model-io.ts';
 import { openModel } from '../shared/model/open-model.ts';
 import { REWARD_HEAD, rewardScores } from '../shared/preference/reward-scores.ts';
+import { scorableItems, type ScorableItem } from '../shared/eval/task-accuracy.ts';
+import { buildRewards, type Completion, type RewardFunction } from '../shared/rewards/index.ts';
 import { inBatches, sequenceBatch, type Sequence, type SequenceBatch } from '../shared/preference/sequences.ts';
 import { gae } from '../shared/rl/gae.ts';
 import { updateKlCoef } from '../shared/rl/kl.ts';
@@ -52,53 +56,66 @@ interface Models {
   policy: LanguageModel;
   reference: LanguageModel;
   value: LanguageModel;
-  reward: LanguageModel & { meta: ModelMeta };
+  /** Absent when declared rewards alone score the answers. */
+  reward: (LanguageModel & { meta: ModelMeta }) | undefined;
 }
+
+/** A rollout prompt, with the task item the declared rewards check its answers against (when there are any). */
+type RolloutPrompt = Pick<ScorableItem, 'prompt'> & Partial<Pick<ScorableItem, 'item'>>;
 
 export default defineStage({
   name: 'ppo',
   version: 1,
-  description: 'RLHF with PPO against a reward model: KL-penalised rewards, GAE, clipped policy and value losses, TRL metrics and guards.',
+  description: 'RLHF with PPO against a reward model (and/or declared reward functions): KL-penalised rewards, GAE, clipped policy and value losses, TRL metrics and guards.',
   headline: ['objective/scores', 'objective/kl'],
   schema: ppoSchema,
   inputs: () => ({
     model: { kind: 'dir', description: 'the policy to start from (the SFT model); also the frozen reference unless `reference` is bound' },
-    rewardModel: { kind: 'dir', description: 'a reward-model stage output (scalar `score` head, saved normalisation)' },
-    prompts: { kind: 'any', description: 'JSONL rows whose conversations (before the last answer) are the rollout prompts' },
+    rewardModel: { kind: 'dir', optional: true, description: 'a reward-model stage output (scalar `score` head, saved normalisation); optional when `rewards` are declared' },
+    prompts: { kind: 'any', description: 'JSONL rows whose conversations (before the last answer) are the rollout prompts; task rows (make-instructions) when `rewards` are declared' },
     reference: { kind: 'dir', optional: true, description: 'the frozen reference; default: the `model` input' },
-    value: { kind: 'dir', optional: true, description: 'the value model to start from; default: the reward model' },
+    value: { kind: 'dir', optional: true, description: 'the value model to start from; default: the reward model, else the policy' },
   }),
   outputs: () => ({ model: { kind: 'dir' }, curve: { kind: 'file' } }),
   async run(ctx, p) {
+    if (ctx.inputs.rewardModel === undefined && p.rewards.length === 0) throw noReward();
+    const displayName = (f: string) => path.relative(ctx.recipeDir, f);
+    const rewards = await buildRewards(p.rewards, { recipeDir: ctx.recipeDir, signal: ctx.signal, displayName, maxTokens: p.sampling.maxTokens });
     const { tf, backend, modelDir, model: policy } = await openModel(ctx);
-    const reward = await loadModel(tf, ctx.inputs.rewardModel!.path);
+    const reward = ctx.inputs.rewardModel && (await loadModel(tf, ctx.inputs.rewardModel.path));
     const reference = await loadModel(tf, (ctx.inputs.reference ?? ctx.inputs.model!).path);
-    const value = await loadModel(tf, (ctx.inputs.value ?? ctx.inputs.rewardModel!).path);
+    const value = await loadModel(tf, (ctx.inputs.value ?? ctx.inputs.rewardModel ?? ctx.inputs.model!).path);
     try {
-      if (!reward.heads[REWARD_HEAD]) throw notARewardModel(ctx.inputs.rewardModel!.path);
+      if (reward && !reward.heads[REWARD_HEAD]) throw notARewardModel(ctx.inputs.rewardModel!.path);
       if (!value.heads[REWARD_HEAD]) value.addHead(REWARD_HEAD, ctx.seed, 0);
-      const read = await readChatRows(ctx.inputs.prompts!.files, { onMalformed: p.onMalformed, signal: ctx.signal, displayName: (f) => path.relative(ctx.recipeDir, f) });
-      const prompts = read.rows
-        .slice(0, p.prompts)
-        .map((row) => row.turns.slice(0, Math.max(0, row.turns.findLastIndex((t) => t.role === 'assistant'))))
-        .filter((turns) => turns.length > 0 && renderPrompt(policy.tokenizer, turns).length < policy.config.blockSize);
-      if (prompts.length === 0) throw noPrompts(read.rows.length);
-      ctx.log.info(`${prompts.length} prompts; rollouts of ${p.batchSize}, ${p.ppoEpochs} epochs x ${p.minibatches} minibatches per rollout`);
+      const read = await readChatRows(ctx.inputs.prompts!.files, { onMalformed: p.onMalformed, signal: ctx.signal, displayName });
+      const fits = (turns: readonly ChatTurn[]) => turns.length > 0 && renderPrompt(policy.tokenizer, turns).length < policy.config.blockSize;
+      const pool: RolloutPrompt[] =
+        rewards.length > 0
+          ? scorableItems(read.rows, p.prompts).filter((it) => fits(it.prompt))
+          : read.rows
+              .slice(0, p.prompts)
+              .map((row) => ({ prompt: row.turns.slice(0, Math.max(0, row.turns.findLastIndex((t) => t.role === 'assistant'))) }))
+              .filter((it) => fits(it.prompt));
+      if (pool.length === 0) throw noPrompts(read.rows.length, rewards.length > 0);
+      const scoredBy = [...(reward ? ['the reward model'] : []), ...rewards.map((r) => `${r.name} x${r.weight}`)].join(' + ');
+      ctx.log.info(`${pool.length} prompts; rollouts of ${p.batchSize}, ${p.ppoEpochs} epochs x ${p.minibatches} minibatches per rollout; scored by ${scoredBy}`);
       const models: Models = { policy, reference, value, reward };
-      const result = await trainLoop(tf, ctx, ppoTrainee(tf, models, prompts, p, ctx.seed, ctx.log), p);
+      const result = await trainLoop(tf, ctx, ppoTrainee(tf, models, pool, rewards, p, ctx.seed, ctx), p);
       await saveModel(policy, path.join(ctx.outDir, 'model'), { step: p.steps }, modelDir);
       await writeCurve(path.join(ctx.outDir, 'curve.jsonl'), result.curve);
       const last = result.curve.at(-1)!;
       const first = result.curve[0]!;
       const pick = (point: Record<string, number>, keys: string[]) => Object.fromEntries(keys.map((k) => [k, point[k]!]));
-      const keys = ['objective/scores', 'objective/kl', 'objective/rlhf_reward', 'objective/entropy', 'answer/length', 'val/num_eos_tokens'];
+      const keys = ['objective/scores', ...rewards.map((r) => `rewards/${r.name}/mean`), 'objective/kl', 'objective/rlhf_reward', 'objective/entropy', 'answer/length', 'val/num_eos_tokens'];
       return {
         metrics: { ...pick(last, keys), ...Object.fromEntries(Object.entries(pick(first, keys)).map(([k, v]) => [`initial ${k}`, v])), resumedFrom: result.resumedFrom },
         artifacts: { model: 'model', curve: 'curve.jsonl' },
         info: backendInfo(backend),
       };
     } finally {
-      for (const m of [policy, reward, reference, value]) m.dispose();
+      for (const m of [policy, reward, reference, value]) m?.dispose();
+      await Promise.all(rewards.map((r) => r.close?.()));
     }
   },
 });
@@ -113,18 +130,27 @@ function answerValues(value: LanguageModel, sequences: readonly Sequence[]): num
 }
 
 /** Samples, scores and evaluates one rollout batch: per-token rewards, GAE, whitened advantages, TRL's objective/* metrics. */
-function collectRollout(models: Models, prompts: readonly ChatTurn[][], p: PpoParams, klCoef: number, seed: number): Rollout {
+async function collectRollout(models: Models, pool: readonly RolloutPrompt[], rewards: readonly RewardFunction[], p: PpoParams, klCoef: number, seed: number, signal: AbortSignal): Promise<Rollout> {
   const random = seededRandom(seed);
-  const chosen = Array.from({ length: p.batchSize }, () => prompts[Math.floor(random() * prompts.length)]!);
-  const rollouts = sampleRollouts(models.policy, chosen, 1, p.sampling, random).filter((r) => r.answer.length > 0);
+  const chosen = Array.from({ length: p.batchSize }, () => pool[Math.floor(random() * pool.length)]!);
+  const rollouts = sampleRollouts(models.policy, chosen.map((c) => c.prompt), 1, p.sampling, random).filter((r) => r.answer.length > 0);
   const sequences = rollouts.map((r) => r.sequence);
-  const scores = rewardScores(models.reward, sequences).map((s, i) => (rollouts[i]!.ended ? s : s - p.missingEosPenalty));
+  const completions: Completion[] = rollouts.map((r) => {
+    const { prompt, item } = chosen[r.prompt]!;
+    return { item: item!, prompt: prompt.at(-1)?.content ?? '', response: r.text, truncated: !r.ended, tokens: r.answer.length, maxTokens: p.sampling.maxTokens };
+  });
+  const declared = await Promise.all(rewards.map((r) => r.score(completions, signal)));
+  const modelScores = models.reward ? rewardScores(models.reward, sequences) : sequences.map(() => 0);
+  const scores = modelScores.map((s, i) => {
+    const total = rewards.reduce((sum, r, f) => sum + r.weight * declared[f]![i]!, s);
+    return rollouts[i]!.ended ? total : total - p.missingEosPenalty;
+  });
   const policy = scoreAnswerTokens(models.policy, sequences, p.sampling.temperature);
   const ref = scoreAnswerTokens(models.reference, sequences, p.sampling.temperature);
   const values = answerValues(models.value, sequences);
   const shaped = rollouts.map((_, i) => tokenRewards(scores[i]!, policy.logps[i]!, ref.logps[i]!, klCoef, p.klEstimator));
-  const rewards = p.whitenRewards ? whitenRows(shaped.map((s) => s.rewards), { shiftMean: false }) : shaped.map((s) => s.rewards);
-  const estimates = rewards.map((r, i) => gae(r, values[i]!, p.gamma, p.lam));
+  const tokenRewardRows = p.whitenRewards ? whitenRows(shaped.map((s) => s.rewards), { shiftMean: false }) : shaped.map((s) => s.rewards);
+  const estimates = tokenRewardRows.map((r, i) => gae(r, values[i]!, p.gamma, p.lam));
   const advantages = whitenRows(estimates.map((e) => e.advantages));
   const kl = shaped.map((s) => s.kl.reduce((a, b) => a + b, 0));
   const entropy = policy.entropies.map((e) => e.reduce((a, b) => a + b, 0));
@@ -137,6 +163,7 @@ function collectRollout(models: Models, prompts: readonly ChatTurn[][], p: PpoPa
       'objective/non_score_reward': mean(nonScore),
       'objective/rlhf_reward': mean(scores) + mean(nonScore),
       'objective/scores': mean(scores),
+      ...Object.fromEntries(rewards.map((r, f) => [`rewards/${r.name}/mean`, mean(declared[f]!)])),
       'objective/kl_coef': klCoef,
       'val/num_eos_tokens': rollouts.filter((r) => r.ended).length,
       'answer/length': mean(rollouts.map((r) => r.answer.length)),
@@ -177,7 +204,7 @@ export function ppoMinibatchLoss(tf: TF, policy: LanguageModel, value: LanguageM
   return { loss: tf.add(pg.loss, tf.mul(p.vfCoef, vf.loss)), metrics };
 }
 
-function ppoTrainee(tf: TF, models: Models, prompts: readonly ChatTurn[][], p: PpoParams, seed: number, log: { info(m: string): void }): Trainee {
+function ppoTrainee(tf: TF, models: Models, pool: readonly RolloutPrompt[], rewards: readonly RewardFunction[], p: PpoParams, seed: number, ctx: { log: { info(m: string): void }; signal: AbortSignal }): Trainee {
   const { policy, value } = models;
   const params: Record<string, Variable> = {
     ...policy.parameters(),
@@ -193,11 +220,11 @@ function ppoTrainee(tf: TF, models: Models, prompts: readonly ChatTurn[][], p: P
   return {
     params,
     logMetrics: ['objective/scores', 'objective/kl', 'objective/entropy', 'answer/length', 'policy/approxkl', 'policy/clipfrac', 'loss/value', 'val/ratio'],
-    step(step, micro) {
+    async step(step, micro) {
       const iteration = Math.floor(step / updatesPerRollout);
       const update = step % updatesPerRollout;
       if (update === 0 && micro === 0) {
-        rollout = collectRollout(models, prompts, p, klCoef, deriveSeed(seed, `rollout ${iteration}`));
+        rollout = await collectRollout(models, pool, rewards, p, klCoef, deriveSeed(seed, `rollout ${iteration}`), ctx.signal);
         const m = rollout.metrics;
         guard(!(m['objective/kl']! <= p.guards.maxKl), `objective/kl ${m['objective/kl']!.toFixed(3)} is above guards.maxKl ${p.guards.maxKl}`, 'lower lr, raise klCoef, or set klTarget');
         guard(m['rollout/token_entropy']! < p.guards.minEntropy, `entropy collapsed: ${m['rollout/token_entropy']!.toFixed(4)} nats per token, under guards.minEntropy ${p.guards.minEntropy}`, 'lower lr or raise the sampling temperature');
@@ -225,7 +252,7 @@ function ppoTrainee(tf: TF, models: Models, prompts: readonly ChatTurn[][], p: P
         for (const g of Object.values(result.grads)) g.dispose();
         guard(true, `val/ratio ${metrics['val/ratio']} is further than guards.maxRatioDeviation ${p.guards.maxRatioDeviation} from 1`, 'lower lr, or use fewer ppoEpochs');
       }
-      if (update === 0 && micro === 0 && iteration % 5 === 0) log.info(`rollout ${iteration}: score ${current.metrics['objective/scores']!.toFixed(3)}, kl ${current.metrics['objective/kl']!.toFixed(3)}, length ${current.metrics['answer/length']!.toFixed(1)}`);
+      if (update === 0 && micro === 0 && iteration % 5 === 0) ctx.log.info(`rollout ${iteration}: score ${current.metrics['objective/scores']!.toFixed(3)}, kl ${current.metrics['objective/kl']!.toFixed(3)}, length ${current.metrics['answer/length']!.toFixed(1)}`);
       return result;
     },
     saveState: () => ({ klCoef, rollout }),
@@ -244,6 +271,18 @@ function notARewardModel(dir: string): PipelineError {
   return new PipelineError('DATA_INVALID', `${dir} has no \`${REWARD_HEAD}\` head`, { hint: 'bind rewardModel to a reward-model stage output' });
 }
 
-function noPrompts(rows: number): PipelineError {
+function noPrompts(rows: number, tasks: boolean): PipelineError {
+  if (tasks) {
+    return new PipelineError('DATA_INVALID', `none of ${rows} prompt rows is a known task whose prompt fits the context with room to answer, as the declared rewards need`, {
+      hint: 'bind prompts to make-instructions rows (each has `task`, `instruction` and the reference answer)',
+    });
+  }
   return new PipelineError('DATA_INVALID', `none of ${rows} prompt rows has a conversation that fits the context with room to answer`, { hint: 'bind prompts to instruction rows (make-instructions train)' });
+}
+
+function noReward(): PipelineError {
+  return new PipelineError('RECIPE_INVALID', 'ppo has nothing to score its answers: no `rewardModel` input and no `rewards`', {
+    field: 'rewards',
+    hint: 'bind rewardModel to a reward-model stage output, or declare rewards such as [{ type: correct }]',
+  });
 }

@@ -2,6 +2,7 @@
 // as TRL names it in the description), plus the guards that stop a run going wrong.
 import type { FromSchema } from 'json-schema-to-ts';
 import { rlGuardsSchema, rolloutSamplingSchema } from '../../schemas/sampling.schema.ts';
+import { rewardSpecSchema } from '../shared/rewards/schema.ts';
 import { trainingProperties } from '../../schemas/training.schema.ts';
 
 export const ppoSchema = {
@@ -23,6 +24,14 @@ export const ppoSchema = {
     gamma: { type: 'number', minimum: 0, maximum: 1, default: 1 },
     lam: { type: 'number', minimum: 0, maximum: 1, default: 0.95, description: 'GAE lambda (TRL lam).' },
     whitenRewards: { type: 'boolean', default: false },
+    rewards: {
+      type: 'array',
+      items: rewardSpecSchema,
+      default: [],
+      description:
+        'Reward functions (as grpo declares them: the task checkers, `module`, `exec`) added to the reward model\'s score, or the whole reward when ' +
+        'no `rewardModel` is bound; they need task rows as `prompts`. Rule-based rewards beside a learned one, as OpenRLHF and DeepSeek use them.',
+    },
     missingEosPenalty: { type: 'number', minimum: 0, default: 1, description: 'Subtracted from the score of an answer that never emits <|end|> (TRL missing_eos_penalty, the "EOS trick").' },
     guards: rlGuardsSchema({
       maxKl: { type: 'number', exclusiveMinimum: 0, default: 10, description: 'objective/kl (summed over an answer) above this.' },

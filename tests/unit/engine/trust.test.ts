@@ -40,6 +40,13 @@ describe('code items', () => {
     );
   });
 
+  it("lists ppo's exec rewards too: a declared reward runs code whichever RL stage declares it", async () => {
+    const dir = await makeProject({ 'recipe.yaml': GRPO.replace('uses: grpo', 'uses: ppo').replace('rl:', 'rlhf:') });
+    const recipe = await resolveRecipe(path.join(dir, 'recipe.yaml'), TEMPA, { importCode: false });
+    const items = await listCodeItems(recipe, options);
+    assert.deepEqual(items.map((i) => [i.kind, i.what, i.field, i.location?.line]), [['command', 'python3 score.py (MODE="strict")', 'stages.rlhf.with.rewards.2.command', 10]]);
+  });
+
   it('trusts code in the recipes shipped with tempa, and code typed with --set', async () => {
     const quickstart = await resolveRecipe(path.join(TEMPA_ROOT, 'recipes/quickstart.yaml'), TEMPA, { importCode: false });
     const items = await listCodeItems(quickstart, options);

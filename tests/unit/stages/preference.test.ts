@@ -2,11 +2,13 @@
 // the reward model reaches full held-out accuracy and saves its normalisation; DPO and PPO steps give the
 // same loss and gradients on the fused kernels as on the pure-JS composite path, and match finite
 // differences; a DPO or PPO run stopped after a checkpoint resumes to exactly the uninterrupted curve
-// (PPO mid-rollout, from the rollout saved in the checkpoint); make-preferences reads human labels.
+// (PPO mid-rollout, from the rollout saved in the checkpoint); PPO adds declared rewards to the reward
+// model's score, learns from them alone, and refuses to run with neither; make-preferences reads human labels.
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { PipelineError } from '../../../engine/errors.ts';
 import dpoStage, { dpoBatch, type Encoded } from '../../../stages/dpo/index.ts';
 import makePreferencesStage from '../../../stages/make-preferences/index.ts';
 import ppoStage, { ppoMinibatchLoss, rowTensors, type Row } from '../../../stages/ppo/index.ts';
@@ -32,6 +34,8 @@ let root: string;
 let modelDir: string;
 let pairsFile: string;
 let promptsFile: string;
+let tasksFile: string;
+let rewardModule: string;
 
 before(async () => {
   const ctx = await context();
@@ -50,6 +54,14 @@ before(async () => {
   await writeFile(pairsFile, pairs.map((p) => JSON.stringify(p)).join('\n') + '\n');
   promptsFile = join(root, 'prompts.jsonl');
   await writeFile(promptsFile, SUBJECTS.map((s) => JSON.stringify({ prompt: `is ${s} wet?`, completion: 'yes' })).join('\n') + '\n');
+  // The same prompts as task rows (make-instructions' fields), which declared rewards score answers against.
+  tasksFile = join(root, 'tasks.jsonl');
+  await writeFile(tasksFile, SUBJECTS.map((s, i) => JSON.stringify({ task: 'arithmetic/add', instruction: `is ${s} wet?`, answer: String(i % 3), output: `Answer: ${i % 3}` })).join('\n') + '\n');
+  rewardModule = join(root, 'rewards.mjs');
+  await writeFile(rewardModule, [
+    'export const constant = (batch) => batch.map(() => 1);',
+    "export const letterE = (batch) => batch.map((c) => [...c.response].filter((ch) => ch === 'e').length / Math.max(1, c.response.length));",
+  ].join('\n') + '\n');
 });
 
 const TRAIN = { batchSize: 8, lr: 0.01, minLr: 0.001, warmupSteps: 0, validFraction: 0.25, evalEvery: 10, checkpointEvery: 5, logEvery: 100 };
@@ -150,6 +162,41 @@ describe('preference tuning on a tiny model', () => {
     assert.equal(runs.resumed.result.metrics.resumedFrom, 3); // update 3 of rollout 0: the rollout came from the checkpoint
     assert.deepEqual(runs.resumedCurve, runs.wholeCurve);
     for (const key of ['objective/kl', 'objective/scores', 'policy/clipfrac', 'loss/value', 'val/ratio']) assert.ok(Number.isFinite(runs.wholeCurve.at(-1)![key]), key);
+  });
+
+  it('ppo adds declared rewards, with their weights, to the reward model\'s score of the same answers', async () => {
+    assert.ok(rewardDir, 'the reward-model test runs first');
+    const params = { steps: 2, batchSize: 6, ppoEpochs: 2, lr: 0.001, logEvery: 100, sampling: { maxTokens: 6, temperature: 1 } };
+    const alone = await stageRun(ppoStage, { model: modelDir, rewardModel: rewardDir, prompts: tasksFile }, params);
+    const withConstant = await stageRun(ppoStage, { model: modelDir, rewardModel: rewardDir, prompts: tasksFile }, { ...params, rewards: [{ type: 'module', path: rewardModule, export: 'constant', weight: 2 }] });
+    const [first, second] = [(await readCurve(alone.ctx))[0]!, (await readCurve(withConstant.ctx))[0]!];
+    assert.equal(second['rewards/module/mean'], 1);
+    assert.ok(Math.abs(second['objective/scores']! - (first['objective/scores']! + 2)) < 1e-9, `${first['objective/scores']} + 2 vs ${second['objective/scores']}`);
+    assert.equal(second['answer/length'], first['answer/length']); // the same answers were sampled
+  });
+
+  it('ppo with declared rewards and no reward model learns them (value model from the policy)', async () => {
+    const params = { steps: 60, batchSize: 12, ppoEpochs: 2, lr: 0.01, minLr: 0.01, klCoef: 0, missingEosPenalty: 0, guards: { maxKl: 1000 }, logEvery: 100, checkpointEvery: 100, sampling: { maxTokens: 8, temperature: 1 } };
+    const { result, ctx } = await stageRun(ppoStage, { model: modelDir, prompts: tasksFile }, { ...params, rewards: [{ type: 'module', path: rewardModule, export: 'letterE' }] });
+    const curve = await readCurve(ctx);
+    const meanOf = (points: Record<string, number>[]) => points.reduce((a, c) => a + c['rewards/module/mean']!, 0) / points.length;
+    const [start, end] = [meanOf(curve.slice(0, 10)), meanOf(curve.slice(-10))];
+    assert.ok(end > start + 0.1, `share of 'e' in the answers: ${start.toFixed(3)} -> ${end.toFixed(3)}`);
+    assert.equal(result.metrics['rewards/module/mean'], curve.at(-1)!['rewards/module/mean']);
+  });
+
+  it('ppo refuses to run with no reward model and no rewards, and declared rewards on rows that are not tasks', async () => {
+    await assert.rejects(stageRun(ppoStage, { model: modelDir, prompts: tasksFile }, {}), (error: unknown) => {
+      assert.ok(error instanceof PipelineError);
+      assert.equal(error.message, 'ppo has nothing to score its answers: no `rewardModel` input and no `rewards`');
+      assert.equal(error.hint, 'bind rewardModel to a reward-model stage output, or declare rewards such as [{ type: correct }]');
+      return true;
+    });
+    await assert.rejects(stageRun(ppoStage, { model: modelDir, prompts: promptsFile }, { rewards: [{ type: 'correct' }] }), (error: unknown) => {
+      assert.ok(error instanceof PipelineError);
+      assert.equal(error.message, `none of ${SUBJECTS.length} prompt rows is a known task whose prompt fits the context with room to answer, as the declared rewards need`);
+      return true;
+    });
   });
 
   it("make-preferences pairs candidates by human labels: each labeller's last choice counts, a split is a tie, unlabelled pairs are counted", async () => {
