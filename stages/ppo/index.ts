@@ -6,8 +6,8 @@
 // Declared `rewards` (the task checkers, module or exec functions, as grpo takes them) add to the reward
 // model's score, or are the whole reward when no reward model is bound: rule-based rewards beside a learned
 // one, as OpenRLHF's reward functions and DeepSeek's RL use them. Departures: the score lands on the last
-// answer token (OpenRLHF), not one past it (TRL); approxkl averages over answer tokens only. The rollout in progress and the KL coefficient are saved in each
-// checkpoint, so a resumed run continues exactly.
+// answer token (OpenRLHF), not one past it (TRL); approxkl averages over answer tokens only. The rollout in
+// progress and the KL coefficient are saved in each checkpoint, so a resumed run continues exactly.
 import path from 'node:path';
 import { PipelineError } from '../../engine/errors.ts';
 import { deriveSeed, seededRandom } from '../../engine/rng.ts';
@@ -135,10 +135,14 @@ async function collectRollout(models: Models, pool: readonly RolloutPrompt[], re
   const chosen = Array.from({ length: p.batchSize }, () => pool[Math.floor(random() * pool.length)]!);
   const rollouts = sampleRollouts(models.policy, chosen.map((c) => c.prompt), 1, p.sampling, random).filter((r) => r.answer.length > 0);
   const sequences = rollouts.map((r) => r.sequence);
-  const completions: Completion[] = rollouts.map((r) => {
-    const { prompt, item } = chosen[r.prompt]!;
-    return { item: item!, prompt: prompt.at(-1)?.content ?? '', response: r.text, truncated: !r.ended, tokens: r.answer.length, maxTokens: p.sampling.maxTokens };
-  });
+  // Declared rewards come with a pool of task rows, so every chosen prompt has its item then.
+  const completions: Completion[] =
+    rewards.length === 0
+      ? []
+      : rollouts.map((r) => {
+          const { prompt, item } = chosen[r.prompt]!;
+          return { item: item!, prompt: prompt.at(-1)?.content ?? '', response: r.text, truncated: !r.ended, tokens: r.answer.length, maxTokens: p.sampling.maxTokens };
+        });
   const declared = await Promise.all(rewards.map((r) => r.score(completions, signal)));
   const modelScores = models.reward ? rewardScores(models.reward, sequences) : sequences.map(() => 0);
   const scores = modelScores.map((s, i) => {
