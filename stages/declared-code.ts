@@ -1,6 +1,6 @@
 // Which built-in stages run code that a recipe names, and where in their `with:`: the `exec` stage's
-// command, and grpo's and ppo's `exec` and `module` rewards. The engine asks before running any of it on a
-// machine where that recipe's code is not trusted yet. Kept out of the stages' own modules, whose
+// command, and grpo's and ppo's `exec` and `module` rewards. The engine asks before running any of it
+// on a machine where that recipe's code is not trusted yet. Kept out of the stages' own modules, whose
 // code hash is their cache key.
 import type { DeclaredCode, DeclaredCodeTable } from '../engine/app.ts';
 import type { RewardSpec } from './shared/rewards/schema.ts';

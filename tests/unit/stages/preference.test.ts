@@ -3,7 +3,8 @@
 // same loss and gradients on the fused kernels as on the pure-JS composite path, and match finite
 // differences; a DPO or PPO run stopped after a checkpoint resumes to exactly the uninterrupted curve
 // (PPO mid-rollout, from the rollout saved in the checkpoint); PPO adds declared rewards to the reward
-// model's score, learns from them alone, and refuses to run with neither; make-preferences reads human labels.
+// model's score, learns from them alone, and refuses to run with neither; make-preferences reads human
+// labels.
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
