@@ -87,7 +87,10 @@ export async function sweepCommand(app: App, recipeFile: string, flags: SweepFla
     // One at a time: they only read, and at once they would queue on each other's key locks.
     const one = pLimit(1);
     const here = inProcessRunner(inProcess);
-    const apart = processRunner({ ...options, command: [process.execPath, ...process.execArgv, script], log });
+    // Each variant's native pool would otherwise start a thread per core: -j N would run N x cores threads.
+    // Products are bit-identical for any thread count, so sharing the cores changes only the speed.
+    const threads = process.env.TEMPA_THREADS ? undefined : Math.max(1, Math.floor(os.availableParallelism() / jobs));
+    const apart = processRunner({ ...options, command: [process.execPath, ...process.execArgv, script], log, threads });
     results = await runSweep(recipes, variants, options, (recipe, variant, lockFile) => (cached.has(variant.index) ? one(() => here(recipe, variant, lockFile)) : apart(recipe, variant, lockFile)));
   }
 

@@ -17,6 +17,8 @@ export interface ProcessRunnerOptions {
   signal: AbortSignal;
   remote?: string;
   remoteEndpoint?: string;
+  /** TEMPA_THREADS for each variant's native thread pool: the cores shared among the variants that run at once. */
+  threads?: number;
   /** Where each line the variant prints goes (already prefixed by the caller's choice). */
   log: (variantIndex: number, line: string) => void;
 }
@@ -28,7 +30,8 @@ export const processRunner =
     const [program, ...args] = options.command;
     // stdin is how the sweep stops the variant: closing it (or the sweep dying) aborts the run inside,
     // as a first Ctrl-C would, without a second signal that would end it before it cleans up.
-    const child = spawn(program!, [...args, 'sweep', recipe.file, '--variant-worker', JSON.stringify(job)], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const env = options.threads === undefined ? process.env : { ...process.env, TEMPA_THREADS: String(options.threads) };
+    const child = spawn(program!, [...args, 'sweep', recipe.file, '--variant-worker', JSON.stringify(job)], { stdio: ['pipe', 'pipe', 'pipe'], env });
     child.stdin.on('error', () => undefined); // EPIPE once the variant has exited: nothing left to stop
     const stop = () => child.stdin.end();
     if (options.signal.aborted) stop();

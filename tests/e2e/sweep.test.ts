@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { makeProject, startTempa, tempa, waitFor } from '../helpers/project.ts';
@@ -94,7 +95,7 @@ stages:
   last: { uses: exec, inputs: { m: mid.m }, with: { command: "echo last-\${vars.m}-\${vars.n} >> runs.txt; exit \${vars.code}", outputs: {} } }
 `;
 
-const runsFile = async (dir: string) => (await readFile(path.join(dir, 'runs.txt'), 'utf8')).trim().split('\n').sort();
+const runsFile = async (dir: string, file = 'runs.txt') => (await readFile(path.join(dir, file), 'utf8')).trim().split('\n').sort();
 
 describe('tempa sweep, counted by the stages themselves', () => {
   it('shares a partly common chain between 4 concurrent variants: each distinct stage runs once', async () => {
@@ -146,6 +147,20 @@ describe('tempa sweep, counted by the stages themselves', () => {
     assert.match(result.stdout, /variant 2 \(code=3\) failed: .*last.*exit(ed with)? (code )?3/);
     assert.match(result.stdout, /2 variants \(1 failed\): 3 stage runs ran, 2 reused from the store, 1 failed or skipped/);
     assert.doesNotMatch(result.stderr, /internal error|at .*\.ts:\d+/);
+  });
+
+  it('shares the cores among variant processes running at once (TEMPA_THREADS = cores / jobs), unless TEMPA_THREADS is set', async () => {
+    const dir = await makeProject({ 'recipe.yaml': 'vars: { n: 1 }\nstages:\n  t: { uses: exec, with: { command: "echo ${vars.n}-$TEMPA_THREADS >> threads.txt", outputs: {} } }\n' });
+    const sweep = async (values: string, jobs: string, threads: string) => {
+      const result = await tempa(['sweep', '--trust', 'recipe.yaml', '--set', `vars.n=${values}`, '--jobs', jobs, '--json'], dir, undefined, { env: { TEMPA_THREADS: threads } });
+      assert.equal(result.code, 0, result.stderr);
+    };
+    const cores = os.availableParallelism();
+    await sweep('1,2', '2', '');
+    await sweep('3,4', '1', '');
+    await sweep('5,6', '2', '7');
+    const perCore = Math.max(1, Math.floor(cores / 2));
+    assert.deepEqual(await runsFile(dir, 'threads.txt'), [`1-${perCore}`, `2-${perCore}`, `3-${cores}`, `4-${cores}`, '5-7', '6-7']);
   });
 
   it('sweeps list values written as YAML flow sequences, one variant per list', async () => {
