@@ -15,6 +15,8 @@ export const RESUBMIT_STATES = new Set(['CANCELLED', 'TIMEOUT', 'NODE_FAIL', 'PR
 export interface JobState {
   state: string;
   reason: string;
+  /** How often Slurm requeued the job so far (squeue's RestartCnt; unknown once only sacct knows the job). */
+  restarts?: number;
 }
 
 async function slurm(command: string, args: string[], input = ''): Promise<{ ok: boolean; stdout: string; stderr: string }> {
@@ -43,11 +45,11 @@ export async function submitJob(script: string): Promise<string> {
 
 /** The job's state from squeue, or from sacct once squeue has forgotten it; undefined when neither knows it. */
 export async function jobState(id: string): Promise<JobState | undefined> {
-  const queued = await slurm('squeue', ['--noheader', '--states=all', `--jobs=${id}`, '--format=%T|%r']);
+  const queued = await slurm('squeue', ['--noheader', '--states=all', `--jobs=${id}`, '--Format=State:|,RestartCnt:|,Reason:']);
   const line = queued.ok ? queued.stdout.split('\n').find(Boolean) : undefined;
   if (line) {
-    const [state, reason] = line.split('|');
-    return { state: state!, reason: reason ?? '' };
+    const [state, restarts, ...reason] = line.split('|');
+    return { state: state!, reason: reason.join('|').trim(), restarts: Number(restarts) };
   }
   // Without accounting storage sacct fails: then nobody knows, and the bucket will tell what happened.
   const accounted = await slurm('sacct', ['--noheader', '--parsable2', '--allocations', `--jobs=${id}`, '--format=State']);

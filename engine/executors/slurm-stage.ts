@@ -125,8 +125,10 @@ async function watchJob(id: string, objects: S3Objects, req: SlurmRequest, pollS
   let shown = 0;
   let head = '';
   let ran = false;
-  // Said once per requeue: seen as the job pending again after running, or, when polling missed that,
-  // as a log that starts over.
+  let restarts = 0;
+  // Said once per requeue: seen as Slurm's restart count going up (squeue shows it from the requeue until
+  // the job leaves the queue, whatever state it is in when polled), as the job pending again after
+  // running, or as a log that starts over.
   let announced = false;
   const announce = (why: string) => {
     if (!announced) say(`Slurm requeued job ${id}${why}; it resumes from its last checkpoint`);
@@ -153,11 +155,10 @@ async function watchJob(id: string, objects: S3Objects, req: SlurmRequest, pollS
       throw errInterrupted(stage.name);
     }
     const state = (await jobState(id)) ?? (await guessEnd(objects, key, id));
-    if (state.state === 'RUNNING') ran = true;
-    else if (ran && /^(PENDING|REQUEUED|REQUEUE_HOLD|REQUEUE_FED)$/.test(state.state)) {
-      ran = false;
-      announce(state.reason && state.reason !== 'None' ? ` (${state.reason})` : '');
-    }
+    const requeued: boolean = (state.restarts ?? 0) > restarts || (ran && /^(PENDING|REQUEUED|REQUEUE_HOLD|REQUEUE_FED)$/.test(state.state));
+    restarts = Math.max(restarts, state.restarts ?? 0);
+    if (requeued) announce(state.reason && state.reason !== 'None' ? ` (${state.reason})` : '');
+    ran = state.state === 'RUNNING' || (ran && !requeued);
     await showLog();
     if (FINAL_STATES.has(state.state)) return { ...state, started: head !== '' };
     await sleep(pollSeconds * 1000, undefined, { signal }).catch(() => undefined);
